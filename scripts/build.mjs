@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Builds everything that runs: the C helpers (with the system cc) and the bundled CLIs (esbuild).
+// Bundling matters for start-up: one file, no module resolution at run time.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, chmodSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+
+// Native helpers: every <folder>/native/<name>.c becomes dist/<name>. Rebuilt only when older than its sources.
+const nativeDirs = ['runtime/native', 'image/native', 'network/native'];
+for (const dir of nativeDirs) {
+  const abs = join(root, dir);
+  if (!existsSync(abs)) continue;
+  for (const file of readdirSync(abs)) {
+    if (!file.endsWith('.c')) continue;
+    const name = file.slice(0, -2);
+    const out = join(dist, name);
+    const src = join(abs, file);
+    const headers = readdirSync(abs).filter((f) => f.endsWith('.h')).map((f) => join(abs, f));
+    const newest = Math.max(...[src, ...headers].map((f) => statSync(f).mtimeMs));
+    if (existsSync(out) && statSync(out).mtimeMs >= newest) continue;
+    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static-pie', '-o', out, src], { stdio: 'inherit' });
+    process.stdout.write(`built ${out}\n`);
+  }
+}
+
+const entries = {
+  tsswarm: 'cli/tsswarm.ts',
+  tscompose: 'cli/tscompose.ts',
+  'tsswarm-runtime': 'cli/tsswarm-runtime.ts',
+};
+await Promise.all(
+  Object.entries(entries)
+    .filter(([, src]) => existsSync(join(root, src)))
+    .map(async ([name, src]) => {
+      const outfile = join(dist, `${name}.js`);
+      await build({
+        entryPoints: [join(root, src)],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'esm',
+        sourcemap: 'linked',
+        logLevel: 'warning',
+        // esbuild's ESM output has no require(); some CommonJS deps (node-forge, ws) need one.
+        banner: {
+          js: "#!/usr/bin/env node\nimport { createRequire as __tsswarmCreateRequire } from 'node:module'; const require = __tsswarmCreateRequire(import.meta.url);",
+        },
+        define: { 'process.env.TSSWARM_BUNDLED': '"1"' },
+      });
+      chmodSync(outfile, 0o755);
+    }),
+);
+process.stdout.write('build ok\n');
