@@ -3,7 +3,7 @@
 // Bundling matters for start-up: one file, no module resolution at run time.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, chmodSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, chmodSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,14 +34,15 @@ const entries = {
   tscompose: 'cli/tscompose.ts',
   'tsswarm-runtime': 'cli/tsswarm-runtime.ts',
 };
-await Promise.all(
-  Object.entries(entries)
-    .filter(([, src]) => existsSync(join(root, src)))
-    .map(async ([name, src]) => {
-      const outfile = join(dist, `${name}.js`);
-      await build({
-        entryPoints: [join(root, src)],
-        outfile,
+// One build with code splitting: each command's module becomes its own chunk, loaded on first use,
+// so a CLI pays at start-up only for what the command it runs needs.
+rmSync(join(dist, 'chunks'), { recursive: true, force: true });
+const present = Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(join(root, src))));
+await build({
+  entryPoints: Object.fromEntries(Object.entries(present).map(([name, src]) => [name, join(root, src)])),
+        outdir: dist,
+        splitting: true,
+        chunkNames: 'chunks/[name]-[hash]',
         bundle: true,
         platform: 'node',
         target: 'node20',
@@ -53,8 +54,6 @@ await Promise.all(
           js: "#!/usr/bin/env node\nimport { createRequire as __tsswarmCreateRequire } from 'node:module'; const require = __tsswarmCreateRequire(import.meta.url);",
         },
         define: { 'process.env.TSSWARM_BUNDLED': '"1"' },
-      });
-      chmodSync(outfile, 0o755);
-    }),
-);
+});
+for (const name of Object.keys(present)) chmodSync(join(dist, `${name}.js`), 0o755);
 process.stdout.write('build ok\n');

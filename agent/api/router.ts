@@ -1,0 +1,135 @@
+// A small router for the Engine API: Docker-style paths with `{name}` parameters and an optional
+// `/v1.NN` version prefix, JSON errors of Docker's shape ({"message": …}).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const notFound = (what: string): ApiError => new ApiError(404, what);
+export const badRequest = (what: string): ApiError => new ApiError(400, what);
+export const conflict = (what: string): ApiError => new ApiError(409, what);
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Reads and parses the JSON body (empty body → undefined). */
+  json(): Promise<unknown>;
+}
+
+/** A handler returns a value to send as JSON (status 200, or 204 for undefined) or handles `res` itself. */
+export type Handler = (ctx: RequestContext) => Promise<unknown>;
+
+interface Route {
+  method: string;
+  parts: string[];
+  handler: Handler;
+}
+
+/** Marker a handler returns when it has written the response itself (streams, hijacked sockets). */
+export const HANDLED = Symbol('handled');
+
+const VERSION_PREFIX = /^\/v\d+\.\d+(?=\/)/;
+
+export class Router {
+  private routes: Route[] = [];
+
+  add(method: string, path: string, handler: Handler): this {
+    this.routes.push({ method, parts: path.split('/').filter(Boolean), handler });
+    return this;
+  }
+  get(path: string, h: Handler): this {
+    return this.add('GET', path, h);
+  }
+  post(path: string, h: Handler): this {
+    return this.add('POST', path, h);
+  }
+  delete(path: string, h: Handler): this {
+    return this.add('DELETE', path, h);
+  }
+  head(path: string, h: Handler): this {
+    return this.add('HEAD', path, h);
+  }
+
+  match(method: string, pathname: string): { handler: Handler; params: Record<string, string> } | undefined {
+    const parts = pathname.replace(VERSION_PREFIX, '').split('/').filter(Boolean).map(decodeURIComponent);
+    let methodMismatch = false;
+    for (const r of this.routes) {
+      if (r.parts.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length; i++) {
+        const p = r.parts[i];
+        if (p.startsWith('{') && p.endsWith('}')) params[p.slice(1, -1)] = parts[i];
+        else if (p !== parts[i]) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      if (r.method !== method) {
+        methodMismatch = true;
+        continue;
+      }
+      return { handler: r.handler, params };
+    }
+    if (methodMismatch) throw new ApiError(405, `method ${method} not allowed on ${pathname}`);
+    return undefined;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      const m = this.match(req.method ?? 'GET', url.pathname);
+      if (!m) throw new ApiError(404, `page not found: ${req.method} ${url.pathname}`);
+      const ctx: RequestContext = {
+        req,
+        res,
+        params: m.params,
+        query: url.searchParams,
+        json: () => readJson(req),
+      };
+      const out = await m.handler(ctx);
+      if (out === HANDLED) return;
+      if (out === undefined) {
+        res.writeHead(204).end();
+        return;
+      }
+      if (typeof out === 'string') {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end(out);
+        return;
+      }
+      sendJson(res, 200, out);
+    } catch (err) {
+      const status = err instanceof ApiError ? err.status : 500;
+      const message = err instanceof Error ? err.message : String(err);
+      if (!res.headersSent) sendJson(res, status, { message });
+      else res.destroy();
+    }
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }).end(data);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,146 @@
+// The CLIs' connection to the daemon: HTTP+JSON over the unix socket, starting a background daemon
+// when none answers on the default socket (design §1), so a new user's first command just works.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { spawn } from 'node:child_process';
+import { openSync, mkdirSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DEFAULT_HOST, DEFAULT_DATA_ROOT, socketPath, clientHost } from '../agent/config.js';
+
+export class DaemonError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DaemonError';
+  }
+}
+
+export class NoDaemonError extends Error {
+  constructor(host: string, cause?: string) {
+    super(
+      `cannot connect to the tsswarm daemon at ${host}${cause ? ` (${cause})` : ''}. Is the daemon running? Start one with: tsswarm daemon`,
+    );
+    this.name = 'NoDaemonError';
+  }
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+}
+
+export class Client {
+  private started = false;
+
+  constructor(readonly host: string = clientHost()) {}
+
+  private url(path: string, query?: RequestOptions['query']): string {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    const s = qs.toString();
+    return `/v1.41${path}${s ? `?${s}` : ''}`;
+  }
+
+  /** Sends one request and returns the raw response (for streams). */
+  async raw(path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    try {
+      return await this.send(path, opts);
+    } catch (err) {
+      if (!(err instanceof NoDaemonError) || !this.mayAutostart()) throw err;
+      await this.autostart();
+      return this.send(path, opts);
+    }
+  }
+
+  /** Sends one request and parses a JSON (or text) answer; non-2xx becomes DaemonError with the daemon's message. */
+  async call<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.raw(path, opts);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const isJson = (res.headers['content-type'] ?? '').includes('json');
+    const status = res.statusCode ?? 0;
+    if (status >= 400) {
+      let message = text;
+      if (isJson) {
+        try {
+          message = (JSON.parse(text) as { message?: string }).message ?? text;
+        } catch {
+          /* keep text */
+        }
+      }
+      throw new DaemonError(status, message);
+    }
+    if (status === 204 || text === '') return undefined as T;
+    return (isJson ? JSON.parse(text) : text) as T;
+  }
+
+  /** Like call(), but never starts a daemon (for commands that only report). */
+  async callNoAutostart<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {
+    this.started = true;
+    return this.call<T>(path, opts);
+  }
+
+  private send(path: string, opts: RequestOptions): Promise<IncomingMessage> {
+    const sock = socketPath(this.host);
+    const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          socketPath: sock,
+          path: this.url(path, opts.query),
+          method: opts.method ?? (body ? 'POST' : 'GET'),
+          headers: body ? { 'Content-Type': 'application/json', 'Content-Length': body.length } : {},
+        },
+        resolve,
+      );
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new NoDaemonError(this.host, err.code));
+        else reject(err);
+      });
+      req.end(body);
+    });
+  }
+
+  private mayAutostart(): boolean {
+    return !this.started && this.host === DEFAULT_HOST && process.env.TSSWARM_NO_AUTOSTART !== '1';
+  }
+
+  /** Starts `tsswarm daemon` detached, logging to the data root, and waits until it answers. */
+  private async autostart(): Promise<void> {
+    this.started = true;
+    process.stderr.write(`tsswarm: no daemon answered on ${this.host}; starting one in the background (log: ${DEFAULT_DATA_ROOT}/daemon.log)\n`);
+    mkdirSync(DEFAULT_DATA_ROOT, { recursive: true });
+    const logFd = openSync(`${DEFAULT_DATA_ROOT}/daemon.log`, 'a');
+    const child = spawn(process.execPath, [...process.execArgv, selfScript(), 'daemon'], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: { ...process.env, TSSWARM_NO_AUTOSTART: '1' },
+    });
+    child.unref();
+    const deadline = Date.now() + 15_000;
+    let lastErr: unknown;
+    while (Date.now() < deadline) {
+      try {
+        const res = await this.send('/_ping', {});
+        res.resume();
+        if (res.statusCode === 200) return;
+      } catch (err) {
+        lastErr = err;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new NoDaemonError(this.host, `a daemon was started but did not answer within 15 s: ${String(lastErr)}`);
+  }
+}
+
+/**
+ * The script to run as the daemon: `tsswarm` beside the running CLI (tscompose starts a tsswarm daemon
+ * too). Bundled, that is dist/tsswarm.js; in development, cli/tsswarm.ts run through tsx.
+ */
+function selfScript(): string {
+  const dir = dirname(realpathSync(process.argv[1]));
+  return join(dir, process.env.TSSWARM_BUNDLED === '1' ? 'tsswarm.js' : 'tsswarm.ts');
+}
