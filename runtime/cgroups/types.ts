@@ -3,12 +3,14 @@
 
 /** Limits in OCI runtime-spec units (linux.resources), validated before anything is written. */
 export interface CgroupResources {
+  // 0 (or absent) means "leave as is" for every numeric field except pids.limit, as in runc and the
+  // Docker API, where 0 is the default for an unset value.
   memory?: {
     /** Bytes; -1 = unlimited. */
     limit?: number;
     /** Memory + swap in bytes (OCI semantics); -1 = unlimited swap. */
     swap?: number;
-    /** Soft limit in bytes. */
+    /** Soft limit in bytes (v2: memory.low); -1 = none. */
     reservation?: number;
   };
   cpu?: {
@@ -18,8 +20,9 @@ export interface CgroupResources {
     quota?: number;
     /** Microseconds (1000..1000000). */
     period?: number;
-    /** cpuset, e.g. "0-1". */
+    /** cpuset list, e.g. "0-1,3"; "" = leave as is. */
     cpus?: string;
+    /** Memory nodes, same syntax as cpus. */
     mems?: string;
   };
   pids?: {
@@ -28,9 +31,25 @@ export interface CgroupResources {
   };
 }
 
+/** Byte and count limits read back as -1 when unlimited ("max", or v1's page-counter maximum). */
 export interface CgroupStats {
-  memory: { usage: number; limit: number; maxUsage?: number; failcnt?: number; oomKills: number };
-  cpu: { usageNs: number; userNs: number; systemNs: number; throttledPeriods?: number };
+  memory: {
+    usage: number;
+    limit: number;
+    maxUsage?: number;
+    /** v1 memory.failcnt; v2 the "max" count from memory.events. */
+    failcnt?: number;
+    oomKills: number;
+    /** memory.stat as read (v1 or v2 key names), e.g. for the Engine API's memory_stats.stats. */
+    stat?: Record<string, number>;
+  };
+  cpu: {
+    usageNs: number;
+    userNs: number;
+    systemNs: number;
+    throttledPeriods?: number;
+    throttledTimeNs?: number;
+  };
   pids: { current: number; limit: number };
 }
 

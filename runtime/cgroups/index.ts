@@ -1,0 +1,10 @@
+export { CgroupError } from './types.js';
+export type { CgroupManager, CgroupResources, CgroupStats } from './types.js';
+export { detectCgroups, type DetectOptions } from './detect.js';
+export { CgroupV1, type CgroupV1Options } from './v1.js';
+export { CgroupV2, type CgroupV2Options } from './v2.js';
+export { validateResources } from './validate.js';
+export { toV1Writes, type CgroupWrite, type V1Writes } from './v1-files.js';
+export { toV2Writes, sharesToWeight } from './v2-files.js';
+export { CgroupIoError } from './fsio.js';
+export { parseMountinfo, chooseLayout, type CgroupLayout, type CgroupMount } from './mountinfo.js';
