@@ -27,6 +27,10 @@ export interface ConfState {
   learners: NodeId[];
   /** Set while a joint-consensus change is in progress (C_old of C_old,new). */
   votersOutgoing?: NodeId[];
+  /** Joint consensus only: voters being demoted, who become learners when the joint config is left. */
+  learnersNext?: NodeId[];
+  /** Joint consensus only: the leader proposes leaving the joint config by itself once it is applied. */
+  autoLeave?: boolean;
 }
 
 export type ConfChangeType = 'addVoter' | 'removeVoter' | 'addLearner';
@@ -35,6 +39,23 @@ export interface ConfChange {
   type: ConfChangeType;
   node: NodeId;
   /** Opaque context for the application (e.g. the new member's address). */
+  context?: string;
+  /**
+   * Joint consensus: when present (even empty), this change and the ones listed are made together
+   * through C_old,new, which the leader leaves on its own once applied. Absent: a one-at-a-time change.
+   */
+  joint?: ConfChangeSingle[];
+  /**
+   * Set only on the entry the leader proposes to leave a joint configuration; type and node are then
+   * meaningless ('removeVoter', ''). Applying it turns C_old,new into C_new.
+   */
+  leaveJoint?: boolean;
+}
+
+/** One member change inside a joint-consensus ConfChange. */
+export interface ConfChangeSingle {
+  type: ConfChangeType;
+  node: NodeId;
   context?: string;
 }
 
