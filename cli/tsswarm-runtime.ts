@@ -1,0 +1,318 @@
+// tsswarm-runtime: an OCI runtime command line with runc's verbs and flags, so OCI tooling can drive
+// our runtime. State lives under --root (default /run/tsswarm-runtime).
+import { constants as osConstants } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Runtime, DEFAULT_ROOT } from '../runtime/driver.js';
+import { RuntimeError } from '../runtime/errors.js';
+import { SpecError, buildSpec, validateSpec, type SpecProcess } from '../runtime/spec.js';
+import { VERSION } from '../lib/version.js';
+
+type Flags = Record<string, string | boolean | string[]>;
+
+interface FlagSpec {
+  /** Long name -> takes a value? */
+  [name: string]: { value: boolean; short?: string; repeat?: boolean };
+}
+
+class UsageError extends Error {}
+
+/** Parses flags up to the first positional (and, if stopAtPositional, leaves the rest alone). */
+function parseFlags(argv: string[], spec: FlagSpec, stopAtPositional = false): { flags: Flags; rest: string[] } {
+  const flags: Flags = {};
+  const rest: string[] = [];
+  const byShort = new Map(Object.entries(spec).flatMap(([k, v]) => (v.short ? [[v.short, k] as const] : [])));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      if (stopAtPositional) {
+        rest.push(...argv.slice(i));
+        break;
+      }
+      rest.push(a);
+      continue;
+    }
+    let name: string;
+    let inline: string | undefined;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      inline = eq > 0 ? a.slice(eq + 1) : undefined;
+    } else {
+      const s = byShort.get(a.slice(1, 2));
+      if (!s) throw new UsageError(`unknown flag ${a}`);
+      name = s;
+      inline = a.length > 2 ? a.slice(2) : undefined;
+    }
+    const f = spec[name];
+    if (!f) throw new UsageError(`unknown flag --${name}`);
+    let value: string | boolean = true;
+    if (f.value) {
+      value = inline ?? argv[++i] ?? '';
+      if (inline === undefined && i >= argv.length) throw new UsageError(`flag --${name} needs a value`);
+    } else if (inline !== undefined) {
+      value = inline !== 'false';
+    }
+    if (f.repeat) flags[name] = [...((flags[name] as string[] | undefined) ?? []), String(value)];
+    else flags[name] = value;
+  }
+  return { flags, rest };
+}
+
+const str = (v: Flags[string] | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function oneId(rest: string[], cmd: string): string {
+  if (rest.length !== 1) throw new UsageError(`${cmd} needs exactly one container id`);
+  return rest[0]!;
+}
+
+function parseSignal(s: string | undefined): NodeJS.Signals | number {
+  if (s === undefined) return 'SIGTERM';
+  if (/^\d+$/.test(s)) return Number(s);
+  const name = (s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`) as NodeJS.Signals;
+  if (!(name in osConstants.signals)) throw new UsageError(`unknown signal ${JSON.stringify(s)}`);
+  return name;
+}
+
+/** Flags every runc caller may pass that change nothing for us. */
+const IGNORED_GLOBAL: FlagSpec = {
+  log: { value: true },
+  'log-format': { value: true },
+  debug: { value: false },
+  'systemd-cgroup': { value: false },
+  rootless: { value: true },
+  criu: { value: true },
+};
+
+const CREATE_FLAGS: FlagSpec = {
+  bundle: { value: true, short: 'b' },
+  'pid-file': { value: true },
+  'console-socket': { value: true },
+  'no-pivot': { value: false },
+  'no-new-keyring': { value: false },
+  'preserve-fds': { value: true },
+  detach: { value: false, short: 'd' },
+  'keep': { value: false },
+};
+
+async function cmdCreate(rt: Runtime, argv: string[], run: boolean): Promise<number> {
+  const { flags, rest } = parseFlags(argv, CREATE_FLAGS);
+  const id = oneId(rest, run ? 'run' : 'create');
+  if (flags['console-socket']) throw new UsageError('--console-socket: terminals are not supported yet');
+  const bundle = str(flags.bundle) ?? process.cwd();
+  const pidFile = str(flags['pid-file']);
+  const foreground = run && !flags.detach;
+  await rt.create(id, { bundle, stdio: 'inherit', watchExit: foreground, ...(pidFile ? { pidFile } : {}) });
+  if (!run) return 0;
+  await rt.start(id);
+  if (!foreground) return 0;
+  // Like runc run: forward the signals we get to the container, wait, then remove it.
+  const forward = (sig: NodeJS.Signals) => {
+    rt.kill(id, sig).catch(() => undefined);
+  };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+  for (const s of sigs) process.on(s, forward);
+  const exit = await rt.wait(id);
+  for (const s of sigs) process.off(s, forward);
+  if (!flags.keep) await rt.delete(id, { force: true });
+  return exit.exitCode;
+}
+
+async function cmdExec(rt: Runtime, argv: string[]): Promise<number> {
+  const { flags, rest } = parseFlags(
+    argv,
+    {
+      cwd: { value: true },
+      env: { value: true, short: 'e', repeat: true },
+      user: { value: true, short: 'u' },
+      'additional-gids': { value: true, short: 'g', repeat: true },
+      process: { value: true, short: 'p' },
+      tty: { value: false, short: 't' },
+      detach: { value: false, short: 'd' },
+      'pid-file': { value: true },
+      'no-new-privs': { value: false },
+      cap: { value: true, short: 'c', repeat: true },
+      'console-socket': { value: true },
+    },
+    true,
+  );
+  if (flags.tty || flags['console-socket']) throw new UsageError('exec: terminals are not supported yet');
+  const [id, ...cmd] = rest;
+  if (!id) throw new UsageError('exec needs a container id');
+  let proc: Partial<SpecProcess> & { args: string[] };
+  const processFile = str(flags.process);
+  if (processFile) {
+    const raw: unknown = JSON.parse(readFileSync(processFile, 'utf8'));
+    proc = validateSpec({ ociVersion: '1.0.2', root: { path: '/' }, process: raw }).process!;
+  } else {
+    if (!cmd.length) throw new UsageError('exec needs a command');
+    proc = { args: cmd };
+  }
+  const state = await rt.state(id);
+  const base = JSON.parse(readFileSync(join(rt.root, id, 'state.json'), 'utf8')) as { process: SpecProcess };
+  if (flags.cwd) proc.cwd = String(flags.cwd);
+  const envs = (flags.env as string[] | undefined) ?? [];
+  if (envs.length) {
+    // Added to (and overriding) the container's environment, like runc exec --env.
+    const merged = new Map((proc.env ?? base.process.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e] as const));
+    for (const e of envs) merged.set(e.slice(0, e.indexOf('=')), e);
+    proc.env = [...merged.values()];
+  }
+  const user = str(flags.user);
+  if (user) {
+    const [u, g] = user.split(':');
+    proc.user = { uid: Number(u), gid: Number(g ?? 0), additionalGids: ((flags['additional-gids'] as string[] | undefined) ?? []).map(Number) };
+    if (!Number.isInteger(proc.user.uid) || !Number.isInteger(proc.user.gid)) throw new UsageError(`--user: expected UID[:GID], got ${user}`);
+  }
+  if (flags['no-new-privs']) proc.noNewPrivileges = true;
+  const caps = flags.cap as string[] | undefined;
+  if (caps?.length) {
+    const add = (set: string[] | undefined) => [...new Set([...(set ?? []), ...caps])];
+    const c = base.process.capabilities ?? {};
+    proc.capabilities = { bounding: add(c.bounding), effective: add(c.effective), permitted: add(c.permitted) };
+  }
+  if (state.status !== 'running') throw new RuntimeError(`cannot exec in container ${id}: it is ${state.status}`);
+  const h = await rt.exec(id, proc, { stdio: 'inherit' });
+  if (flags.detach) return 0;
+  const forward = (sig: NodeJS.Signals) => h.kill(sig);
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  for (const s of sigs) process.on(s, forward);
+  const r = await h.wait();
+  if (r.error) process.stderr.write(`tsswarm-runtime: ${r.error}\n`);
+  return r.exitCode;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { flags: global, rest } = parseFlags(
+    argv,
+    { root: { value: true }, version: { value: false, short: 'v' }, help: { value: false, short: 'h' }, ...IGNORED_GLOBAL },
+    true,
+  );
+  if (global.version) {
+    process.stdout.write(`tsswarm-runtime version ${VERSION}\nspec: 1.0.2\n`);
+    return 0;
+  }
+  const [cmd, ...args] = rest;
+  if (!cmd || global.help || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd || global.help ? 0 : 1;
+  }
+  const rt = new Runtime({ root: str(global.root) ?? DEFAULT_ROOT });
+  switch (cmd) {
+    case 'create':
+      return cmdCreate(rt, args, false);
+    case 'run':
+      return cmdCreate(rt, args, true);
+    case 'start': {
+      await rt.start(oneId(parseFlags(args, {}).rest, 'start'));
+      return 0;
+    }
+    case 'state': {
+      const id = oneId(parseFlags(args, {}).rest, 'state');
+      process.stdout.write(JSON.stringify(await rt.state(id), null, 2) + '\n');
+      return 0;
+    }
+    case 'kill': {
+      const { flags, rest: r } = parseFlags(args, { all: { value: false, short: 'a' } });
+      if (r.length < 1 || r.length > 2) throw new UsageError('kill needs a container id and optionally a signal');
+      await rt.kill(r[0]!, parseSignal(r[1]), { all: Boolean(flags.all) });
+      return 0;
+    }
+    case 'delete': {
+      const { flags, rest: r } = parseFlags(args, { force: { value: false, short: 'f' } });
+      if (!r.length) throw new UsageError('delete needs a container id');
+      for (const id of r) await rt.delete(id, { force: Boolean(flags.force) });
+      return 0;
+    }
+    case 'pause':
+      await rt.pause(oneId(parseFlags(args, {}).rest, 'pause'));
+      return 0;
+    case 'resume':
+      await rt.resume(oneId(parseFlags(args, {}).rest, 'resume'));
+      return 0;
+    case 'exec':
+      return cmdExec(rt, args);
+    case 'list': {
+      const { flags } = parseFlags(args, { format: { value: true, short: 'f' }, quiet: { value: false, short: 'q' } });
+      const all = await rt.list();
+      if (flags.quiet) process.stdout.write(all.map((s) => `${s.id}\n`).join(''));
+      else if (flags.format === 'json') process.stdout.write(JSON.stringify(all) + '\n');
+      else {
+        const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, 'root'])];
+        process.stdout.write(table(rows));
+      }
+      return 0;
+    }
+    case 'ps': {
+      const { flags, rest: r } = parseFlags(args, { format: { value: true, short: 'f' } });
+      const pids = await rt.ps(oneId(r, 'ps'));
+      if (flags.format === 'json') {
+        process.stdout.write(JSON.stringify(pids) + '\n');
+        return 0;
+      }
+      const rows = [['PID', 'CMD']];
+      for (const p of pids) {
+        let cmdline = '';
+        try {
+          cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+        } catch {
+          continue; // exited meanwhile
+        }
+        rows.push([String(p), cmdline]);
+      }
+      process.stdout.write(table(rows));
+      return 0;
+    }
+    case 'spec': {
+      // Like `runc spec`: a default config.json (ours: Docker's defaults) in the bundle dir.
+      const { flags } = parseFlags(args, { bundle: { value: true, short: 'b' }, rootless: { value: false } });
+      const path = join(str(flags.bundle) ?? process.cwd(), 'config.json');
+      if (existsSync(path)) throw new RuntimeError(`${path} already exists; remove it first`);
+      await writeFile(path, JSON.stringify(buildSpec({ args: ['sh'], hostname: 'tsswarm' }), null, 2) + '\n');
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+  }
+}
+
+const USAGE = `Usage: tsswarm-runtime [--root DIR] COMMAND [OPTIONS]
+
+An OCI runtime with runc's command line.
+
+Commands:
+  create  [--bundle DIR] [--pid-file FILE] ID    create a container (its init waits for start)
+  start   ID                                     run the user process of a created container
+  run     [--bundle DIR] [-d] [--pid-file FILE] ID   create and start; without -d, wait and remove
+  state   ID                                     print the OCI state as JSON
+  kill    [--all] ID [SIGNAL]                    send a signal (default SIGTERM)
+  delete  [--force] ID                           remove a stopped container (--force: kill it first)
+  exec    [--cwd D] [-e K=V] [-u UID[:GID]] [-p process.json] ID CMD...
+  pause   ID / resume ID                         freeze / thaw the container's cgroup
+  list    [--format table|json] [-q]
+  ps      [--format table|json] ID
+  spec    [--bundle DIR]                         write a default config.json
+`;
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`tsswarm-runtime: ${err.message}\n${USAGE}`);
+      process.exit(2);
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`tsswarm-runtime: ${msg}\n`);
+    process.exit(err instanceof RuntimeError ? err.exitCode : err instanceof SpecError ? 1 : 1);
+  },
+);

@@ -1,0 +1,9 @@
+// The container runtime: OCI spec building, the driver, and the tsbox plan.
+export { Runtime, DEFAULT_ROOT, OVERLAY_ANNOTATION, INIT_ANNOTATION, cgroupPathOf, toCgroupResources } from './driver.js';
+export type { RuntimeOptions, CreateOptions, CreateResult, ExecOptions, ExecHandle, OverlayRoot } from './driver.js';
+export { RuntimeError } from './errors.js';
+export { buildSpec, parseSpec, validateSpec, SpecError, defaultMounts, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './spec.js';
+export type { Spec, SpecOptions, SpecProcess, SpecMount, SpecResources } from './spec.js';
+export { DEFAULT_CAPABILITIES, CAPABILITIES, tweakCapabilities } from './caps.js';
+export type { ExitStatus, OciState, Status } from './state.js';
+export { tsboxPath } from './host.js';
