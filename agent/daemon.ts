@@ -8,6 +8,7 @@ import { Router } from './api/router.js';
 import { DaemonOptions, socketPath } from './config.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { VERSION, API_VERSION } from '../lib/version.js';
+import type { Engine } from './engine.js';
 
 export interface VersionInfo {
   Version: string;
@@ -24,6 +25,7 @@ export class Daemon {
   private server?: Server;
   private readonly log: Logger;
   readonly startedAt = new Date();
+  engine?: Engine;
 
   constructor(
     readonly opts: DaemonOptions,
@@ -61,6 +63,9 @@ export class Daemon {
       KernelVersion: release(),
       OperatingSystem: 'linux',
       Driver: 'overlay2',
+      Containers: this.engine?.containers.list().length ?? 0,
+      ContainersRunning: this.engine?.containers.list().filter((c) => c.State.Status === 'running').length ?? 0,
+      Images: this.engine?.images.listRecords().length ?? 0,
       SystemTime: new Date().toISOString(),
       Pid: process.pid,
     };
@@ -72,7 +77,26 @@ export class Daemon {
     await mkdir(this.opts.execRoot, { recursive: true, mode: 0o700 });
     await mkdir(dirname(sock), { recursive: true });
     await claimSocket(sock);
+    // The engine is loaded only here so that `tsswarm version` never pays for it.
+    const { Engine } = await import('./engine.js');
+    const { containerRoutes } = await import('./api/routes-containers.js');
+    const { imageRoutes } = await import('./api/routes-images.js');
+    const { networkRoutes } = await import('./api/routes-networks.js');
+    const { buildRoutes } = await import('./api/routes-build.js');
+    const engine = await Engine.open(this.opts, this.log.child('engine'));
+    this.engine = engine;
+    containerRoutes(this.router, engine);
+    imageRoutes(this.router, engine);
+    networkRoutes(this.router, engine);
+    buildRoutes(this.router, engine);
     const server = createServer((req, res) => {
+      // A container removal finishes in the background (service.ts removeRecord). Calls about other
+      // objects wait for it, so e.g. `network rm` right after `run --rm` never finds the container's
+      // endpoint still there, while the container calls themselves do not wait.
+      if (engine.containers.busy && !CONTAINER_PATH.test(req.url ?? '')) {
+        void engine.containers.settle().then(() => this.router.handle(req, res));
+        return;
+      }
       void this.router.handle(req, res);
     });
     // Streams (logs -f, attach) may be idle for long; the defaults would cut them.
@@ -96,10 +120,11 @@ export class Daemon {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Engine first, while streams (logs -f, attach) can still see their containers end.
+    await this.engine?.close().catch((err: Error) => this.log.error('engine shutdown failed', { err }));
+    server.closeAllConnections();
+    await closed;
     await unlink(socketPath(this.opts.host)).catch(() => undefined);
     const pidFile = join(this.opts.execRoot, 'tsswarm.pid');
     const pid = await readFile(pidFile, 'utf8').catch(() => '');
@@ -107,6 +132,9 @@ export class Daemon {
     this.log.info('daemon stopped');
   }
 }
+
+/** Calls that never wait for background removals: containers, exec, and the daemon's own. */
+const CONTAINER_PATH = /^(\/v\d+\.\d+)?\/(containers|exec|_ping|version|info)(\/|\?|$)/;
 
 /** Removes a stale socket file; refuses when another daemon still answers on it. */
 async function claimSocket(sock: string): Promise<void> {

@@ -104,6 +104,24 @@ export class Client {
     });
   }
 
+  /**
+   * POST with a streamed request body (stdin for exec/attach) while the response streams back.
+   * Chunked: the daemon sees the end of input when `input` ends.
+   */
+  async rawStream(path: string, input: NodeJS.ReadableStream | undefined, query?: RequestOptions['query']): Promise<IncomingMessage> {
+    if (!input) return this.raw(path, { method: 'POST', query });
+    const sock = socketPath(this.host);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ socketPath: sock, path: this.url(path, query), method: 'POST', headers: { 'Content-Type': 'application/octet-stream' } }, resolve);
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new NoDaemonError(this.host, err.code));
+        else reject(err);
+      });
+      req.flushHeaders();
+      input.pipe(req);
+    });
+  }
+
   private mayAutostart(): boolean {
     return !this.started && this.host === DEFAULT_HOST && process.env.TSSWARM_NO_AUTOSTART !== '1';
   }

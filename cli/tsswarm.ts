@@ -5,10 +5,54 @@ import { FlagError } from '../lib/flags.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
-const commands: Record<string, { load: () => Promise<{ default: Command }>; help: string }> = {
+type Entry = { load: () => Promise<{ default: Command }>; help: string };
+const containers = (name: keyof typeof import('./commands/containers.js'), help: string): Entry => ({
+  load: () => import('./commands/containers.js').then((m) => ({ default: m[name] })),
+  help,
+});
+const imagesCmd = (name: keyof typeof import('./commands/images.js'), help: string): Entry => ({
+  load: () => import('./commands/images.js').then((m) => ({ default: m[name] })),
+  help,
+});
+const objects = (name: 'network' | 'volume' | 'system', help: string): Entry => ({
+  load: () => import('./commands/objects.js').then((m) => ({ default: m[name] })),
+  help,
+});
+
+const commands: Record<string, Entry> = {
   daemon: { load: () => import('./commands/daemon.js'), help: 'Run the engine daemon in the foreground' },
   info: { load: () => import('./commands/info.js'), help: 'Display system-wide information' },
   version: { load: () => import('./commands/version.js'), help: 'Show the client and daemon versions' },
+  run: { load: () => import('./commands/run.js'), help: 'Create and run a new container from an image' },
+  create: { load: () => import('./commands/run.js').then((m) => ({ default: m.create })), help: 'Create a new container' },
+  container: { load: () => import('./commands/container.js'), help: 'Manage containers' },
+  ps: containers('ps', 'List containers'),
+  start: containers('start', 'Start one or more stopped containers'),
+  stop: containers('stop', 'Stop one or more running containers'),
+  restart: containers('restart', 'Restart one or more containers'),
+  kill: containers('kill', 'Kill one or more running containers'),
+  rm: containers('rm', 'Remove one or more containers'),
+  wait: containers('wait', 'Block until one or more containers stop, then print their exit codes'),
+  logs: containers('logs', 'Fetch the logs of a container'),
+  inspect: containers('inspect', 'Return low-level information on objects'),
+  exec: containers('exec', 'Execute a command in a running container'),
+  top: containers('top', 'Display the running processes of a container'),
+  stats: containers('stats', 'Display resource usage statistics of containers'),
+  pause: containers('pause', 'Pause all processes within one or more containers'),
+  unpause: containers('unpause', 'Unpause all processes within one or more containers'),
+  rename: containers('rename', 'Rename a container'),
+  port: containers('port', 'List port mappings or a specific mapping for the container'),
+  images: imagesCmd('images', 'List images'),
+  image: imagesCmd('default', 'Manage images'),
+  load: imagesCmd('load', 'Load an image from a tar archive or STDIN'),
+  save: imagesCmd('save', 'Save one or more images to a tar archive'),
+  rmi: imagesCmd('rmi', 'Remove one or more images'),
+  tag: imagesCmd('tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'),
+  pull: imagesCmd('pull', 'Download an image from a registry'),
+  push: imagesCmd('push', 'Upload an image to a registry'),
+  network: objects('network', 'Manage networks'),
+  volume: objects('volume', 'Manage volumes'),
+  system: objects('system', 'Manage tsswarm (df, prune)'),
 };
 
 function usage(): string {
@@ -43,6 +87,7 @@ main(process.argv.slice(2)).then(
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`tsswarm: ${msg}\n`);
     // Docker exits 125 when the error is the CLI's own (bad flags), 1 otherwise.
-    process.exit(err instanceof FlagError ? 125 : 1);
+    const code = (err as { exitCode?: unknown }).exitCode;
+    process.exit(typeof code === 'number' ? code : err instanceof FlagError ? 125 : 1);
   },
 );

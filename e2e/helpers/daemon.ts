@@ -3,6 +3,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
@@ -23,7 +24,15 @@ export async function startDaemon(): Promise<TestDaemon> {
   const dir = mkdtempSync('/tmp/tsswarm-test-');
   const sock = join(dir, 'tsswarm.sock');
   const host = `unix://${sock}`;
-  const env = { ...process.env, TSSWARM_HOST: host, TSSWARM_NO_AUTOSTART: '1' };
+  // Each test daemon gets its own bridge/nftables names and removes them when stopped, so
+  // concurrent test daemons never share or leave kernel objects.
+  const env = {
+    TSSWARM_NET_PREFIX: `t${randomBytes(2).toString('hex').slice(0, 3)}`,
+    TSSWARM_TEARDOWN: '1',
+    ...process.env,
+    TSSWARM_HOST: host,
+    TSSWARM_NO_AUTOSTART: '1',
+  };
   const proc = spawn(process.execPath, [TSSWARM, 'daemon', '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--host', host], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env,

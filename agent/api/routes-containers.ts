@@ -1,0 +1,470 @@
+// Engine API: /containers/* and /exec/*.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { ApiError, HANDLED, badRequest, conflict, notFound, sendJson, type Router } from './router.js';
+import type { Engine } from '../engine.js';
+import { parseCreateBody, describeIssues } from '../containers/create-config.js';
+import { inspectView, summaryView, type LiveInfo } from '../containers/view.js';
+import { LineReader, follow, frame, openLog, readEntries, render, type LogQuery } from '../containers/logs.js';
+import { resolveUser } from '../containers/spec.js';
+import type { ContainerRecord } from '../containers/record.js';
+import { FilterError, matchLabels, matchName, parseFilters, checkFilterKeys, type Filters } from '../../lib/filters.js';
+import { statusText } from '../../lib/units.js';
+import { NoSuchImageError } from '../../image/index.js';
+import type { ExecHandle } from '../../runtime/index.js';
+import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from './run-protocol.js';
+
+const truthy = (v: string | null): boolean => v === '1' || v === 'true';
+
+function live(e: Engine, c: ContainerRecord): LiveInfo {
+  return { endpoints: e.network.endpoints(c.Id), ports: e.network.ports(c.Id), imageName: c.Config.Image };
+}
+
+function filtersOf(q: URLSearchParams): Filters {
+  try {
+    const f = parseFilters(q.get('filters'));
+    checkFilterKeys(f, ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'network', 'health']);
+    return f;
+  } catch (err) {
+    if (err instanceof FilterError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+function matches(c: ContainerRecord, f: Filters): boolean {
+  if (f.id && !f.id.some((p) => c.Id.startsWith(p))) return false;
+  if (f.name && !matchName(c.Name, f.name)) return false;
+  if (f.label && !matchLabels(c.Config.Labels, f.label)) return false;
+  if (f.status && !f.status.includes(c.State.Status)) return false;
+  if (f.exited && !(c.State.Status === 'exited' && f.exited.includes(String(c.State.ExitCode)))) return false;
+  if (f.ancestor && !f.ancestor.some((a) => a === c.Config.Image || c.Image.startsWith(a) || c.Image === `sha256:${a}`)) return false;
+  if (f.network && !f.network.some((n) => n in c.Networks || c.HostConfig.NetworkMode === n)) return false;
+  if (f.health && !f.health.includes(c.State.Health?.Status ?? 'none')) return false;
+  return true;
+}
+
+/** Starts a streaming response of Docker's raw-stream media type. */
+function streamHead(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+  res.flushHeaders();
+}
+
+const ExecCreateSchema = z.object({
+  Cmd: z.array(z.string()).min(1, { message: 'No exec command specified' }),
+  Env: z.array(z.string()).nullish(),
+  User: z.string().nullish(),
+  WorkingDir: z.string().nullish(),
+  AttachStdin: z.boolean().nullish(),
+  AttachStdout: z.boolean().nullish(),
+  AttachStderr: z.boolean().nullish(),
+  Tty: z.boolean().nullish(),
+  Privileged: z.boolean().nullish(),
+});
+type ExecConfig = z.infer<typeof ExecCreateSchema>;
+
+interface ExecInstance {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+  handle?: ExecHandle;
+}
+
+export function containerRoutes(router: Router, e: Engine): void {
+  const cs = e.containers;
+  const execs = new Map<string, ExecInstance>();
+
+  router
+    .get('/containers/json', async ({ query }) => {
+      const all = truthy(query.get('all'));
+      const f = filtersOf(query);
+      let list = cs.list().filter((c) => (all || f.status || f.exited ? true : c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting') && matches(c, f));
+      const limit = Number(query.get('limit') ?? -1);
+      if (limit > 0) list = list.slice(0, limit);
+      const nowMs = Date.now();
+      return list.map((c) => {
+        const v = summaryView(c, live(e, c));
+        const s = c.State.Status;
+        v.Status = statusText(
+          {
+            Running: s === 'running' || s === 'paused' || s === 'restarting',
+            Paused: s === 'paused',
+            Restarting: s === 'restarting',
+            RemovalInProgress: s === 'removing',
+            ExitCode: c.State.ExitCode,
+            StartedAt: c.State.StartedAt,
+            FinishedAt: c.State.FinishedAt,
+            ...(c.State.Health ? { Health: { Status: c.State.Health.Status } } : {}),
+          },
+          nowMs,
+        );
+        return v;
+      });
+    })
+    .post('/containers/create', async ({ query, json, res }) => {
+      const body = parseCreateBody(await json());
+      try {
+        const out = await cs.create(body, query.get('name') ?? undefined);
+        sendJson(res, 201, out);
+        return HANDLED;
+      } catch (err) {
+        if (err instanceof NoSuchImageError) throw notFound(err.message);
+        throw err;
+      }
+    })
+    .post('/containers/run', async ({ query, json, req, res }) => run(e, parseCreateBody(await json()), query, req, res))
+    .post('/containers/prune', async () => {
+      const deleted: string[] = [];
+      for (const c of cs.list()) {
+        if (c.State.Status !== 'exited' && c.State.Status !== 'created' && c.State.Status !== 'dead') continue;
+        await cs.remove(c.Id, {});
+        deleted.push(c.Id);
+      }
+      return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+    })
+    .get('/containers/{id}/json', async ({ params }) => {
+      const c = cs.resolve(params.id!);
+      return inspectView(c, live(e, c));
+    })
+    .post('/containers/{id}/start', async ({ params, res }) => {
+      const started = await cs.start(params.id!);
+      if (!started) {
+        res.writeHead(304).end();
+        return HANDLED;
+      }
+      return undefined;
+    })
+    .post('/containers/{id}/stop', async ({ params, query, res }) => {
+      const t = query.get('t');
+      const stopped = await cs.stop(params.id!, t !== null && t !== '' ? Number(t) : undefined, query.get('signal') ?? undefined);
+      if (!stopped) {
+        res.writeHead(304).end();
+        return HANDLED;
+      }
+      return undefined;
+    })
+    .post('/containers/{id}/restart', async ({ params, query }) => {
+      const t = query.get('t');
+      await cs.restart(params.id!, t !== null && t !== '' ? Number(t) : undefined, query.get('signal') ?? undefined);
+      return undefined;
+    })
+    .post('/containers/{id}/kill', async ({ params, query }) => {
+      await cs.kill(params.id!, query.get('signal') || 'SIGKILL');
+      return undefined;
+    })
+    .post('/containers/{id}/pause', async ({ params }) => {
+      await cs.pause(params.id!);
+      return undefined;
+    })
+    .post('/containers/{id}/unpause', async ({ params }) => {
+      await cs.unpause(params.id!);
+      return undefined;
+    })
+    .post('/containers/{id}/rename', async ({ params, query }) => {
+      const name = query.get('name');
+      if (!name) throw badRequest('rename: the new name is required (query parameter name)');
+      await cs.rename(params.id!, name);
+      return undefined;
+    })
+    .delete('/containers/{id}', async ({ params, query }) => {
+      await cs.remove(params.id!, { force: truthy(query.get('force')), volumes: truthy(query.get('v')) });
+      return undefined;
+    })
+    .post('/containers/{id}/wait', async ({ params, query, res }) => {
+      const c = cs.resolve(params.id!);
+      const cond = query.get('condition') || 'not-running';
+      if (cond !== 'not-running' && cond !== 'next-exit' && cond !== 'removed') throw badRequest(`invalid condition: "${cond}" (expected not-running, next-exit or removed)`);
+      const done = cs.waitExit(c.Id, cond);
+      // Headers now, so a client can start the container knowing the wait is in place.
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders();
+      const code = await done;
+      res.end(JSON.stringify({ StatusCode: code, Error: null }) + '\n');
+      return HANDLED;
+    })
+    .get('/containers/{id}/logs', async ({ params, query, res, req }) => logs(e, params.id!, query, req, res))
+    .post('/containers/{id}/attach', async ({ params, query, res, req }) => attach(e, params.id!, query, req, res))
+    .get('/containers/{id}/top', async ({ params }) => {
+      const c = cs.resolve(params.id!);
+      if (c.State.Status !== 'running' && c.State.Status !== 'paused') throw conflict(`Container ${c.Id} is not running`);
+      const pids = await e.runtime.ps(c.Id);
+      return { Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], Processes: pids.map(procRow).filter((r): r is string[] => r !== undefined) };
+    })
+    .get('/containers/{id}/stats', async ({ params }) => {
+      const c = cs.resolve(params.id!);
+      const base = { read: new Date().toISOString(), id: c.Id, name: `/${c.Name}` };
+      if (c.State.Status !== 'running' && c.State.Status !== 'paused') return { ...base, memory_stats: {}, cpu_stats: {}, pids_stats: {} };
+      const st = await e.runtime.stats(c.Id);
+      return {
+        ...base,
+        pids_stats: { current: st.pids.current, limit: st.pids.limit },
+        memory_stats: { usage: st.memory.usage, limit: st.memory.limit, ...(st.memory.stat ? { stats: st.memory.stat } : {}) },
+        cpu_stats: { cpu_usage: { total_usage: st.cpu.usageNs, usage_in_usermode: st.cpu.userNs, usage_in_kernelmode: st.cpu.systemNs }, online_cpus: 0 },
+      };
+    })
+    .post('/containers/{id}/exec', async ({ params, json, res }) => {
+      const c = cs.resolve(params.id!);
+      const r = ExecCreateSchema.safeParse((await json()) ?? {});
+      if (!r.success) throw badRequest(`invalid exec config: ${describeIssues(r.error)}`);
+      if (c.State.Status !== 'running') throw conflict(`Container ${c.Id} is not running`);
+      const id = randomBytes(32).toString('hex');
+      execs.set(id, { id, containerId: c.Id, config: r.data, running: false, exitCode: null, pid: 0 });
+      sendJson(res, 201, { Id: id });
+      return HANDLED;
+    })
+    .post('/exec/{id}/start', async ({ params, query, req, res }) => {
+      const x = execs.get(params.id!);
+      if (!x) throw notFound(`No such exec instance: ${params.id!}`);
+      if (x.running || x.exitCode !== null) throw conflict(`exec ${x.id} has already been started`);
+      const c = cs.resolve(x.containerId);
+      const cfg = x.config;
+      const env = [...(cfg.Env ?? [])];
+      const proc: { args: string[]; env?: string[]; cwd?: string; user?: { uid: number; gid: number } } = { args: cfg.Cmd };
+      if (env.length) proc.env = mergeEnvList(c.Config.Env, env);
+      if (cfg.WorkingDir) proc.cwd = cfg.WorkingDir;
+      if (cfg.User) {
+        try {
+          proc.user = resolveUser(cfg.User, e.images.lowerDirs(c.Image));
+        } catch (err) {
+          throw badRequest(`exec: ${(err as Error).message}`);
+        }
+      }
+      const withStdin = truthy(query.get('stdin'));
+      const h = await e.runtime.exec(c.Id, proc);
+      x.running = true;
+      x.handle = h;
+      streamHead(res);
+      h.stdout?.on('data', (b: Buffer) => res.write(frame('stdout', b)));
+      h.stderr?.on('data', (b: Buffer) => res.write(frame('stderr', b)));
+      if (withStdin && h.stdin) req.pipe(h.stdin);
+      else {
+        req.resume();
+        h.stdin?.end();
+      }
+      res.on('close', () => {
+        if (x.running) h.kill('SIGKILL');
+      });
+      const outDone = Promise.all([h.stdout ? once(h.stdout, 'end') : undefined, h.stderr ? once(h.stderr, 'end') : undefined]);
+      const r = await h.wait();
+      await outDone;
+      x.running = false;
+      x.exitCode = r.exitCode;
+      if (r.error) res.write(frame('stderr', Buffer.from(`tsswarm: exec failed: ${r.error.trim()}\n`)));
+      res.end();
+      // Kept so `exec inspect` can read the exit code; dropped after a while to bound memory.
+      setTimeout(() => execs.delete(x.id), 5 * 60_000).unref();
+      return HANDLED;
+    })
+    .get('/exec/{id}/json', async ({ params }) => {
+      const x = execs.get(params.id!);
+      if (!x) throw notFound(`No such exec instance: ${params.id!}`);
+      return { ID: x.id, ContainerID: x.containerId, Running: x.running, ExitCode: x.exitCode, Pid: x.pid, ProcessConfig: { entrypoint: x.config.Cmd[0], arguments: x.config.Cmd.slice(1), tty: x.config.Tty ?? false } };
+    });
+}
+
+function once(s: NodeJS.EventEmitter, ev: string): Promise<void> {
+  return new Promise((resolve) => {
+    s.once(ev, () => resolve());
+    s.once('close', () => resolve());
+  });
+}
+
+function mergeEnvList(base: string[], extra: string[]): string[] {
+  const m = new Map<string, string>();
+  for (const v of [...base, ...extra]) m.set(v.split('=')[0]!, v);
+  return [...m.values()];
+}
+
+function logQuery(q: URLSearchParams): LogQuery {
+  const tailRaw = q.get('tail');
+  let tail: number | undefined;
+  if (tailRaw && tailRaw !== 'all') {
+    tail = Number(tailRaw);
+    if (!Number.isInteger(tail) || tail < 0) throw badRequest(`invalid tail "${tailRaw}": expected a number of lines or "all"`);
+  }
+  const num = (k: string): number | undefined => {
+    const v = q.get(k);
+    if (v === null || v === '' || v === '0') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw badRequest(`invalid ${k} "${v}": expected unix seconds`);
+    return n;
+  };
+  const stdout = truthy(q.get('stdout'));
+  const stderr = truthy(q.get('stderr'));
+  if (!stdout && !stderr) throw badRequest('you must choose at least one stream (stdout=1 and/or stderr=1)');
+  const since = num('since');
+  const until = num('until');
+  return { stdout, stderr, timestamps: truthy(q.get('timestamps')), ...(tail !== undefined ? { tail } : {}), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
+}
+
+/** Resolves when the container is no longer running (exit without a pending restart, or removal). */
+function stopped(e: Engine, id: string, req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      e.containers.events.off(`exit:${id}`, onExit);
+      e.containers.events.off(`removed:${id}`, done);
+      resolve();
+    };
+    const onExit = (): void => {
+      const c = e.containers.tryGet(id);
+      if (!c || c.State.Status !== 'restarting') done();
+    };
+    e.containers.events.on(`exit:${id}`, onExit);
+    e.containers.events.once(`removed:${id}`, done);
+    req.socket.once('close', done);
+    if (!e.containers.isRunning(id)) {
+      const c = e.containers.tryGet(id);
+      if (!c || c.State.Status !== 'restarting') done();
+    }
+  });
+}
+
+async function logs(e: Engine, ref: string, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<symbol> {
+  const c = e.containers.resolve(ref);
+  const query = logQuery(q);
+  const path = e.containers.logPath(c.Id);
+  const fh = await openLog(path);
+  streamHead(res);
+  if (!fh) {
+    res.end();
+    return HANDLED;
+  }
+  try {
+    const reader = new LineReader(fh);
+    for (const en of await readEntries(reader, query)) res.write(render(en, query));
+    if (truthy(q.get('follow'))) {
+      await follow(reader, { ...query, tail: undefined } as LogQuery, (en) => res.write(render(en, query)), stopped(e, c.Id, req), path);
+    }
+  } finally {
+    await fh.close();
+  }
+  res.end();
+  return HANDLED;
+}
+
+/** Streams output from now on until the container stops (used by `run` before `start`). */
+async function attach(e: Engine, ref: string, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<symbol> {
+  const c = e.containers.resolve(ref);
+  const query: LogQuery = { stdout: truthy(q.get('stdout')), stderr: truthy(q.get('stderr')), timestamps: false };
+  const path = e.containers.logPath(c.Id);
+  // Opened before the container starts, so the output stays readable even after --rm deletes the file.
+  const fh = await openLog(path);
+  if (!fh) throw new ApiError(500, `container ${c.Name} has no log file at ${path}`);
+  const { size } = await fh.stat();
+  streamHead(res);
+  try {
+    const reader = new LineReader(fh, size);
+    // Until started, "not running" must not end the stream: wait for the first exit instead.
+    const done = e.containers.isRunning(c.Id) ? stopped(e, c.Id, req) : firstStop(e, c.Id, req);
+    await follow(reader, query, (en) => res.write(render(en, query)), done, path);
+  } finally {
+    await fh.close();
+  }
+  res.end();
+  return HANDLED;
+}
+
+/** `POST /containers/run`: see run-protocol.ts. */
+async function run(e: Engine, body: ReturnType<typeof parseCreateBody>, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<symbol> {
+  const cs = e.containers;
+  const timings = truthy(q.get('timings'));
+  let out: { Id: string; Warnings: string[] };
+  try {
+    out = await cs.create(body, q.get('name') ?? undefined, { timeline: timings });
+  } catch (err) {
+    if (err instanceof NoSuchImageError) throw notFound(err.message);
+    throw err;
+  }
+  const id = out.Id;
+  const autoRemove = body.HostConfig?.AutoRemove === true;
+  const start = async (): Promise<void> => {
+    try {
+      await cs.start(id);
+    } catch (err) {
+      // As `docker run --rm` does when the start fails: the container is not left behind.
+      if (autoRemove) await cs.remove(id, { force: true, volumes: true }).catch(() => undefined);
+      throw err;
+    }
+  };
+  if (truthy(q.get('detach'))) {
+    await start();
+    sendJson(res, 201, out);
+    return HANDLED;
+  }
+  // Everything that reports the end is in place before the start, so neither output nor exit is missed.
+  const fh = await openLog(cs.logPath(id));
+  if (!fh) throw new ApiError(500, `container ${id} has no log file`);
+  let code = 0;
+  const onExit = (n: number): void => {
+    code = n;
+    cs.events.off(`exit:${id}`, onExit);
+  };
+  cs.events.on(`exit:${id}`, onExit);
+  const removed = autoRemove ? new Promise<void>((resolve) => cs.events.once(`removed:${id}`, () => resolve())) : Promise.resolve();
+  const done = firstStop(e, id, req);
+  try {
+    const { size } = await fh.stat();
+    const reader = new LineReader(fh, size);
+    await start();
+    res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream', [CONTAINER_HEADER]: id });
+    res.flushHeaders();
+    const query: LogQuery = { stdout: true, stderr: true, timestamps: false };
+    await follow(reader, query, (en) => res.write(render(en, query)), done, cs.logPath(id));
+    await removed;
+  } catch (err) {
+    cs.events.off(`exit:${id}`, onExit);
+    throw err;
+  } finally {
+    await fh.close();
+  }
+  const status: RunStatus = { StatusCode: code };
+  const t = timings ? cs.timings(id) : undefined;
+  if (t) status.Timings = t;
+  res.end(frameOf(STATUS_STREAM, Buffer.from(JSON.stringify(status))));
+  return HANDLED;
+}
+
+function frameOf(stream: number, payload: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = stream;
+  h.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([h, payload]);
+}
+
+function firstStop(e: Engine, id: string, req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      e.containers.events.off(`exit:${id}`, onExit);
+      e.containers.events.off(`removed:${id}`, done);
+      resolve();
+    };
+    const onExit = (): void => {
+      const c = e.containers.tryGet(id);
+      if (!c || c.State.Status !== 'restarting') done();
+    };
+    e.containers.events.on(`exit:${id}`, onExit);
+    e.containers.events.once(`removed:${id}`, done);
+    req.socket.once('close', done);
+  });
+}
+
+/** One `ps -ef`-like row from /proc. */
+function procRow(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = after[1]!;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1] ?? '?';
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    const ticks = (Number(after[11]) + Number(after[12])) / 100;
+    const time = new Date(ticks * 1000).toISOString().slice(11, 19);
+    return [uid === '0' ? 'root' : uid, String(pid), ppid, '0', '', '?', time, cmd];
+  } catch {
+    return undefined;
+  }
+}

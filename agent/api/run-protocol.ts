@@ -1,0 +1,23 @@
+// `POST /containers/run` (a tsswarm extension of the Engine API): create + start + attach + wait in
+// one round trip, for `tsswarm run`. Kept dependency-free: the CLI imports it too.
+//
+// Request: the body of `POST /containers/create`; query `name`, `detach=1`, `timings=1`.
+// Refusals (of the create or the start) are ordinary JSON errors `{"message": …}`, nothing made is
+// left behind (with AutoRemove). With `detach=1` the answer is create's `201 {"Id", "Warnings"}`
+// once the container runs. Otherwise `200`, header `X-Tsswarm-Container` = the ID, and a body in
+// Docker's multiplexed-stream framing (8-byte header: stream, 0, 0, 0, size big-endian): stdout (1)
+// and stderr (2) frames as attach sends them, then one STATUS_STREAM frame whose payload is JSON
+// {"StatusCode": n, "Timings"?: {...}} — sent at the container's (first) exit, or for AutoRemove
+// once it is removed, like `wait?condition=next-exit|removed`.
+
+/** Stream byte of the final frame; Docker uses 0-3, so this cannot clash with output. */
+export const STATUS_STREAM = 0x80;
+
+/** Header carrying the new container's ID. */
+export const CONTAINER_HEADER = 'x-tsswarm-container';
+
+export interface RunStatus {
+  StatusCode: number;
+  /** Milliseconds per daemon step (see agent/containers/timeline.ts), when asked with timings=1. */
+  Timings?: Record<string, number>;
+}

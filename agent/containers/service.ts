@@ -1,0 +1,858 @@
+// The container service behind `/containers/*`: records, lifecycle through the runtime, networking
+// at start, exit handling (restart policies, --rm), healthchecks, and reconciliation at daemon start.
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApiError, badRequest, conflict, notFound } from '../api/router.js';
+import { RecordStore } from '../store/records.js';
+import type { Logger } from '../../lib/log.js';
+import { runConfig, type ImageStore } from '../../image/index.js';
+import { RuntimeError, SpecError, tweakCapabilities, DEFAULT_CAPABILITIES, type Runtime, type ExitStatus } from '../../runtime/index.js';
+import { NetworkError, type NetworkManager } from '../../network/manager.js';
+import { publishAll, type PortRequest, type Proto } from '../../network/ports.js';
+import type { VolumeService } from '../volumes/service.js';
+import type { ContainerCreateBody, HealthConfig } from './create-config.js';
+import { NameIndex, newId, randomName, validateName } from './names.js';
+import { decideRestart, restartOnDaemonStart } from './restart-policy.js';
+import { applyProbe, errorResult, initialHealth, nextProbeDelay, resolveHealthcheck, timeoutResult, type ResolvedHealthcheck } from './health.js';
+import { isActive, validateRecord, type ContainerConfig, type ContainerRecord } from './record.js';
+import { containerSpec, resolveUser } from './spec.js';
+import { createVolumes, planMounts } from './mounts.js';
+import { Timelines } from './timeline.js';
+
+export interface ContainerServiceDeps {
+  dataRoot: string;
+  images: ImageStore;
+  runtime: Runtime;
+  volumes: VolumeService;
+  network: NetworkManager;
+  log: Logger;
+}
+
+interface Running {
+  /** Resolves after the exit has been recorded (state saved, network released). */
+  exited: Promise<void>;
+  stoppedByUser: boolean;
+  startedMs: number;
+  healthTimer?: NodeJS.Timeout;
+}
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
+  SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20,
+  SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGSYS: 31,
+};
+
+/** "TERM", "SIGTERM", "15" → 15; throws 400 naming the value. */
+export function parseSignal(s: string): number {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n >= 1 && n <= 64) return n;
+  }
+  const up = s.toUpperCase();
+  const n = SIGNALS[up.startsWith('SIG') ? up : `SIG${up}`];
+  if (n === undefined) throw badRequest(`invalid signal: ${s}`);
+  return n;
+}
+
+const now = (): string => new Date().toISOString();
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export class ContainerService {
+  readonly events = new EventEmitter();
+  private readonly store: RecordStore<ContainerRecord>;
+  private readonly names = new NameIndex('container');
+  private readonly running = new Map<string, Running>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private shuttingDown = false;
+  /**
+   * Kernel and file clean-up still running after an exit (network release, runtime state): the exit
+   * is reported without waiting for it; the next start or removal of the container waits instead.
+   */
+  private readonly cleanups = new Map<string, Promise<void>>();
+  /** Every clean-up or removal still running in the background, for settle(). */
+  private readonly background = new Set<Promise<void>>();
+  private readonly tl: Timelines;
+
+  constructor(private readonly d: ContainerServiceDeps) {
+    this.store = new RecordStore<ContainerRecord>(join(d.dataRoot, 'containers'), { validate: validateRecord });
+    this.events.setMaxListeners(0);
+    this.tl = new Timelines(d.log, process.env.TSSWARM_LOG_LEVEL === 'debug');
+  }
+
+  dir(id: string): string {
+    return join(this.d.dataRoot, 'containers', id);
+  }
+  logPath(id: string): string {
+    return join(this.dir(id), `${id}-json.log`);
+  }
+
+  // ------------------------------------------------------------------ lookup
+
+  resolve(ref: string): ContainerRecord {
+    const id = this.names.resolve(ref);
+    const c = this.store.get(id);
+    if (!c) throw notFound(`No such container: ${ref}`);
+    return c;
+  }
+  tryGet(id: string): ContainerRecord | undefined {
+    return this.store.get(id);
+  }
+  list(): ContainerRecord[] {
+    return this.store.all().sort((a, b) => b.Created.localeCompare(a.Created));
+  }
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+  uptimeMs(id: string): number | undefined {
+    const r = this.running.get(id);
+    return r ? Date.now() - r.startedMs : undefined;
+  }
+
+  /** Serialises lifecycle operations per container. */
+  private locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return next;
+  }
+
+  /**
+   * Persists a record. State changes the daemon re-derives from the runtime at start (running,
+   * exited, health) are written without fsync; the record made by create is written durably.
+   */
+  private save(c: ContainerRecord, durable = false): Promise<void> {
+    return this.store.put(c.Id, c, { durable });
+  }
+
+  /** Resolves when no removal or post-exit clean-up runs in the background any more. */
+  async settle(): Promise<void> {
+    while (this.background.size) await Promise.allSettled([...this.background]);
+  }
+
+  /** True while something runs in the background (other objects' API calls then wait: see daemon.ts). */
+  get busy(): boolean {
+    return this.background.size > 0;
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    const t = p.catch((e: Error) => this.d.log.warn('background clean-up failed', { err: e }));
+    this.background.add(t);
+    void t.then(() => this.background.delete(t));
+    return p;
+  }
+
+  /** Timings of a container's steps so far (when a timeline was started for it), see timeline.ts. */
+  timings(id: string): Record<string, number> | undefined {
+    return this.tl.snapshot(id);
+  }
+
+  // ------------------------------------------------------------------ create
+
+  async create(body: ContainerCreateBody, nameArg: string | undefined, opts: { timeline?: boolean } = {}): Promise<{ Id: string; Warnings: string[] }> {
+    const t0 = performance.now();
+    const imageRef = body.Image!;
+    const img = this.d.images.get(imageRef);
+    const rc = await runConfig(this.d.images, img.id);
+    const lowerDirs = this.d.images.lowerDirs(img.id);
+    const h = body.HostConfig ?? {};
+
+    // Everything that can be refused is checked before anything is made.
+    const env = mergeEnv(rc.Env, body.Env ?? []);
+    let entrypoint: string[] | null = body.Entrypoint ?? (rc.Entrypoint.length ? rc.Entrypoint : null);
+    if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = null;
+    const cmd = body.Cmd ?? (body.Entrypoint !== undefined ? [] : rc.Cmd);
+    const argv = [...(entrypoint ?? []), ...cmd];
+    if (argv.length === 0) throw badRequest('No command specified (the image has no CMD or ENTRYPOINT; give a command after the image name)');
+    const user = body.User ?? rc.User;
+    try {
+      resolveUser(user, lowerDirs);
+    } catch (e) {
+      throw badRequest(`Config.User: ${(e as Error).message}`);
+    }
+    try {
+      tweakCapabilities(DEFAULT_CAPABILITIES, h.CapAdd ?? [], h.CapDrop ?? []);
+    } catch (e) {
+      throw badRequest(`HostConfig.${(e as Error).message.replace(/^capAdd/, 'CapAdd').replace(/^capDrop/, 'CapDrop')}`);
+    }
+    const mode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
+    const networks: ContainerRecord['Networks'] = {};
+    if (mode.startsWith('container:')) {
+      this.resolve(mode.slice('container:'.length));
+    } else if (mode !== 'host' && mode !== 'none') {
+      try {
+        this.d.network.inspectNetwork(mode);
+      } catch (e) {
+        if (e instanceof NetworkError && e.status === 404) throw notFound(`network ${mode} not found (HostConfig.NetworkMode; create it with: tsswarm network create ${mode})`);
+        throw e;
+      }
+      const ep = body.NetworkingConfig?.EndpointsConfig?.[mode];
+      networks[mode] = { Aliases: ep?.Aliases ?? [], ...(ep?.IPAMConfig?.IPv4Address ? { IPv4Address: ep.IPAMConfig.IPv4Address } : {}) };
+    }
+    const healthcheck = mergeHealth(body.Healthcheck, imageHealth(rc.Healthcheck ?? null));
+    if (healthcheck) {
+      try {
+        resolveHealthcheck(healthcheck);
+      } catch (e) {
+        throw badRequest(`Healthcheck: ${(e as Error).message}`);
+      }
+    }
+    const plan = planMounts(body, rc.Volumes);
+
+    const id = newId();
+    this.tl.begin(id, t0, opts.timeline ?? false);
+    this.tl.mark(id, 'create.validate');
+    const name = nameArg ? validateName(nameArg) : randomName((n) => this.names.hasName(n));
+    this.names.add(id, name);
+    const dir = this.dir(id);
+    let created: string[] = [];
+    try {
+      const vols = await createVolumes(plan, this.d.volumes, lowerDirs, id);
+      created = vols.created;
+      const config: ContainerConfig = {
+        Hostname: body.Hostname || id.slice(0, 12),
+        Domainname: body.Domainname ?? '',
+        User: user,
+        Env: env,
+        Cmd: cmd,
+        Entrypoint: entrypoint,
+        Image: imageRef,
+        WorkingDir: body.WorkingDir || rc.WorkingDir || '/',
+        Labels: { ...rc.Labels, ...(body.Labels ?? {}) },
+        ExposedPorts: { ...Object.fromEntries(rc.ExposedPorts.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])), ...(body.ExposedPorts as ContainerConfig['ExposedPorts'] | undefined) },
+        Volumes: { ...Object.fromEntries(rc.Volumes.map((v) => [v, {}])), ...(body.Volumes as ContainerConfig['Volumes'] | undefined) },
+        StopSignal: body.StopSignal || rc.StopSignal || 'SIGTERM',
+        ...(body.StopTimeout !== undefined ? { StopTimeout: body.StopTimeout } : {}),
+        ...(healthcheck ? { Healthcheck: healthcheck } : {}),
+        Tty: body.Tty ?? false,
+        OpenStdin: body.OpenStdin ?? false,
+      };
+      parseSignal(config.StopSignal);
+      const rec: ContainerRecord = {
+        Id: id,
+        Name: name,
+        Created: now(),
+        Image: img.id,
+        Path: argv[0]!,
+        Args: argv.slice(1),
+        Config: config,
+        HostConfig: { ...h, NetworkMode: mode },
+        Networks: networks,
+        State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
+        RestartCount: 0,
+        RestartDelayMs: 0,
+        ManuallyStopped: false,
+        Mounts: plan.mounts,
+      };
+      this.tl.mark(id, 'create.volumes');
+      // Independent steps, each waiting on the disk: concurrently.
+      const files = (async () => {
+        await mkdir(join(dir, 'rootfs'), { recursive: true, mode: 0o700 });
+        await Promise.all([mkdir(join(dir, 'upper')), mkdir(join(dir, 'work')), writeFile(this.logPath(id), '', { flag: 'a', mode: 0o640 })]);
+      })();
+      await Promise.all([files, this.d.images.acquire(img.id, id), this.save(rec, true)]);
+      this.tl.mark(id, 'create.filesImageRecord');
+    } catch (err) {
+      this.tl.flush(id, 'container create failed');
+      this.names.remove(id);
+      for (const m of plan.mounts) if (m.Name) this.d.volumes.release(m.Name, id);
+      for (const n of created) await this.d.volumes.remove(n, { force: true }).catch(() => undefined);
+      await this.d.images.release(id).catch(() => undefined);
+      await this.store.delete(id).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.d.log.info('container created', { id, name, image: imageRef });
+    return { Id: id, Warnings: [] };
+  }
+
+  // ------------------------------------------------------------------ start
+
+  /** Returns false when it was already running (the API answers 304). */
+  start(ref: string): Promise<boolean> {
+    const c0 = this.resolve(ref);
+    this.tl.mark(c0.Id, 'api.toStart');
+    return this.locked(c0.Id, async () => {
+      const c = this.resolve(c0.Id);
+      if (c.State.Status === 'running' || c.State.Status === 'paused') return false;
+      if (c.State.Status === 'removing') throw conflict(`container ${c.Name} is marked for removal and cannot be started`);
+      this.cancelRestart(c.Id);
+      c.ManuallyStopped = false;
+      await this.startLocked(c);
+      return true;
+    });
+  }
+
+  private async startLocked(c: ContainerRecord): Promise<void> {
+    const id = c.Id;
+    // The previous run's network and runtime state must be gone before this one makes its own.
+    await this.cleanups.get(id);
+    const dir = this.dir(id);
+    const h = c.HostConfig;
+    const mode = h.NetworkMode ?? 'bridge';
+    let netns: string | undefined;
+    if (mode === 'host') netns = 'host';
+    else if (mode.startsWith('container:')) {
+      const other = this.resolve(mode.slice('container:'.length));
+      if (other.State.Status !== 'running') throw conflict(`cannot join network of a non running container: ${other.Name}`);
+      netns = `/proc/${other.State.Pid}/ns/net`;
+    }
+    const hostname = c.Config.Hostname + (c.Config.Domainname ? `.${c.Config.Domainname}` : '');
+    // create made the directories; a start after a crash or an upgrade may find them missing.
+    if (!existsSync(join(dir, 'work'))) {
+      await mkdir(join(dir, 'rootfs'), { recursive: true, mode: 0o700 });
+      await mkdir(join(dir, 'upper'), { recursive: true });
+      await mkdir(join(dir, 'work'), { recursive: true });
+    }
+    // The spec bind-mounts these three, so they must exist before the runtime checks its paths;
+    // hosts and resolv.conf get their content once the network is connected.
+    await Promise.all([writeFile(join(dir, 'hostname'), `${c.Config.Hostname}\n`), writeFile(join(dir, 'hosts'), ''), writeFile(join(dir, 'resolv.conf'), '')]);
+    const lowerDirs = this.d.images.lowerDirs(c.Image);
+    this.tl.mark(id, 'start.dirsFiles');
+    let spec;
+    try {
+      spec = containerSpec(c, { lowerDirs, dir, ...(netns ? { netns } : {}) });
+    } catch (e) {
+      if (e instanceof SpecError) throw badRequest(e.message);
+      throw e;
+    }
+    this.tl.mark(id, 'start.spec');
+    // A runtime state left by a crash between create and start would block the id.
+    if (existsSync(this.d.runtime.dir(id))) await this.d.runtime.delete(id, { force: true }).catch(() => undefined);
+    let made = false;
+    try {
+      const box = await this.d.runtime.create(id, {
+        bundle: dir,
+        spec,
+        logPath: this.logPath(id),
+        rootfs: { lower: lowerDirs, upper: join(dir, 'upper'), work: join(dir, 'work') },
+        init: h.Init ?? false,
+      });
+      made = true;
+      this.tl.mark(id, 'runtime.create');
+      const pid = box.pid;
+      if (!netns) {
+        for (const [net, ep] of Object.entries(c.Networks)) {
+          await this.d.network.connect({
+            network: net,
+            containerId: id,
+            containerName: c.Name,
+            netns: { pid },
+            aliases: [...ep.Aliases, c.Config.Hostname !== c.Name ? c.Config.Hostname : ''].filter((a) => a && a !== c.Name),
+            ...(ep.IPv4Address ? { ip: ep.IPv4Address } : {}),
+          });
+        }
+        const reqs = portRequests(c);
+        if (reqs.length) await this.d.network.publish(id, reqs);
+      }
+      this.tl.mark(id, 'network.connect');
+      const extraHosts = (h.ExtraHosts ?? []).map((e) => {
+        const i = e.indexOf(':');
+        return `${e.slice(i + 1)}\t${e.slice(0, i)}`;
+      });
+      if (netns === 'host') {
+        await writeFile(join(dir, 'resolv.conf'), await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+      } else {
+        await Promise.all([
+          writeFile(join(dir, 'hosts'), this.d.network.hostsFile(id, hostname) + extraHosts.map((l) => l + '\n').join('')),
+          writeFile(
+            join(dir, 'resolv.conf'),
+            this.d.network.resolvConf(id, { ...(h.Dns ? { dns: h.Dns } : {}), ...(h.DnsSearch ? { dnsSearch: h.DnsSearch } : {}), ...(h.DnsOptions ? { dnsOptions: h.DnsOptions } : {}) }),
+          ),
+        ]);
+      }
+      this.tl.mark(id, 'start.hostsResolv');
+      await this.d.runtime.start(id);
+      this.tl.mark(id, 'runtime.start');
+      c.State = { ...c.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: now(), FinishedAt: ZERO_TIME };
+      const hc = c.Config.Healthcheck ? resolveHealthcheck(c.Config.Healthcheck) : undefined;
+      if (hc) c.State.Health = initialHealth();
+      else delete c.State.Health;
+      await this.save(c);
+      this.tl.mark(id, 'start.save');
+      this.watch(c, hc);
+      this.d.log.info('container started', { id, name: c.Name, pid });
+    } catch (err) {
+      await this.d.network.releaseContainer(id).catch(() => undefined);
+      if (made) await this.d.runtime.delete(id, { force: true }).catch(() => undefined);
+      const msg = err instanceof Error ? err.message : String(err);
+      c.State = { ...c.State, Status: c.State.Status === 'restarting' ? 'exited' : c.State.Status === 'created' ? 'created' : 'exited', Pid: 0, Error: msg, ExitCode: 128 };
+      await this.save(c);
+      if (err instanceof ApiError) throw err;
+      if (err instanceof NetworkError) throw new ApiError(err.status, msg);
+      if (err instanceof RuntimeError || err instanceof SpecError) throw new ApiError(500, `failed to start container ${c.Name}: ${msg}`);
+      throw err;
+    }
+  }
+
+  /** Follows a started (or re-attached) container until it exits. */
+  private watch(c: ContainerRecord, hc: ResolvedHealthcheck | undefined, startedMs = Date.now()): void {
+    const id = c.Id;
+    const r: Running = { exited: Promise.resolve(), stoppedByUser: false, startedMs };
+    r.exited = this.d.runtime.wait(id).then(
+      (st) => this.onExit(id, r, st),
+      (err: unknown) => this.onExit(id, r, { exitCode: 255, signal: 0, finishedAt: now(), oomKilled: false }, err),
+    );
+    this.running.set(id, r);
+    if (hc) this.scheduleProbe(id, r, hc, hc.startPeriodMs > 0 ? Math.min(hc.startIntervalMs, hc.intervalMs) : hc.intervalMs);
+  }
+
+  private async onExit(id: string, r: Running, st: ExitStatus, err?: unknown): Promise<void> {
+    if (r.healthTimer) clearTimeout(r.healthTimer);
+    this.tl.mark(id, 'running');
+    const exitCode = st.signal ? 128 + st.signal : st.exitCode;
+    // Releasing the network (deleting a veth waits for RCU grace periods in the kernel: ~15 ms), the
+    // cgroup and the runtime state is not needed to report the exit, so it runs behind the report.
+    const cleanup = this.cleanUpAfterExit(id);
+    this.running.delete(id);
+    const c = this.store.get(id);
+    if (!c) return cleanup;
+    const ranForMs = Date.now() - r.startedMs;
+    c.State = {
+      ...c.State,
+      Status: 'exited',
+      Pid: 0,
+      ExitCode: exitCode,
+      OOMKilled: st.oomKilled,
+      FinishedAt: st.finishedAt || now(),
+      ...(err ? { Error: String((err as Error).message ?? err) } : {}),
+    };
+    const decision = decideRestart(
+      c.HostConfig.RestartPolicy as Parameters<typeof decideRestart>[0],
+      { restartCount: c.RestartCount, delayMs: c.RestartDelayMs },
+      { exitCode, ranForMs, stoppedByUser: r.stoppedByUser, daemonShutdown: this.shuttingDown },
+    );
+    c.RestartDelayMs = decision.next.delayMs;
+    if (decision.restart && !c.HostConfig.AutoRemove) {
+      c.RestartCount = decision.next.restartCount;
+      c.State.Status = 'restarting';
+    }
+    this.d.log.info('container exited', { id, exitCode, restart: c.State.Status === 'restarting' });
+    this.events.emit(`exit:${id}`, exitCode);
+    this.tl.mark(id, 'exit.report');
+    if (c.State.Status !== 'restarting' && c.HostConfig.AutoRemove && !this.shuttingDown) {
+      // Not awaited: the removal's visible part is done when removeRecord returns its promise.
+      void this.removeRecord(c, true).catch((e: Error) => this.d.log.warn('auto-remove failed', { id, err: e }));
+      return;
+    }
+    await this.save(c);
+    // stop and kill resolve on `exited`: by then the container's kernel state is gone as well.
+    await cleanup;
+    this.tl.mark(id, 'exit.saveCleanUp');
+    this.tl.flush(id, 'container timeline');
+    if (c.State.Status === 'restarting') {
+      const t = setTimeout(() => {
+        this.restartTimers.delete(id);
+        void this.locked(id, async () => {
+          const cur = this.store.get(id);
+          if (!cur || cur.State.Status !== 'restarting') return;
+          await this.startLocked(cur).catch((e: Error) => this.d.log.warn('restart failed', { id, err: e }));
+        });
+      }, decision.delayMs);
+      this.restartTimers.set(id, t);
+    }
+  }
+
+  /** Network release and runtime delete after an exit, in the background; see `cleanups`. */
+  private cleanUpAfterExit(id: string): Promise<void> {
+    // Both calls are made now, synchronously: the network manager queues operations in call order,
+    // so a later connect (or publish of the same port) is applied after this release.
+    const p = Promise.all([
+      this.d.network.releaseContainer(id).catch((e: Error) => this.d.log.warn('network release failed', { id, err: e })),
+      this.d.runtime.delete(id, { force: true }).catch((e: Error) => this.d.log.warn('runtime delete failed', { id, err: e })),
+    ]).then(() => {
+      this.tl.mark(id, 'cleanup.networkRuntime');
+      if (this.cleanups.get(id) === p) this.cleanups.delete(id);
+    });
+    this.cleanups.set(id, p);
+    return this.track(p);
+  }
+
+  private cancelRestart(id: string): void {
+    const t = this.restartTimers.get(id);
+    if (t) clearTimeout(t);
+    this.restartTimers.delete(id);
+  }
+
+  // ------------------------------------------------------------------ health
+
+  private scheduleProbe(id: string, r: Running, hc: ResolvedHealthcheck, delayMs: number): void {
+    r.healthTimer = setTimeout(() => void this.probe(id, r, hc), delayMs);
+    r.healthTimer.unref();
+  }
+
+  private async probe(id: string, r: Running, hc: ResolvedHealthcheck): Promise<void> {
+    if (this.running.get(id) !== r) return;
+    const startMs = Date.now();
+    let result;
+    try {
+      const hnd = await this.d.runtime.exec(id, { args: hc.argv });
+      let out = '';
+      const take = (b: Buffer): void => {
+        if (out.length < 8192) out += b.toString();
+      };
+      hnd.stdout?.on('data', take);
+      hnd.stderr?.on('data', take);
+      hnd.stdin?.end();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), hc.timeoutMs);
+      });
+      const res = await Promise.race([hnd.wait(), timedOut]);
+      clearTimeout(timer);
+      if (res === 'timeout') {
+        hnd.kill('SIGKILL');
+        result = timeoutResult(startMs, Date.now(), hc.timeoutMs);
+      } else {
+        result = { startMs, endMs: Date.now(), exitCode: res.exitCode, output: res.error ?? out };
+      }
+    } catch (e) {
+      result = errorResult(startMs, Date.now(), e as Error);
+    }
+    const c = this.store.get(id);
+    if (!c || this.running.get(id) !== r) return;
+    c.State.Health = applyProbe(c.State.Health ?? initialHealth(), result, hc, r.startedMs);
+    await this.save(c);
+    this.scheduleProbe(id, r, hc, nextProbeDelay(c.State.Health, hc, r.startedMs, Date.now()));
+  }
+
+  // ------------------------------------------------------------------ stop, kill, restart
+
+  /** Returns false when it was not running (the API answers 304). */
+  stop(ref: string, timeoutSec?: number, signal?: string): Promise<boolean> {
+    const c0 = this.resolve(ref);
+    return this.locked(c0.Id, () => this.stopLocked(c0.Id, timeoutSec, signal));
+  }
+
+  private async stopLocked(id: string, timeoutSec?: number, signal?: string): Promise<boolean> {
+    const c = this.store.get(id);
+    if (!c) throw notFound(`No such container: ${id}`);
+    if (c.State.Status === 'restarting') {
+      this.cancelRestart(id);
+      c.State.Status = 'exited';
+      c.ManuallyStopped = true;
+      await this.save(c);
+      return true;
+    }
+    const r = this.running.get(id);
+    if (!r) return false;
+    r.stoppedByUser = true;
+    c.ManuallyStopped = true;
+    const sig = parseSignal(signal || c.Config.StopSignal || 'SIGTERM');
+    const t = timeoutSec ?? c.Config.StopTimeout ?? 10;
+    try {
+      if (c.State.Status === 'paused') await this.d.runtime.resume(id).catch(() => undefined);
+      await this.d.runtime.kill(id, sig);
+    } catch {
+      // Already gone: the exit is being recorded.
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const gone = await Promise.race([
+      r.exited.then(() => true),
+      new Promise<boolean>((resolve) => {
+        if (t < 0) return;
+        timer = setTimeout(() => resolve(false), t * 1000);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!gone) {
+      await this.d.runtime.kill(id, 'SIGKILL').catch(() => undefined);
+      await r.exited;
+    }
+    return true;
+  }
+
+  kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c0 = this.resolve(ref);
+    const sig = parseSignal(signal);
+    return this.locked(c0.Id, async () => {
+      const r = this.running.get(c0.Id);
+      if (!r) throw conflict(`Cannot kill container: ${c0.Name}: container ${c0.Id} is not running`);
+      if (sig === 9 || sig === 15 || sig === 2) {
+        r.stoppedByUser = true;
+      }
+      await this.d.runtime.kill(c0.Id, sig);
+      if (sig === 9) await r.exited;
+    });
+  }
+
+  restart(ref: string, timeoutSec?: number, signal?: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    return this.locked(c0.Id, async () => {
+      await this.stopLocked(c0.Id, timeoutSec, signal);
+      const c = this.resolve(c0.Id);
+      this.cancelRestart(c.Id);
+      c.ManuallyStopped = false;
+      await this.startLocked(c);
+    });
+  }
+
+  pause(ref: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    return this.locked(c0.Id, async () => {
+      const c = this.resolve(c0.Id);
+      if (c.State.Status === 'paused') throw conflict(`Container ${c.Id} is already paused`);
+      if (c.State.Status !== 'running') throw conflict(`Container ${c.Id} is not running`);
+      await this.d.runtime.pause(c.Id);
+      c.State.Status = 'paused';
+      await this.save(c);
+    });
+  }
+
+  unpause(ref: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    return this.locked(c0.Id, async () => {
+      const c = this.resolve(c0.Id);
+      if (c.State.Status !== 'paused') throw conflict(`Container ${c.Id} is not paused`);
+      await this.d.runtime.resume(c.Id);
+      c.State.Status = 'running';
+      await this.save(c);
+    });
+  }
+
+  /** Resolves with the exit code of the next exit (or the last one when `notRunning` and it is stopped). */
+  waitExit(id: string, condition: 'not-running' | 'next-exit' | 'removed'): Promise<number> {
+    const c = this.store.get(id);
+    if (!c) return Promise.reject(notFound(`No such container: ${id}`));
+    if (condition === 'not-running' && !isActive(c.State.Status) && !this.running.has(id)) return Promise.resolve(c.State.ExitCode);
+    return new Promise((resolve) => {
+      if (condition === 'removed') {
+        let code = c.State.ExitCode;
+        const onExit = (n: number): void => {
+          code = n;
+        };
+        this.events.on(`exit:${id}`, onExit);
+        this.events.once(`removed:${id}`, () => {
+          this.events.off(`exit:${id}`, onExit);
+          resolve(code);
+        });
+        return;
+      }
+      this.events.once(`exit:${id}`, (n: number) => resolve(n));
+    });
+  }
+
+  /** Records a network to join on every start (connect), or forgets it (disconnect: undefined). */
+  async setNetwork(id: string, network: string, ep: ContainerRecord['Networks'][string] | undefined): Promise<void> {
+    const c = this.store.get(id);
+    if (!c) throw notFound(`No such container: ${id}`);
+    if (ep) c.Networks[network] = ep;
+    else delete c.Networks[network];
+    await this.save(c);
+  }
+
+  rename(ref: string, newName: string): Promise<void> {
+    const c = this.resolve(ref);
+    const n = validateName(newName);
+    return this.locked(c.Id, async () => {
+      this.names.rename(c.Id, n);
+      c.Name = n;
+      await this.save(c);
+    });
+  }
+
+  // ------------------------------------------------------------------ remove
+
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
+    const c0 = this.resolve(ref);
+    return this.locked(c0.Id, async () => {
+      const c = this.resolve(c0.Id);
+      if (isActive(c.State.Status) || this.running.has(c.Id)) {
+        if (!opts.force) {
+          throw conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
+        }
+        this.cancelRestart(c.Id);
+        const r = this.running.get(c.Id);
+        if (r) {
+          r.stoppedByUser = true;
+          c.ManuallyStopped = true;
+          await this.d.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
+          await r.exited;
+        }
+      }
+      if (!this.store.has(c.Id)) return;
+      await this.removeRecord(c, opts.volumes ?? false);
+    });
+  }
+
+  /**
+   * Removes a container in two parts. At once (before the first await): it leaves the API's view —
+   * name free, lookups and lists miss it, `wait --condition removed` answers. Then, in the background
+   * (the returned promise): network, runtime state, volumes, files, image reference, and last the
+   * record file, so a daemon that dies half-way finds the record at start and finishes the removal.
+   * API calls about other objects (networks, volumes, images) wait for the background part first
+   * (daemon.ts), so none of them can see what the container still holds.
+   */
+  private removeRecord(c: ContainerRecord, volumes: boolean): Promise<void> {
+    const id = c.Id;
+    c.State.Status = 'removing';
+    this.cancelRestart(id);
+    this.names.remove(id);
+    this.store.forget(id);
+    this.events.emit(`removed:${id}`);
+    this.tl.mark(id, 'rm.report');
+    const pending = this.cleanups.get(id);
+    const rest = async (): Promise<void> => {
+      if (pending) await pending;
+      else {
+        await Promise.all([this.d.network.releaseContainer(id).catch(() => undefined), this.d.runtime.delete(id, { force: true }).catch(() => undefined)]);
+      }
+      this.tl.mark(id, 'rm.networkRuntime');
+      for (const m of c.Mounts) {
+        if (m.Type !== 'volume' || !m.Name) continue;
+        this.d.volumes.release(m.Name, id);
+        if (volumes && m.Anonymous) await this.d.volumes.remove(m.Name).catch((e: Error) => this.d.log.warn('volume remove failed', { name: m.Name, err: e }));
+      }
+      await Promise.all([rm(this.dir(id), { recursive: true, force: true }), this.d.images.release(id).catch(() => undefined)]);
+      this.tl.mark(id, 'rm.filesImage');
+      await this.store.delete(id);
+      this.tl.mark(id, 'rm.record');
+      this.d.log.info('container removed', { id, name: c.Name });
+      this.tl.flush(id, 'container timeline');
+    };
+    return this.track(rest());
+  }
+
+  // ------------------------------------------------------------------ daemon start / stop
+
+  /** Loads records and reconciles them with the runtime (see design §4). */
+  async load(): Promise<void> {
+    const { corrupt } = await this.store.load();
+    for (const k of corrupt) this.d.log.warn('corrupt container record moved aside', { id: k.id, to: k.movedTo, err: k.error });
+    const toStart: ContainerRecord[] = [];
+    for (const c of this.store.all()) {
+      try {
+        this.names.add(c.Id, c.Name);
+      } catch (e) {
+        this.d.log.warn('container name clash at load', { id: c.Id, name: c.Name, err: e as Error });
+        continue;
+      }
+      for (const m of c.Mounts) {
+        if (m.Type === 'volume' && m.Name && this.d.volumes.has(m.Name)) this.d.volumes.acquire(m.Name, c.Id);
+      }
+      const wasActive = isActive(c.State.Status);
+      let st: string | undefined;
+      try {
+        st = (await this.d.runtime.state(c.Id)).status;
+      } catch {
+        st = undefined;
+      }
+      if (st === 'running' || st === 'paused') {
+        c.State.Status = st;
+        const hc = c.Config.Healthcheck ? resolveHealthcheck(c.Config.Healthcheck) : undefined;
+        const started = Date.parse(c.State.StartedAt);
+        this.watch(c, hc, Number.isFinite(started) ? started : Date.now());
+        await this.save(c);
+        this.d.log.info('re-attached to container', { id: c.Id, name: c.Name });
+        continue;
+      }
+      let exitCode = c.State.ExitCode;
+      if (st !== undefined) {
+        const ex = await this.d.runtime.wait(c.Id).catch(() => undefined);
+        if (ex) exitCode = ex.signal ? 128 + ex.signal : ex.exitCode;
+        await this.d.runtime.delete(c.Id, { force: true }).catch(() => undefined);
+      }
+      if (wasActive || st !== undefined) {
+        await this.d.network.releaseContainer(c.Id).catch(() => undefined);
+        c.State = { ...c.State, Status: 'exited', Pid: 0, ExitCode: wasActive && st === undefined ? 255 : exitCode, FinishedAt: now() };
+        await this.save(c);
+      }
+      const policy = c.HostConfig.RestartPolicy as Parameters<typeof restartOnDaemonStart>[0];
+      const byShutdown = c.State.Error === SHUTDOWN_MARK;
+      if ((wasActive || byShutdown) && restartOnDaemonStart(policy, { exitCode: byShutdown ? 0 : c.State.ExitCode, restartCount: c.RestartCount, hasBeenManuallyStopped: c.ManuallyStopped })) {
+        toStart.push(c);
+      } else if (c.HostConfig.AutoRemove && !isActive(c.State.Status)) {
+        await this.removeRecord(c, true).catch(() => undefined);
+      }
+    }
+    for (const c of toStart) {
+      await this.locked(c.Id, () => this.startLocked(c)).catch((e: Error) => this.d.log.warn('restart at daemon start failed', { id: c.Id, err: e }));
+    }
+  }
+
+  /** Daemon shutdown: stop every container (Docker without live-restore); policies resume at next start. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+    this.restartTimers.clear();
+    await Promise.all(
+      [...this.running.keys()].map(async (id) => {
+        const c = this.store.get(id);
+        await this.stopLocked(id).catch(() => undefined);
+        if (c) {
+          c.State.Error = SHUTDOWN_MARK;
+          c.ManuallyStopped = false;
+          await this.save(c);
+        }
+      }),
+    );
+    await this.settle();
+    await this.store.flush();
+  }
+
+  /** For tests: remove every container. */
+  async removeAll(): Promise<void> {
+    await this.settle();
+    for (const c of this.store.all()) await this.remove(c.Id, { force: true, volumes: true }).catch(() => undefined);
+    await this.settle();
+  }
+}
+
+/** Recorded in State.Error when the daemon stopped a container on shutdown, so the next start resumes it. */
+const SHUTDOWN_MARK = 'stopped by daemon shutdown';
+
+function mergeEnv(image: string[], mine: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...image, ...mine]) {
+    const i = e.indexOf('=');
+    out.set(i < 0 ? e : e.slice(0, i), e);
+  }
+  return [...out.values()];
+}
+
+function mergeHealth(c: HealthConfig | undefined, img: HealthConfig | undefined): HealthConfig | undefined {
+  if (!c && !img) return undefined;
+  if (!img) return c;
+  if (!c) return img;
+  return {
+    Test: c.Test && c.Test.length ? c.Test : img.Test,
+    Interval: c.Interval || img.Interval,
+    Timeout: c.Timeout || img.Timeout,
+    Retries: c.Retries || img.Retries,
+    StartPeriod: c.StartPeriod || img.StartPeriod,
+    StartInterval: c.StartInterval || img.StartInterval,
+  };
+}
+
+/** The image's HEALTHCHECK in the API's shape (the image schema allows a null Test). */
+function imageHealth(h: { Test?: string[] | null; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number; StartInterval?: number } | null): HealthConfig | undefined {
+  if (!h) return undefined;
+  const out: HealthConfig = {};
+  if (h.Test) out.Test = h.Test;
+  for (const k of ['Interval', 'Timeout', 'Retries', 'StartPeriod', 'StartInterval'] as const) if (h[k] !== undefined) out[k] = h[k];
+  return out;
+}
+
+function portRequests(c: ContainerRecord): PortRequest[] {
+  const out: PortRequest[] = [];
+  const bound = new Set<string>();
+  for (const [key, binds] of Object.entries(c.HostConfig.PortBindings ?? {})) {
+    const [p, proto = 'tcp'] = key.split('/') as [string, string | undefined];
+    bound.add(`${p}/${proto}`);
+    for (const b of binds.length ? binds : [{}]) {
+      const hp = b.HostPort ?? '';
+      const [lo, hi] = hp ? hp.split('-').map(Number) : [0, 0];
+      out.push({ proto: proto as Proto, containerPort: Number(p), hostIp: b.HostIp || '0.0.0.0', hostPortMin: lo ?? 0, hostPortMax: hi ?? lo ?? 0 });
+    }
+  }
+  if (c.HostConfig.PublishAllPorts) {
+    out.push(...publishAll(Object.keys(c.Config.ExposedPorts).filter((k) => !bound.has(k.includes('/') ? k : `${k}/tcp`))));
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+// Flag parsing with --help and the error that carries an exit code: the part of common.ts that does
+// not need the daemon client, so `run` (which talks to the daemon over a bare socket) can load it
+// without node:http.
+import { parseFlags, helpText, FlagError, type FlagSpec, type Parsed, type ParseOptions } from '../../lib/flags.js';
+
+/** An error that carries the process exit code (Docker: 125 for run/create failures). */
+export class ExitError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'ExitError';
+  }
+}
+
+export const HELP: FlagSpec = { name: 'help', type: 'bool', description: 'Print usage' };
+
+/** Parses flags; returns undefined after printing help. */
+export function parse(argv: string[], usage: string, specs: FlagSpec[], opts: ParseOptions = {}): Parsed | undefined {
+  const p = parseFlags(argv, [...specs, HELP], opts);
+  if (p.flags.help) {
+    process.stdout.write(helpText(usage, specs));
+    return undefined;
+  }
+  return p;
+}
+
+export function needArgs(p: Parsed, n: number, cmd: string, usage: string): void {
+  if (p.args.length < n) {
+    throw new FlagError(`"tsswarm ${cmd}" requires at least ${n} argument${n > 1 ? 's' : ''}.\nSee 'tsswarm ${cmd} --help'.\n\nUsage:  ${usage}`);
+  }
+}
+
+export const str = (p: Parsed, k: string): string | undefined => (typeof p.flags[k] === 'string' ? (p.flags[k] as string) : undefined);
+export const bool = (p: Parsed, k: string): boolean => p.flags[k] === true;
+export const list = (p: Parsed, k: string): string[] => (Array.isArray(p.flags[k]) ? (p.flags[k] as string[]) : []);

@@ -1,0 +1,338 @@
+// Container commands: ps, start, stop, restart, kill, rm, wait, logs, inspect, exec, top, stats,
+// pause, unpause, rename, port.
+import { DaemonError } from '../client.js';
+import { FlagError } from '../../lib/flags.js';
+import { formatInspect, formatList, tabwrite } from '../../lib/format/index.js';
+import { timeAgo, humanSize, parseDuration } from '../../lib/units.js';
+import { ExitError, body, bool, client, demux, eachArg, enc, list, needArgs, parse, str } from './common.js';
+
+interface Summary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  Command: string;
+  Created: number;
+  Ports: { IP: string; PrivatePort: number; PublicPort?: number; Type: string }[];
+  Labels: Record<string, string>;
+  State: string;
+  Status: string;
+  Mounts: { Name: string; Destination: string }[];
+  NetworkSettings: { Networks: Record<string, unknown> };
+}
+
+function portsText(ports: Summary['Ports']): string {
+  return ports.map((p) => (p.PublicPort ? `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+export async function ps(argv: string[]): Promise<number> {
+  const p = parse(argv, 'tsswarm ps [OPTIONS]', [
+    { name: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Only display container IDs' },
+    { name: 'filter', short: 'f', type: 'list', description: 'Filter output based on conditions provided' },
+    { name: 'format', type: 'string', description: 'Format output using a custom template' },
+    { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+    { name: 'last', short: 'n', type: 'int', description: 'Show n last created containers (includes all states)' },
+    { name: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container (includes all states)' },
+  ]);
+  if (!p) return 0;
+  const filters: Record<string, string[]> = {};
+  for (const f of list(p, 'filter')) {
+    const i = f.indexOf('=');
+    if (i <= 0) throw new FlagError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+  }
+  const last = bool(p, 'latest') ? 1 : typeof p.flags.last === 'number' ? p.flags.last : undefined;
+  const rows = await client().call<Summary[]>('/containers/json', {
+    query: { all: bool(p, 'all') || last !== undefined ? 1 : undefined, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined, limit: last },
+  });
+  const noTrunc = bool(p, 'no-trunc');
+  const now = Date.now();
+  const view = rows.map((r) => ({
+    ID: noTrunc ? r.Id : r.Id.slice(0, 12),
+    Image: r.Image,
+    Command: JSON.stringify(noTrunc ? r.Command : truncate(r.Command, 20)),
+    CreatedAt: new Date(r.Created * 1000).toISOString(),
+    RunningFor: timeAgo(r.Created * 1000, now),
+    Ports: portsText(r.Ports),
+    State: r.State,
+    Status: r.Status,
+    Names: r.Names.map((n) => n.replace(/^\//, '')).join(','),
+    Labels: Object.entries(r.Labels).map(([k, v]) => `${k}=${v}`).join(','),
+    Mounts: r.Mounts.map((m) => m.Name || m.Destination).join(','),
+    Networks: Object.keys(r.NetworkSettings.Networks).join(','),
+  }));
+  const fmt = str(p, 'format');
+  if (bool(p, 'quiet') && !fmt) {
+    process.stdout.write(view.map((v) => `${v.ID}\n`).join(''));
+    return 0;
+  }
+  process.stdout.write(
+    formatList(fmt, view, {
+      defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
+      headers: { ID: 'CONTAINER ID', RunningFor: 'CREATED', CreatedAt: 'CREATED AT' },
+    }),
+  );
+  return 0;
+}
+
+const simple =
+  (cmd: string, path: (id: string) => string, query: (p: import('../../lib/flags.js').Parsed) => Record<string, string | number | undefined> = () => ({}), flags: import('../../lib/flags.js').FlagSpec[] = [], method = 'POST') =>
+  async (argv: string[]): Promise<number> => {
+    const usage = `tsswarm ${cmd} [OPTIONS] CONTAINER [CONTAINER...]`;
+    const p = parse(argv, usage, flags);
+    if (!p) return 0;
+    needArgs(p, 1, cmd, usage);
+    const c = client();
+    return eachArg(p.args, async (a) => {
+      await c.call(path(enc(a)), { method, query: query(p) });
+      return a;
+    });
+  };
+
+const timeFlag = { name: 'time', short: 't', type: 'int' as const, description: 'Seconds to wait before killing the container' };
+const sigFlag = { name: 'signal', short: 's', type: 'string' as const, description: 'Signal to send to the container' };
+
+export const start = async (argv: string[]): Promise<number> => {
+  const usage = 'tsswarm start [OPTIONS] CONTAINER [CONTAINER...]';
+  const p = parse(argv, usage, [{ name: 'attach', short: 'a', type: 'bool', description: "Attach STDOUT/STDERR and forward signals" }]);
+  if (!p) return 0;
+  needArgs(p, 1, 'start', usage);
+  const c = client();
+  if (bool(p, 'attach')) {
+    const id = enc(p.args[0]!);
+    const wait = await c.raw(`/containers/${id}/wait`, { method: 'POST', query: { condition: 'next-exit' } });
+    const att = await c.raw(`/containers/${id}/attach`, { method: 'POST', query: { stream: 1, stdout: 1, stderr: 1 } });
+    await c.call(`/containers/${id}/start`, { method: 'POST' });
+    await demux(att);
+    return (JSON.parse(await body(wait)) as { StatusCode: number }).StatusCode;
+  }
+  return eachArg(p.args, async (a) => {
+    await c.call(`/containers/${enc(a)}/start`, { method: 'POST' });
+    return a;
+  });
+};
+export const stop = simple('stop', (id) => `/containers/${id}/stop`, (p) => ({ t: p.flags.time as number | undefined, signal: str(p, 'signal') }), [timeFlag, sigFlag]);
+export const restart = simple('restart', (id) => `/containers/${id}/restart`, (p) => ({ t: p.flags.time as number | undefined, signal: str(p, 'signal') }), [timeFlag, sigFlag]);
+export const kill = simple('kill', (id) => `/containers/${id}/kill`, (p) => ({ signal: str(p, 'signal') }), [sigFlag]);
+export const pause = simple('pause', (id) => `/containers/${id}/pause`);
+export const unpause = simple('unpause', (id) => `/containers/${id}/unpause`);
+export const rm = simple(
+  'rm',
+  (id) => `/containers/${id}`,
+  (p) => ({ force: bool(p, 'force') ? 1 : undefined, v: bool(p, 'volumes') ? 1 : undefined }),
+  [
+    { name: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
+    { name: 'volumes', short: 'v', type: 'bool', description: 'Remove anonymous volumes associated with the container' },
+  ],
+  'DELETE',
+);
+
+export async function wait(argv: string[]): Promise<number> {
+  const usage = 'tsswarm wait CONTAINER [CONTAINER...]';
+  const p = parse(argv, usage, []);
+  if (!p) return 0;
+  needArgs(p, 1, 'wait', usage);
+  const c = client();
+  return eachArg(p.args, async (a) => {
+    const r = await c.call<{ StatusCode: number }>(`/containers/${enc(a)}/wait`, { method: 'POST' });
+    return String(r.StatusCode);
+  });
+}
+
+/** --since/--until: a duration ago ("10m"), unix seconds, or an RFC 3339 time. */
+function timeArg(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const t = Date.parse(v);
+  if (Number.isFinite(t)) return t / 1000;
+  try {
+    return (Date.now() - parseDuration(v) / 1e6) / 1000;
+  } catch {
+    throw new FlagError(`invalid argument "${v}" for "${flag}" flag: expected a duration (10m), unix seconds or an RFC 3339 time`);
+  }
+}
+
+export async function logs(argv: string[]): Promise<number> {
+  const usage = 'tsswarm logs [OPTIONS] CONTAINER';
+  const p = parse(argv, usage, [
+    { name: 'follow', short: 'f', type: 'bool', description: 'Follow log output' },
+    { name: 'tail', short: 'n', type: 'string', description: 'Number of lines to show from the end of the logs (default "all")' },
+    { name: 'timestamps', short: 't', type: 'bool', description: 'Show timestamps' },
+    { name: 'since', type: 'string', description: 'Show logs since timestamp or relative (e.g. 42m)' },
+    { name: 'until', type: 'string', description: 'Show logs before a timestamp or relative (e.g. 42m)' },
+  ]);
+  if (!p) return 0;
+  needArgs(p, 1, 'logs', usage);
+  const tail = str(p, 'tail');
+  if (tail !== undefined && tail !== 'all' && !/^\d+$/.test(tail)) throw new FlagError(`invalid argument "${tail}" for "-n, --tail" flag: expected a number or "all"`);
+  const res = await client().raw(`/containers/${enc(p.args[0]!)}/logs`, {
+    query: {
+      stdout: 1,
+      stderr: 1,
+      follow: bool(p, 'follow') ? 1 : undefined,
+      timestamps: bool(p, 'timestamps') ? 1 : undefined,
+      tail,
+      since: timeArg(str(p, 'since'), '--since'),
+      until: timeArg(str(p, 'until'), '--until'),
+    },
+  });
+  if ((res.statusCode ?? 0) >= 400) await body(res);
+  await demux(res);
+  return 0;
+}
+
+export async function inspect(argv: string[]): Promise<number> {
+  const usage = 'tsswarm inspect [OPTIONS] NAME|ID [NAME|ID...]';
+  const p = parse(argv, usage, [
+    { name: 'format', short: 'f', type: 'string', description: 'Format output using a custom template' },
+    { name: 'type', type: 'string', description: 'Only inspect objects of the given type (container, image, network, volume)' },
+  ]);
+  if (!p) return 0;
+  needArgs(p, 1, 'inspect', usage);
+  const c = client();
+  const type = str(p, 'type');
+  const paths: Record<string, (n: string) => string> = {
+    container: (n) => `/containers/${n}/json`,
+    image: (n) => `/images/${n}/json`,
+    network: (n) => `/networks/${n}`,
+    volume: (n) => `/volumes/${n}`,
+  };
+  const kinds = type ? [type] : Object.keys(paths);
+  if (type && !paths[type]) throw new FlagError(`invalid argument "${type}" for "--type" flag: expected container, image, network or volume`);
+  const items: unknown[] = [];
+  let code = 0;
+  for (const a of p.args) {
+    let found: unknown;
+    for (const k of kinds) {
+      try {
+        found = await c.call(paths[k]!(enc(a)));
+        break;
+      } catch (e) {
+        if (!(e instanceof DaemonError) || e.status !== 404) throw e;
+      }
+    }
+    if (found === undefined) {
+      process.stderr.write(`Error: No such object: ${a}\n`);
+      code = 1;
+    } else items.push(found);
+  }
+  if (items.length) process.stdout.write(formatInspect(str(p, 'format'), items));
+  return code;
+}
+
+export async function exec(argv: string[]): Promise<number> {
+  const usage = 'tsswarm exec [OPTIONS] CONTAINER COMMAND [ARG...]';
+  const p = parse(
+    argv,
+    usage,
+    [
+      { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+      { name: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+      { name: 'detach', short: 'd', type: 'bool', description: 'Detached mode: run command in the background' },
+      { name: 'env', short: 'e', type: 'list', description: 'Set environment variables' },
+      { name: 'user', short: 'u', type: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+      { name: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
+    ],
+    { stopAtPositional: true, positionalsBeforeStop: 2 },
+  );
+  if (!p) return 0;
+  needArgs(p, 2, 'exec', usage);
+  const [container, ...cmd] = p.args as [string, ...string[]];
+  const c = client();
+  const wd = str(p, 'workdir');
+  if (wd !== undefined && !wd.startsWith('/')) throw new FlagError(`invalid argument "${wd}" for "-w, --workdir" flag: the working directory must be an absolute path`);
+  const interactive = bool(p, 'interactive');
+  let created: { Id: string };
+  try {
+    created = await c.call<{ Id: string }>(`/containers/${enc(container)}/exec`, {
+      method: 'POST',
+      body: { Cmd: cmd, Env: list(p, 'env'), User: str(p, 'user') ?? '', WorkingDir: wd ?? '', AttachStdin: interactive, AttachStdout: true, AttachStderr: true, Tty: false },
+    });
+  } catch (e) {
+    if (e instanceof DaemonError) throw new ExitError(e.message, e.status === 404 ? 1 : 126);
+    throw e;
+  }
+  const res = await c.rawStream(`/exec/${created.Id}/start`, interactive ? process.stdin : undefined, { stdin: interactive ? 1 : undefined });
+  if ((res.statusCode ?? 0) >= 400) await body(res);
+  if (bool(p, 'detach')) {
+    res.resume();
+    return 0;
+  }
+  await demux(res);
+  const info = await c.call<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);
+  return info.ExitCode ?? 0;
+}
+
+export async function top(argv: string[]): Promise<number> {
+  const usage = 'tsswarm top CONTAINER';
+  const p = parse(argv, usage, []);
+  if (!p) return 0;
+  needArgs(p, 1, 'top', usage);
+  const r = await client().call<{ Titles: string[]; Processes: string[][] }>(`/containers/${enc(p.args[0]!)}/top`);
+  process.stdout.write(tabwrite([r.Titles, ...r.Processes].map((row) => row.join('\t') + '\n').join('')));
+  return 0;
+}
+
+export async function stats(argv: string[]): Promise<number> {
+  const usage = 'tsswarm stats [OPTIONS] [CONTAINER...]';
+  const p = parse(argv, usage, [
+    { name: 'no-stream', type: 'bool', description: 'Disable streaming stats and only pull the first result' },
+    { name: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
+    { name: 'format', type: 'string', description: 'Format output using a custom template' },
+  ]);
+  if (!p) return 0;
+  const c = client();
+  let ids = p.args;
+  if (ids.length === 0) ids = (await c.call<Summary[]>('/containers/json', { query: { all: bool(p, 'all') ? 1 : undefined } })).map((s) => s.Id);
+  const rows = [];
+  for (const id of ids) {
+    const s = await c.call<{ id: string; name: string; memory_stats: { usage?: number; limit?: number }; pids_stats: { current?: number } }>(`/containers/${enc(id)}/stats`, { query: { stream: 0 } });
+    const usage = s.memory_stats.usage ?? 0;
+    const limit = s.memory_stats.limit ?? 0;
+    rows.push({
+      Container: s.id.slice(0, 12),
+      ID: s.id.slice(0, 12),
+      Name: s.name.replace(/^\//, ''),
+      MemUsage: `${humanSize(usage)} / ${limit > 0 && limit < 2 ** 62 ? humanSize(limit) : 'unlimited'}`,
+      MemPerc: limit > 0 && limit < 2 ** 62 ? `${((usage / limit) * 100).toFixed(2)}%` : '--',
+      PIDs: String(s.pids_stats.current ?? 0),
+    });
+  }
+  process.stdout.write(
+    formatList(str(p, 'format'), rows, {
+      defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}',
+      headers: { ID: 'CONTAINER ID', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', PIDs: 'PIDS' },
+    }),
+  );
+  return 0;
+}
+
+export async function rename(argv: string[]): Promise<number> {
+  const usage = 'tsswarm rename CONTAINER NEW_NAME';
+  const p = parse(argv, usage, []);
+  if (!p) return 0;
+  needArgs(p, 2, 'rename', usage);
+  await client().call(`/containers/${enc(p.args[0]!)}/rename`, { method: 'POST', query: { name: p.args[1] } });
+  return 0;
+}
+
+export async function port(argv: string[]): Promise<number> {
+  const usage = 'tsswarm port CONTAINER [PRIVATE_PORT[/PROTO]]';
+  const p = parse(argv, usage, []);
+  if (!p) return 0;
+  needArgs(p, 1, 'port', usage);
+  const info = await client().call<{ NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> } }>(`/containers/${enc(p.args[0]!)}/json`);
+  const want = p.args[1] ? (p.args[1].includes('/') ? p.args[1] : `${p.args[1]}/tcp`) : undefined;
+  const lines: string[] = [];
+  for (const [k, binds] of Object.entries(info.NetworkSettings.Ports)) {
+    if (want && k !== want) continue;
+    for (const b of binds ?? []) lines.push(want ? `${b.HostIp}:${b.HostPort}` : `${k} -> ${b.HostIp}:${b.HostPort}`);
+  }
+  if (want && lines.length === 0) throw new Error(`Error: No public port '${want}' published for ${p.args[0]}`);
+  process.stdout.write(lines.map((l) => l + '\n').join(''));
+  return 0;
+}

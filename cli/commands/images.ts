@@ -1,0 +1,193 @@
+// Image commands: load, save, images / image ls, image inspect, rmi / image rm, tag, pull, push, image prune.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { FlagError } from '../../lib/flags.js';
+import { formatInspect, formatList } from '../../lib/format/index.js';
+import { humanSize, timeAgo } from '../../lib/units.js';
+import type { ImageSummary } from '../../image/index.js';
+import { body, bool, client, eachArg, enc, needArgs, parse, str } from './common.js';
+
+export async function load(argv: string[]): Promise<number> {
+  const p = parse(argv, 'tsswarm load [OPTIONS]', [
+    { name: 'input', short: 'i', type: 'string', description: 'Read from tar archive file, instead of STDIN' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress the load output' },
+  ]);
+  if (!p) return 0;
+  const file = str(p, 'input');
+  const input = file ? createReadStream(file) : process.stdin;
+  if (file) await new Promise<void>((resolve, reject) => input.once('open', () => resolve()).once('error', (e: Error) => reject(new Error(`open ${file}: ${e.message} (-i, --input)`))));
+  const res = await client().rawStream('/images/load', input);
+  const text = await body(res);
+  if (!bool(p, 'quiet')) {
+    for (const line of text.split('\n').filter(Boolean)) process.stdout.write((JSON.parse(line) as { stream?: string }).stream ?? '');
+  }
+  return 0;
+}
+
+export async function save(argv: string[]): Promise<number> {
+  const usage = 'tsswarm save [OPTIONS] IMAGE [IMAGE...]';
+  const p = parse(argv, usage, [{ name: 'output', short: 'o', type: 'string', description: 'Write to a file, instead of STDOUT' }]);
+  if (!p) return 0;
+  needArgs(p, 1, 'save', usage);
+  const out = str(p, 'output');
+  if (!out && process.stdout.isTTY) throw new FlagError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  const qs = p.args.map((n) => `names=${enc(n)}`).join('&');
+  const res = await client().raw(`/images/get?${qs}`);
+  if ((res.statusCode ?? 0) >= 400) await body(res);
+  await pipeline(res, out ? createWriteStream(out) : process.stdout);
+  return 0;
+}
+
+export async function images(argv: string[]): Promise<number> {
+  const p = parse(argv, 'tsswarm images [OPTIONS] [REPOSITORY[:TAG]]', [
+    { name: 'all', short: 'a', type: 'bool', description: 'Show all images' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Only show image IDs' },
+    { name: 'format', type: 'string', description: 'Format output using a custom template' },
+    { name: 'filter', short: 'f', type: 'list', description: 'Filter output based on conditions provided' },
+    { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+  ]);
+  if (!p) return 0;
+  const filters: Record<string, string[]> = {};
+  for (const f of (p.flags.filter as string[]) ?? []) {
+    const i = f.indexOf('=');
+    if (i <= 0) throw new FlagError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+  }
+  if (p.args[0]) (filters.reference ??= []).push(p.args[0]);
+  const list = await client().call<ImageSummary[]>('/images/json', { query: { all: bool(p, 'all') ? 1 : undefined, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
+  const now = Date.now();
+  const noTrunc = bool(p, 'no-trunc');
+  const rows = list.flatMap((i) => {
+    const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
+    return tags.map((t) => {
+      const at = t.lastIndexOf(':');
+      return {
+        Repository: t.slice(0, at),
+        Tag: t.slice(at + 1),
+        ID: noTrunc ? i.Id : i.Id.slice(7, 19),
+        Digest: i.RepoDigests[0]?.split('@')[1] ?? '<none>',
+        CreatedSince: timeAgo(i.Created * 1000, now),
+        CreatedAt: new Date(i.Created * 1000).toISOString(),
+        Size: humanSize(i.Size),
+      };
+    });
+  });
+  if (bool(p, 'quiet') && !str(p, 'format')) {
+    process.stdout.write([...new Set(rows.map((r) => r.ID))].map((r) => `${r}\n`).join(''));
+    return 0;
+  }
+  process.stdout.write(
+    formatList(str(p, 'format'), rows, {
+      defaultTable: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}',
+      headers: { ID: 'IMAGE ID', CreatedSince: 'CREATED' },
+    }),
+  );
+  return 0;
+}
+
+export async function inspect(argv: string[]): Promise<number> {
+  const usage = 'tsswarm image inspect [OPTIONS] IMAGE [IMAGE...]';
+  const p = parse(argv, usage, [{ name: 'format', short: 'f', type: 'string', description: 'Format output using a custom template' }]);
+  if (!p) return 0;
+  needArgs(p, 1, 'image inspect', usage);
+  const c = client();
+  const items: unknown[] = [];
+  let code = 0;
+  for (const a of p.args) {
+    try {
+      items.push(await c.call(`/images/${enc(a)}/json`));
+    } catch (e) {
+      process.stderr.write(`Error: ${(e as Error).message}\n`);
+      code = 1;
+    }
+  }
+  if (items.length) process.stdout.write(formatInspect(str(p, 'format'), items));
+  return code;
+}
+
+export async function rmi(argv: string[]): Promise<number> {
+  const usage = 'tsswarm rmi [OPTIONS] IMAGE [IMAGE...]';
+  const p = parse(argv, usage, [{ name: 'force', short: 'f', type: 'bool', description: 'Force removal of the image' }]);
+  if (!p) return 0;
+  needArgs(p, 1, 'rmi', usage);
+  const c = client();
+  return eachArg(p.args, async (a) => {
+    const r = await c.call<{ Untagged?: string; Deleted?: string }[]>(`/images/${enc(a)}`, { method: 'DELETE', query: { force: bool(p, 'force') ? 1 : undefined } });
+    return r.map((x) => (x.Untagged ? `Untagged: ${x.Untagged}` : `Deleted: ${x.Deleted}`)).join('\n');
+  });
+}
+
+export async function tag(argv: string[]): Promise<number> {
+  const usage = 'tsswarm tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]';
+  const p = parse(argv, usage, []);
+  if (!p) return 0;
+  needArgs(p, 2, 'tag', usage);
+  await client().call(`/images/${enc(p.args[0]!)}/tag`, { method: 'POST', query: { repo: p.args[1] } });
+  return 0;
+}
+
+async function progress(path: string, query: Record<string, string | undefined>, quiet: boolean): Promise<number> {
+  const res = await client().raw(path, { method: 'POST', query });
+  if ((res.statusCode ?? 0) >= 400) await body(res);
+  let rest = '';
+  let code = 0;
+  for await (const chunk of res) {
+    const lines = (rest + (chunk as Buffer).toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines.filter(Boolean)) {
+      const m = JSON.parse(l) as { status?: string; id?: string; error?: string };
+      if (m.error) {
+        process.stderr.write(`${m.error}\n`);
+        code = 1;
+      } else if (!quiet && m.status && (!m.id || !/^(Downloading|Uploading|Extracting)/.test(m.status))) {
+        process.stdout.write(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
+      }
+    }
+  }
+  return code;
+}
+
+export async function pull(argv: string[]): Promise<number> {
+  const usage = 'tsswarm pull [OPTIONS] NAME[:TAG|@DIGEST]';
+  const p = parse(argv, usage, [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }]);
+  if (!p) return 0;
+  needArgs(p, 1, 'pull', usage);
+  const code = await progress('/images/create', { fromImage: p.args[0] }, bool(p, 'quiet'));
+  if (code === 0 && bool(p, 'quiet')) process.stdout.write(`${p.args[0]}\n`);
+  return code;
+}
+
+export async function push(argv: string[]): Promise<number> {
+  const usage = 'tsswarm push [OPTIONS] NAME[:TAG]';
+  const p = parse(argv, usage, [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }]);
+  if (!p) return 0;
+  needArgs(p, 1, 'push', usage);
+  return progress(`/images/${enc(p.args[0]!)}/push`, {}, bool(p, 'quiet'));
+}
+
+export async function prune(argv: string[]): Promise<number> {
+  const p = parse(argv, 'tsswarm image prune [OPTIONS]', [
+    { name: 'all', short: 'a', type: 'bool', description: 'Remove all unused images, not just dangling ones' },
+    { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
+  ]);
+  if (!p) return 0;
+  const r = await client().call<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed: number }>('/images/prune', {
+    method: 'POST',
+    query: { filters: bool(p, 'all') ? JSON.stringify({ dangling: ['false'] }) : undefined },
+  });
+  for (const x of r.ImagesDeleted ?? []) process.stdout.write(x.Untagged ? `untagged: ${x.Untagged}\n` : `deleted: ${x.Deleted}\n`);
+  process.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+  return 0;
+}
+
+/** `tsswarm image SUBCOMMAND`. */
+export default async function image(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const table: Record<string, (a: string[]) => Promise<number>> = { ls: images, list: images, inspect, rm: rmi, remove: rmi, load, save, tag, pull, push, prune };
+  const fn = sub ? table[sub] : undefined;
+  if (!fn) {
+    process.stderr.write(`Usage:  tsswarm image COMMAND\n\nCommands: ${Object.keys(table).join(', ')}\n`);
+    return sub ? 1 : 0;
+  }
+  return fn(rest);
+}

@@ -1,0 +1,94 @@
+// `tsswarm run` and `tsswarm create`: create (+ start, + attach and wait unless -d).
+import { RUN_FLAGS, CREATE_FLAGS, buildRunOptions, defaultRunFlagsIo } from '../run-flags.js';
+import { ExitError, parse, str } from './base.js';
+import { FlagError, type Parsed } from '../../lib/flags.js';
+import { clientHost } from '../../agent/config.js';
+import { ConnectError, postRun, type RunReply } from '../run-client.js';
+import type { Client } from '../client.js';
+import type { ContainerCreateBody } from '../../agent/containers/create-config.js';
+
+/** Docker's smallest memory limit (agent/containers/create-config.ts MIN_MEMORY; not imported to keep zod out of the CLI). */
+const MIN_MEMORY = 6 * 1024 * 1024;
+
+const RUN_USAGE = 'tsswarm run [OPTIONS] IMAGE [COMMAND] [ARG...]';
+const CREATE_USAGE = 'tsswarm create [OPTIONS] IMAGE [COMMAND] [ARG...]';
+
+/** Checks the daemon would make in Docker's CLI too, so the message names the flag. */
+function checkFlags(p: Parsed, b: ContainerCreateBody): void {
+  const mem = b.HostConfig?.Memory;
+  if (mem !== undefined && mem !== 0 && mem < MIN_MEMORY) {
+    throw new FlagError(`invalid argument "${str(p, 'memory') ?? mem}" for "-m, --memory" flag: minimum memory limit allowed is 6MB`);
+  }
+}
+
+/** Creates the container; a daemon refusal exits 125 as Docker does. */
+export async function createContainer(c: Client, b: ContainerCreateBody, name: string | undefined): Promise<string> {
+  const { DaemonError } = await import('../client.js');
+  try {
+    const r = await c.call<{ Id: string; Warnings?: string[] }>('/containers/create', { method: 'POST', body: b, query: { name } });
+    for (const w of r.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
+    return r.Id;
+  } catch (e) {
+    if (e instanceof DaemonError) throw new ExitError(e.message, 125);
+    throw e;
+  }
+}
+
+export async function create(argv: string[]): Promise<number> {
+  const p = parse(argv, CREATE_USAGE, CREATE_FLAGS, { stopAtPositional: true });
+  if (!p) return 0;
+  const o = buildRunOptions(p, defaultRunFlagsIo(), 'create');
+  checkFlags(p, o.body);
+  const { Client } = await import('../client.js');
+  const id = await createContainer(new Client(), o.body, o.name);
+  process.stdout.write(`${id}\n`);
+  return 0;
+}
+
+/**
+ * One request does create, start, attach and wait (POST /containers/run, agent/api/run-protocol.ts),
+ * over a bare socket (run-client.ts): the module that knows node:http is loaded only to start a
+ * daemon when none answers. TSSWARM_TIMING=1 prints where the time went (CLI and daemon) to stderr.
+ */
+export default async function run(argv: string[]): Promise<number> {
+  const tEntry = performance.now();
+  const p = parse(argv, RUN_USAGE, RUN_FLAGS, { stopAtPositional: true });
+  if (!p) return 0;
+  const o = buildRunOptions(p, defaultRunFlagsIo(), 'run');
+  checkFlags(p, o.body);
+  const timing = process.env.TSSWARM_TIMING === '1';
+  const qs = new URLSearchParams();
+  if (o.name !== undefined) qs.set('name', o.name);
+  if (o.detach) qs.set('detach', '1');
+  if (timing) qs.set('timings', '1');
+  const host = clientHost();
+  let tFirstFrame = 0;
+  const onFrame = (stream: number, data: Buffer): void => {
+    tFirstFrame ||= performance.now();
+    (stream === 2 ? process.stderr : process.stdout).write(data);
+  };
+  const tFlags = performance.now();
+  let r: RunReply;
+  try {
+    r = await postRun(host, qs.toString(), o.body, onFrame);
+  } catch (e) {
+    if (!(e instanceof ConnectError)) throw e;
+    // No daemon: the shared client starts one when it may (or explains), then once more.
+    const { Client } = await import('../client.js');
+    await new Client(host).call('/_ping');
+    r = await postRun(host, qs.toString(), o.body, onFrame);
+  }
+  const tDone = performance.now();
+  if (r.kind === 'error') throw new ExitError(r.message, 125);
+  if (r.kind === 'created') {
+    for (const w of r.warnings) process.stderr.write(`WARNING: ${w}\n`);
+    process.stdout.write(`${r.id}\n`);
+    return 0;
+  }
+  if (timing) {
+    const ms = (x: number): number => Math.round(x * 10) / 10;
+    const cli = { nodeStartAndModules: ms(tEntry), flags: ms(tFlags - tEntry), request: ms(tDone - tFlags), ...(tFirstFrame ? { firstOutputAfter: ms(tFirstFrame - tFlags) } : {}) };
+    process.stderr.write(`tsswarm: timings ${JSON.stringify({ cli, daemon: r.status.Timings ?? {} })}\n`);
+  }
+  return r.status.StatusCode;
+}
