@@ -6,6 +6,30 @@ type Command = (opts: GlobalOptions, argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   config: async () => (await import('./compose/config.js')).configCommand,
+  up: async () => (await import('./compose/up.js')).upCommand,
+  create: async () => {
+    const { upCommand } = await import('./compose/up.js');
+    return (o, a) => upCommand(o, a, true);
+  },
+  down: async () => (await import('./compose/down.js')).downCommand,
+  ps: async () => (await import('./compose/ps.js')).psCommand,
+  logs: async () => (await import('./compose/logs.js')).logsCommand,
+  start: async () => (await import('./compose/lifecycle.js')).simpleCommand('start'),
+  stop: async () => (await import('./compose/lifecycle.js')).simpleCommand('stop'),
+  restart: async () => (await import('./compose/lifecycle.js')).simpleCommand('restart'),
+  kill: async () => (await import('./compose/lifecycle.js')).simpleCommand('kill'),
+  pause: async () => (await import('./compose/lifecycle.js')).simpleCommand('pause'),
+  unpause: async () => (await import('./compose/lifecycle.js')).simpleCommand('unpause'),
+  rm: async () => (await import('./compose/lifecycle.js')).rmCommand,
+  exec: async () => (await import('./compose/lifecycle.js')).execCommand,
+  run: async () => (await import('./compose/lifecycle.js')).runCommand,
+  port: async () => (await import('./compose/lifecycle.js')).portCommand,
+  top: async () => (await import('./compose/lifecycle.js')).topCommand,
+  images: async () => (await import('./compose/lifecycle.js')).imagesCommand,
+  ls: async () => (await import('./compose/lifecycle.js')).lsCommand,
+  pull: async () => (await import('./compose/lifecycle.js')).pullCommand,
+  push: async () => (await import('./compose/lifecycle.js')).pushCommand,
+  build: async () => (await import('./compose/lifecycle.js')).buildCommand,
 };
 
 function usage(): string {
@@ -44,6 +68,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof Error && err.name === 'CommandError') {
+      process.stderr.write(`${err.message}\n`);
+      process.exit((err as Error & { code?: number }).code ?? 1);
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`tscompose: ${err.message}\nSee 'tscompose --help'.\n`);
       process.exit(2);

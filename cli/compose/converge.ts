@@ -1,0 +1,221 @@
+// Carries out an UpPlan against the engine: networks and volumes first, then each service as soon as
+// its dependencies have met their depends_on conditions — so independent services run in parallel
+// and a chain waits exactly as long as it must.
+import { parseDuration, type Dependency, type Project, type Service } from '../../compose-spec/index.js';
+import { VERSION } from '../../lib/version.js';
+import type { Api } from './engine.js';
+import type { ContainerAction, EngineState, ServicePlan, UpPlan } from './plan.js';
+import type { Progress } from './progress.js';
+import { containerSpec } from './spec.js';
+
+export interface ConvergeContext {
+  api: Api;
+  project: Project;
+  progress: Progress;
+  files: { secrets: Record<string, string>; configs: Record<string, string> };
+  state: EngineState;
+  /** Create but do not start (`create`, `up --no-start`). */
+  noStart?: boolean;
+  /** Overrides the services' stop_grace_period when stopping old containers (-t). */
+  timeout?: number;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Seconds to wait for a graceful stop: -t, else the service's stop_grace_period, else the engine's default. */
+export function stopTimeout(svc: Service | undefined, override?: number): number | undefined {
+  if (override !== undefined) return override;
+  const ns = svc?.stop_grace_period !== undefined ? parseDuration(svc.stop_grace_period) : undefined;
+  return ns === undefined ? undefined : Math.ceil(ns / 1e9);
+}
+
+export class DependencyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DependencyError';
+  }
+}
+
+/** Waits until the dependency's containers satisfy the condition; rejects with compose's wording when they cannot. */
+export async function waitCondition(ctx: ConvergeContext, dep: string, d: Dependency, containers: Array<{ id: string; name: string }>): Promise<void> {
+  if (d.condition === 'service_started') return;
+  await Promise.all(
+    containers.map(async (c) => {
+      ctx.progress.update('Container', c.name, 'Waiting');
+      if (d.condition === 'service_completed_successfully') {
+        const code = await ctx.api.wait(c.id);
+        if (code !== 0) {
+          ctx.progress.update('Container', c.name, `Exited (${code})`, 'error');
+          throw new DependencyError(`service "${dep}" didn't complete successfully: exit ${code}`);
+        }
+        ctx.progress.update('Container', c.name, 'Exited', 'done');
+        return;
+      }
+      for (;;) {
+        const s = await ctx.api.inspect(c.id);
+        const health = s.State.Health?.Status;
+        if (health === undefined) throw new DependencyError(`dependency failed to start: container ${c.name} has no healthcheck configured`);
+        if (health === 'healthy') break;
+        if (health === 'unhealthy') {
+          ctx.progress.update('Container', c.name, 'Unhealthy', 'error');
+          throw new DependencyError(`dependency failed to start: container ${c.name} is unhealthy`);
+        }
+        if (!s.State.Running && s.State.Status !== 'restarting') {
+          ctx.progress.update('Container', c.name, `Exited (${s.State.ExitCode})`, 'error');
+          throw new DependencyError(`dependency failed to start: container ${c.name} exited (${s.State.ExitCode})`);
+        }
+        await sleep(100);
+      }
+      ctx.progress.update('Container', c.name, 'Healthy', 'done');
+    }),
+  );
+}
+
+export interface Converged {
+  /** Service → its containers after `up`, in number order. */
+  containers: Map<string, Array<{ id: string; name: string }>>;
+}
+
+export async function converge(ctx: ConvergeContext, plan: UpPlan): Promise<Converged> {
+  const { api, project, progress } = ctx;
+  for (const w of plan.warnings) process.stderr.write(`WARN ${w}\n`);
+
+  await Promise.all([
+    ...plan.networks
+      .filter((n) => n.kind === 'create')
+      .map(async (n) => {
+        progress.update('Network', n.name, 'Creating');
+        try {
+          await api.createNetwork(project.name, n.key, project.networks[n.key]!, VERSION);
+        } catch (e) {
+          progress.update('Network', n.name, 'Error', 'error');
+          throw new Error(`create network ${n.name}: ${(e as Error).message}`);
+        }
+        progress.update('Network', n.name, 'Created', 'done');
+      }),
+    ...plan.volumes
+      .filter((v) => v.kind === 'create')
+      .map(async (v) => {
+        progress.update('Volume', v.name, 'Creating');
+        try {
+          await api.createVolume(project.name, v.key, project.volumes[v.key]!, VERSION);
+        } catch (e) {
+          progress.update('Volume', v.name, 'Error', 'error');
+          throw new Error(`create volume ${v.name}: ${(e as Error).message}`);
+        }
+        progress.update('Volume', v.name, 'Created', 'done');
+      }),
+    ...(plan.removeOrphans ? plan.orphans.map((c) => removeContainer(ctx, c.id, c.name, undefined)) : []),
+  ]);
+
+  const result = new Map<string, Array<{ id: string; name: string }>>();
+  // Services outside the plan (--no-deps) still count for conditions and network_mode: service:.
+  for (const c of ctx.state.containers) {
+    const svc = c.labels['com.docker.compose.service'];
+    if (svc && c.labels['com.docker.compose.oneoff'] !== 'True') result.set(svc, [...(result.get(svc) ?? []), { id: c.id, name: c.name }]);
+  }
+  const tasks = new Map<string, Promise<void>>();
+  for (const sp of plan.levels.flat()) {
+    const svc = project.services[sp.service]!;
+    const deps = Object.entries(svc.depends_on).filter(([dep]) => tasks.has(dep) || result.has(dep));
+    tasks.set(
+      sp.service,
+      (async () => {
+        for (const [dep] of deps) await tasks.get(dep);
+        if (!ctx.noStart) {
+          await Promise.all(deps.map(([dep, d]) => waitCondition(ctx, dep, d, result.get(dep) ?? [])));
+        }
+        result.set(sp.service, await convergeService(ctx, svc, sp, result));
+      })(),
+    );
+  }
+  const settled = await Promise.allSettled(tasks.values());
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return { containers: result };
+}
+
+async function removeContainer(ctx: ConvergeContext, id: string, name: string, svc: Service | undefined): Promise<void> {
+  ctx.progress.update('Container', name, 'Stopping');
+  try {
+    await ctx.api.stop(id, stopTimeout(svc, ctx.timeout));
+    ctx.progress.update('Container', name, 'Removing');
+    await ctx.api.remove(id, { force: true });
+  } catch (e) {
+    ctx.progress.update('Container', name, 'Error', 'error');
+    throw new Error(`remove container ${name}: ${(e as Error).message}`);
+  }
+  ctx.progress.update('Container', name, 'Removed', 'done');
+}
+
+async function convergeService(ctx: ConvergeContext, svc: Service, sp: ServicePlan, known: Map<string, Array<{ id: string; name: string }>>): Promise<Array<{ id: string; name: string }>> {
+  const { api, progress, project } = ctx;
+  await Promise.all(sp.actions.filter((a) => a.kind === 'remove').map((a) => removeContainer(ctx, a.container.id, a.name, svc)));
+
+  const make = async (a: ContainerAction): Promise<string> => {
+    const spec = containerSpec(project, svc, {
+      number: a.number,
+      version: VERSION,
+      name: a.name,
+      secretFiles: ctx.files.secrets,
+      configFiles: ctx.files.configs,
+      serviceContainer: (s) => {
+        const c = known.get(s)?.[0];
+        if (!c) throw new Error(`service ${svc.name}: network_mode service:${s} needs a container of service ${s}; start it first`);
+        return c.id;
+      },
+    });
+    return api.createContainer(spec);
+  };
+  const start = async (id: string, name: string): Promise<void> => {
+    if (ctx.noStart) return;
+    progress.update('Container', name, 'Starting');
+    await api.start(id);
+    progress.update('Container', name, 'Started', 'done');
+  };
+
+  const out = await Promise.all(
+    sp.actions
+      .filter((a) => a.kind !== 'remove')
+      .map(async (a): Promise<{ id: string; name: string }> => {
+        try {
+          switch (a.kind) {
+            case 'keep':
+              progress.update('Container', a.name, 'Running', 'done');
+              return { id: a.container.id, name: a.name };
+            case 'start':
+              await start(a.container.id, a.name);
+              if (ctx.noStart) progress.update('Container', a.name, 'Created', 'done');
+              return { id: a.container.id, name: a.name };
+            case 'restart':
+              progress.update('Container', a.name, 'Restarting');
+              await api.restart(a.container.id, stopTimeout(svc, ctx.timeout));
+              progress.update('Container', a.name, 'Restarted', 'done');
+              return { id: a.container.id, name: a.name };
+            case 'recreate': {
+              progress.update('Container', a.name, 'Recreate');
+              await api.stop(a.old.id, stopTimeout(svc, ctx.timeout));
+              await api.remove(a.old.id, { force: true });
+              const id = await make(a);
+              progress.update('Container', a.name, 'Recreated', ctx.noStart ? 'done' : 'working');
+              await start(id, a.name);
+              return { id, name: a.name };
+            }
+            case 'create': {
+              progress.update('Container', a.name, 'Creating');
+              const id = await make(a);
+              progress.update('Container', a.name, 'Created', ctx.noStart ? 'done' : 'working');
+              await start(id, a.name);
+              return { id, name: a.name };
+            }
+            default:
+              throw new Error(`unexpected action ${(a as ContainerAction).kind}`);
+          }
+        } catch (e) {
+          progress.update('Container', a.name, 'Error', 'error');
+          throw new Error(`container ${a.name}: ${(e as Error).message}`);
+        }
+      }),
+  );
+  return out;
+}

@@ -1,0 +1,202 @@
+// The Engine API calls tscompose makes, with Docker's paths and field names, over cli/client.ts.
+// Thin: each method is one call (or a short sequence) with errors that name the object they were about.
+import { request, type IncomingMessage } from 'node:http';
+import { socketPath } from '../../agent/config.js';
+import { Client, DaemonError } from '../client.js';
+import { LABELS, type Network, type Volume } from '../../compose-spec/index.js';
+import type { EngineState, ObservedContainer } from './plan.js';
+import type { ContainerSpec } from './spec.js';
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  Command: string;
+  Created: number;
+  Ports: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
+  Labels: Record<string, string>;
+  State: string;
+  Status: string;
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: Array<{ Output?: string }> } };
+  Config: { Labels: Record<string, string>; Image: string; Healthcheck?: { Test?: string[] } };
+  NetworkSettings: { Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>; Networks: Record<string, { IPAddress: string }> };
+}
+
+export const nameOf = (c: ContainerSummary): string => (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, '');
+
+export function observe(c: ContainerSummary): ObservedContainer {
+  return { id: c.Id, name: nameOf(c), labels: c.Labels ?? {}, state: c.State };
+}
+
+const projectFilter = (project: string, extra: string[] = []): string => JSON.stringify({ label: [`${LABELS.project}=${project}`, ...extra] });
+
+/** Reads a JSON-lines progress stream (pull, push, load); throws on the first {error}. */
+async function readJsonLines(res: IncomingMessage, onLine: (l: { status?: string; id?: string; stream?: string }) => void, what: string): Promise<void> {
+  if ((res.statusCode ?? 0) >= 400) {
+    let text = '';
+    for await (const c of res) text += (c as Buffer).toString();
+    let msg = text;
+    try {
+      msg = (JSON.parse(text) as { message?: string }).message ?? text;
+    } catch {
+      /* plain text */
+    }
+    throw new Error(`${what}: ${msg.trim()}`);
+  }
+  let buf = '';
+  for await (const chunk of res) {
+    buf += (chunk as Buffer).toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) !== -1) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (!line) continue;
+      const msg = JSON.parse(line) as { status?: string; id?: string; stream?: string; error?: string };
+      if (msg.error) throw new Error(`${what}: ${msg.error}`);
+      onLine(msg);
+    }
+  }
+}
+
+export class Api {
+  constructor(readonly client: Client = new Client()) {}
+
+  containers(project: string, opts: { all?: boolean; labels?: string[] } = {}): Promise<ContainerSummary[]> {
+    return this.client.call<ContainerSummary[]>('/containers/json', { query: { all: opts.all ?? true ? 1 : 0, filters: projectFilter(project, opts.labels) } });
+  }
+
+  async allContainers(labels: string[]): Promise<ContainerSummary[]> {
+    return this.client.call<ContainerSummary[]>('/containers/json', { query: { all: 1, filters: JSON.stringify({ label: labels }) } });
+  }
+
+  async state(project: string): Promise<EngineState & { summaries: ContainerSummary[] }> {
+    const [summaries, networks, volumes] = await Promise.all([
+      this.containers(project),
+      this.client.call<Array<{ Id: string; Name: string; Labels: Record<string, string> | null }>>('/networks'),
+      this.client.call<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null }> | null }>('/volumes'),
+    ]);
+    return {
+      summaries,
+      containers: summaries.map(observe),
+      networks: networks.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} })),
+      volumes: (volumes.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} })),
+    };
+  }
+
+  async createNetwork(project: string, key: string, n: Network, version: string): Promise<void> {
+    const labels = { ...n.labels, [LABELS.project]: project, [LABELS.network]: key, [LABELS.version]: version };
+    const ipam = n.ipam?.config[0];
+    await this.client.call('/networks/create', {
+      body: {
+        Name: n.name,
+        ...(n.driver ? { Driver: n.driver } : {}),
+        Internal: n.internal,
+        Attachable: n.attachable,
+        Labels: labels,
+        Options: n.driver_opts,
+        ...(ipam ? { IPAM: { Config: [{ ...(ipam.subnet ? { Subnet: ipam.subnet } : {}), ...(ipam.gateway ? { Gateway: ipam.gateway } : {}) }] } } : {}),
+      },
+    });
+  }
+
+  async createVolume(project: string, key: string, v: Volume, version: string): Promise<void> {
+    const labels = { ...v.labels, [LABELS.project]: project, [LABELS.volume]: key, [LABELS.version]: version };
+    await this.client.call('/volumes/create', { body: { Name: v.name, ...(v.driver ? { Driver: v.driver } : {}), DriverOpts: v.driver_opts, Labels: labels } });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.client.call(`/networks/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.client.call(`/volumes/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  }
+
+  /** Creates the container and joins its extra networks; returns its id. */
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const { Id } = await this.client.call<{ Id: string }>('/containers/create', { query: { name: spec.name }, body: spec.body });
+    for (const c of spec.connect) {
+      await this.client.call(`/networks/${encodeURIComponent(c.network)}/connect`, {
+        body: { Container: Id, EndpointConfig: { Aliases: c.aliases, ...(c.ipv4 ? { IPAMConfig: { IPv4Address: c.ipv4 } } : {}) } },
+      });
+    }
+    return Id;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.client.call(`/containers/${id}/start`, { method: 'POST' });
+  }
+
+  async stop(id: string, timeout?: number): Promise<void> {
+    await this.client.call(`/containers/${id}/stop`, { method: 'POST', query: { t: timeout } });
+  }
+
+  async restart(id: string, timeout?: number): Promise<void> {
+    await this.client.call(`/containers/${id}/restart`, { method: 'POST', query: { t: timeout } });
+  }
+
+  async kill(id: string, signal?: string): Promise<void> {
+    await this.client.call(`/containers/${id}/kill`, { method: 'POST', query: { signal } });
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.client.call(`/containers/${id}/pause`, { method: 'POST' });
+  }
+
+  async unpause(id: string): Promise<void> {
+    await this.client.call(`/containers/${id}/unpause`, { method: 'POST' });
+  }
+
+  async remove(id: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    await this.client.call(`/containers/${id}`, { method: 'DELETE', query: { force: opts.force ? 1 : undefined, v: opts.volumes ? 1 : undefined } });
+  }
+
+  inspect(id: string): Promise<ContainerInspect> {
+    return this.client.call<ContainerInspect>(`/containers/${id}/json`);
+  }
+
+  async wait(id: string): Promise<number> {
+    const r = await this.client.call<{ StatusCode: number }>(`/containers/${id}/wait`, { method: 'POST' });
+    return r.StatusCode;
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    try {
+      await this.client.call(`/images/${encodeURIComponent(ref)}/json`);
+      return true;
+    } catch (e) {
+      if (e instanceof DaemonError && e.status === 404) return false;
+      throw e;
+    }
+  }
+
+  async pull(ref: string, onStatus: (s: string) => void): Promise<void> {
+    const res = await this.client.raw('/images/create', { method: 'POST', query: { fromImage: ref } });
+    await readJsonLines(res, (l) => l.status && onStatus(l.status), `pull ${ref}`);
+  }
+
+  async push(ref: string, onStatus: (s: string) => void): Promise<void> {
+    const res = await this.client.raw(`/images/${encodeURIComponent(ref)}/push`, { method: 'POST' });
+    await readJsonLines(res, (l) => l.status && onStatus(l.status), `push ${ref}`);
+  }
+
+  /** Loads a docker-archive (the client-side build's output). */
+  async load(tar: Buffer, onLine: (s: string) => void): Promise<void> {
+    // client.ts sends JSON bodies only; an archive goes over its own request on the same socket.
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request({ socketPath: socketPath(this.client.host), path: '/v1.41/images/load', method: 'POST', headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tar.length } }, resolve);
+      req.once('error', (e) => reject(new Error(`load the built image: ${e.message}`)));
+      req.end(tar);
+    });
+    await readJsonLines(res, (l) => l.stream && onLine(l.stream.trim()), 'load the built image');
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await this.client.call(`/images/${encodeURIComponent(ref)}`, { method: 'DELETE' });
+  }
+}

@@ -1,0 +1,117 @@
+// `tscompose ps`: the project's containers, as compose prints them (table, -q, --format json|template).
+import { LABELS } from '../../compose-spec/index.js';
+import { formatList } from '../../lib/format/index.js';
+import { timeAgo } from '../../lib/units.js';
+import { parseFlags, UsageError, type GlobalOptions } from './args.js';
+import { Api, nameOf, type ContainerSummary } from './engine.js';
+import { CommandError, loadForCommand } from './project.js';
+
+const FLAGS = {
+  all: { names: ['-a', '--all'], value: false },
+  quiet: { names: ['-q', '--quiet'], value: false },
+  format: { names: ['--format'], value: true },
+  services: { names: ['--services'], value: false },
+  status: { names: ['--status'], value: true },
+  noTrunc: { names: ['--no-trunc'], value: false },
+  orphans: { names: ['--orphans'], value: true },
+  help: { names: ['-h', '--help'], value: false },
+};
+
+export interface PsRow {
+  ID: string;
+  Name: string;
+  Names: string;
+  Image: string;
+  Command: string;
+  Project: string;
+  Service: string;
+  Created: number;
+  CreatedSince: string;
+  RunningFor: string;
+  State: string;
+  Status: string;
+  Health: string;
+  ExitCode: number;
+  Ports: string;
+  Publishers: Array<{ URL: string; TargetPort: number; PublishedPort: number; Protocol: string }>;
+  Labels: string;
+  LocalVolumes: string;
+  Mounts: string;
+  Networks: string;
+  Size: string;
+}
+
+/** "0.0.0.0:8080->80/tcp, 9000/tcp", as compose and docker print published ports. */
+export function portsText(ports: ContainerSummary['Ports']): string {
+  return [...ports]
+    .sort((a, b) => a.PrivatePort - b.PrivatePort || (a.PublicPort ?? 0) - (b.PublicPort ?? 0))
+    .map((p) => (p.PublicPort ? `${p.IP || '0.0.0.0'}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`))
+    .join(', ');
+}
+
+export function psRow(c: ContainerSummary & { StateDetail?: { Health?: { Status: string }; ExitCode?: number } }, now: number, noTrunc = false): PsRow {
+  const created = timeAgo(c.Created * 1000, now);
+  const cmd = noTrunc ? c.Command : c.Command.length > 20 ? `${c.Command.slice(0, 19)}…` : c.Command;
+  const mounts = (c as { Mounts?: Array<{ Name?: string; Source?: string }> }).Mounts ?? [];
+  const nets = Object.keys((c as { NetworkSettings?: { Networks?: Record<string, unknown> } }).NetworkSettings?.Networks ?? {});
+  return {
+    ID: c.Id,
+    Name: nameOf(c),
+    Names: nameOf(c),
+    Image: c.Image,
+    Command: `"${cmd}"`,
+    Project: c.Labels[LABELS.project] ?? '',
+    Service: c.Labels[LABELS.service] ?? '',
+    Created: c.Created,
+    CreatedSince: created,
+    RunningFor: created,
+    State: c.State,
+    Status: c.Status,
+    Health: c.StateDetail?.Health?.Status ?? '',
+    ExitCode: c.StateDetail?.ExitCode ?? 0,
+    Ports: portsText(c.Ports),
+    Publishers: c.Ports.map((p) => ({ URL: p.IP ?? '', TargetPort: p.PrivatePort, PublishedPort: p.PublicPort ?? 0, Protocol: p.Type })),
+    Labels: Object.entries(c.Labels).map(([k, v]) => `${k}=${v}`).join(','),
+    LocalVolumes: String(mounts.filter((m) => m.Name).length),
+    Mounts: mounts.map((m) => m.Name || m.Source || '').join(','),
+    Networks: nets.join(','),
+    Size: '0B',
+  };
+}
+
+export async function psCommand(global: GlobalOptions, argv: string[]): Promise<number> {
+  const { parsed } = parseFlags(argv, FLAGS, false);
+  if (parsed.values.has('help')) {
+    process.stdout.write('Usage: tscompose ps [OPTIONS] [SERVICE...]\n\nList containers\n\n  -a, --all  -q, --quiet  --format table|json|TEMPLATE  --services  --status STATUS  --no-trunc\n');
+    return 0;
+  }
+  const statuses = parsed.values.get('status') ?? [];
+  const valid = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
+  for (const s of statuses) if (!valid.includes(s)) throw new UsageError(`invalid --status "${s}": expected one of ${valid.join(', ')}`);
+  const { project } = loadForCommand(global);
+  for (const s of parsed.positional) if (!project.services[s]) throw new CommandError(`no such service: ${s}`);
+  const all = parsed.values.has('all') || statuses.length > 0;
+  const list = (await new Api().containers(project.name, { all }))
+    .filter((c) => c.Labels[LABELS.oneoff] !== 'True' || all)
+    .filter((c) => parsed.positional.length === 0 || parsed.positional.includes(c.Labels[LABELS.service] ?? ''))
+    .filter((c) => statuses.length === 0 || statuses.includes(c.State))
+    .sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+  if (parsed.values.has('services')) {
+    const names = [...new Set(list.map((c) => c.Labels[LABELS.service] ?? ''))].sort();
+    process.stdout.write(names.map((n) => `${n}\n`).join(''));
+    return 0;
+  }
+  if (parsed.values.has('quiet')) {
+    process.stdout.write(list.map((c) => `${c.Id}\n`).join(''));
+    return 0;
+  }
+  const now = Date.now();
+  const rows = list.map((c) => psRow(c, now, parsed.values.has('noTrunc')));
+  process.stdout.write(
+    formatList(parsed.values.get('format')?.at(-1), rows, {
+      defaultTable: 'table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.CreatedSince}}\t{{.Status}}\t{{.Ports}}',
+      headers: { Name: 'NAME', CreatedSince: 'CREATED' },
+    }),
+  );
+  return 0;
+}
