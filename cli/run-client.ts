@@ -3,6 +3,7 @@
 // request (loading its modules, and its agent compiling the IPv6 regexp to check the host name),
 // a fifth of what a whole `run --rm` costs the daemon. Only what this one exchange needs is here:
 // one request, `Connection: close`, a response with Content-Length, chunked, or ended by close.
+// plainRequest() offers the same exchange for other short calls (tscompose ps).
 import { connect } from 'node:net';
 import { socketPath } from '../agent/config.js';
 import { STATUS_STREAM, CONTAINER_HEADER, type RunStatus } from '../agent/api/run-protocol.js';
@@ -30,97 +31,119 @@ export class ConnectError extends Error {
  * Sends `POST /v1.41/containers/run?query` with `body`; calls `onFrame` for each stdout (1) / stderr (2)
  * frame of the answer as it arrives.
  */
-export function postRun(host: string, query: string, body: unknown, onFrame: (stream: number, payload: Buffer) => void): Promise<RunReply> {
-  const payload = Buffer.from(JSON.stringify(body));
-  const head = `POST /v1.41/containers/run${query ? `?${query}` : ''} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\nConnection: close\r\n\r\n`;
+export async function postRun(host: string, query: string, body: unknown, onFrame: (stream: number, payload: Buffer) => void): Promise<RunReply> {
+  const text: Buffer[] = [];
+  let frames: Buffer = Buffer.alloc(0);
+  let runStatus: RunStatus | undefined;
+  const onBody = (chunk: Buffer, status: number): void => {
+    if (status !== 200) {
+      text.push(chunk);
+      return;
+    }
+    frames = frames.length ? Buffer.concat([frames, chunk]) : chunk;
+    while (frames.length >= 8) {
+      const size = frames.readUInt32BE(4);
+      if (frames.length < 8 + size) break;
+      const stream = frames[0]!;
+      const data = frames.subarray(8, 8 + size);
+      frames = frames.subarray(8 + size);
+      if (stream === STATUS_STREAM) runStatus = JSON.parse(data.toString('utf8')) as RunStatus;
+      else onFrame(stream, data);
+    }
+  };
+  const { status, headers } = await exchange(host, 'POST', `/v1.41/containers/run${query ? `?${query}` : ''}`, Buffer.from(JSON.stringify(body)), onBody);
+  const all = Buffer.concat(text).toString('utf8');
+  if (status === 200) {
+    if (!runStatus) throw new Error('the daemon ended the output without the exit status (did the daemon stop?)');
+    return { kind: 'ran', id: headers[CONTAINER_HEADER] ?? '', status: runStatus };
+  }
+  let parsed: { message?: string; Id?: string; Warnings?: string[] } = {};
+  try {
+    parsed = JSON.parse(all) as typeof parsed;
+  } catch {
+    // Not JSON: the text is the message.
+  }
+  if (status === 201) return { kind: 'created', id: parsed.Id ?? '', warnings: parsed.Warnings ?? [] };
+  return { kind: 'error', status, message: parsed.message ?? all };
+}
+
+export interface PlainReply {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * One short request with the whole answer buffered (`path` includes /v1.41 and the query), for CLI
+ * commands that make one or two calls and would otherwise pay for loading node:http (tscompose ps).
+ * A JSON `body` is sent with its Content-Type.
+ */
+export async function plainRequest(host: string, method: string, path: string, body?: unknown): Promise<PlainReply> {
+  const chunks: Buffer[] = [];
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const { status, headers } = await exchange(host, method, path, payload, (c) => chunks.push(c));
+  return { status, headers, body: Buffer.concat(chunks) };
+}
+
+/**
+ * One HTTP/1.1 exchange on a fresh connection with `Connection: close`. Body bytes go to `onBody` as
+ * they arrive; resolves with the status and headers once the body has ended.
+ */
+function exchange(host: string, method: string, path: string, payload: Buffer | undefined, onBody: (chunk: Buffer, status: number) => void): Promise<{ status: number; headers: Record<string, string> }> {
+  const head = `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${payload ? `Content-Type: application/json\r\nContent-Length: ${payload.length}\r\n` : ''}Connection: close\r\n\r\n`;
   return new Promise((resolve, reject) => {
     const sock = connect(socketPath(host));
     let connected = false;
     let settled = false;
-    const finish = (r: RunReply | Error): void => {
+    let buf: Buffer = Buffer.alloc(0);
+    let status = 0;
+    let headers: Record<string, string> | undefined;
+    let body: BodyDecoder | undefined;
+    const finish = (err?: Error): void => {
       if (settled) return;
       settled = true;
       sock.destroy();
-      if (r instanceof Error) reject(r);
-      else resolve(r);
+      if (err) reject(err);
+      else if (!headers) reject(new Error('the daemon closed the connection without an answer'));
+      else resolve({ status, headers });
     };
+    const deliver = (chunk: Buffer): void => onBody(chunk, status);
     sock.once('connect', () => {
       connected = true;
-      sock.write(Buffer.concat([Buffer.from(head), payload]));
+      sock.write(payload ? Buffer.concat([Buffer.from(head), payload]) : head);
     });
     sock.on('error', (err: NodeJS.ErrnoException) => {
       if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) finish(new ConnectError(err.code, err.message));
       else finish(err);
     });
-
-    let buf: Buffer = Buffer.alloc(0);
-    let status = 0;
-    let headers: Record<string, string> | undefined;
-    let body: BodyDecoder | undefined;
-    const text: Buffer[] = [];
-    let frames: Buffer = Buffer.alloc(0);
-    let runStatus: RunStatus | undefined;
-
-    const onBody = (chunk: Buffer): void => {
-      if (status !== 200) {
-        text.push(chunk);
-        return;
-      }
-      frames = frames.length ? Buffer.concat([frames, chunk]) : chunk;
-      while (frames.length >= 8) {
-        const size = frames.readUInt32BE(4);
-        if (frames.length < 8 + size) break;
-        const stream = frames[0]!;
-        const data = frames.subarray(8, 8 + size);
-        frames = frames.subarray(8 + size);
-        if (stream === STATUS_STREAM) runStatus = JSON.parse(data.toString('utf8')) as RunStatus;
-        else onFrame(stream, data);
-      }
-    };
-    const onEnd = (): void => {
-      if (!headers) return finish(new Error('the daemon closed the connection without an answer'));
-      const all = Buffer.concat(text).toString('utf8');
-      if (status === 200) {
-        if (!runStatus) return finish(new Error('the daemon ended the output without the exit status (did the daemon stop?)'));
-        return finish({ kind: 'ran', id: headers[CONTAINER_HEADER] ?? '', status: runStatus });
-      }
-      let parsed: { message?: string; Id?: string; Warnings?: string[] } = {};
-      try {
-        parsed = JSON.parse(all) as typeof parsed;
-      } catch {
-        // Not JSON: the text is the message.
-      }
-      if (status === 201) return finish({ kind: 'created', id: parsed.Id ?? '', warnings: parsed.Warnings ?? [] });
-      finish({ kind: 'error', status, message: parsed.message ?? all });
-    };
-
     sock.on('data', (chunk: Buffer) => {
-      if (headers) {
-        if (body!.push(chunk, onBody)) onEnd();
-        return;
+      try {
+        if (headers) {
+          if (body!.push(chunk, deliver)) finish();
+          return;
+        }
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+        status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
+        const h: Record<string, string> = {};
+        for (const l of lines.slice(1)) {
+          const i = l.indexOf(':');
+          if (i > 0) h[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+        }
+        headers = h;
+        body = new BodyDecoder(h);
+        const rest = buf.subarray(end + 4);
+        buf = Buffer.alloc(0);
+        if (body.push(rest, deliver)) finish();
+      } catch (e) {
+        finish(e as Error);
       }
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
-      status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
-      headers = {};
-      for (const l of lines.slice(1)) {
-        const i = l.indexOf(':');
-        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-      }
-      body = new BodyDecoder(headers);
-      const rest = buf.subarray(end + 4);
-      buf = Buffer.alloc(0);
-      if (body.push(rest, onBody)) onEnd();
     });
-    sock.on('end', () => {
-      if (headers && !body!.complete) onEnd();
-      else if (!headers) onEnd();
-    });
-    sock.on('close', () => {
-      if (!settled) onEnd();
-    });
+    // A body framed by the connection's end (neither chunked nor sized) ends here.
+    sock.on('end', () => finish());
+    sock.on('close', () => finish());
   });
 }
 

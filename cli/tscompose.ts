@@ -1,6 +1,7 @@
 // tscompose: the Compose CLI. Global options are parsed here; each command is imported lazily so
 // that start-up stays fast.
 import { parseGlobalArgs, UsageError, type GlobalOptions } from './compose/args.js';
+import { mark, report } from './compose/timing.js';
 
 type Command = (opts: GlobalOptions, argv: string[]) => Promise<number>;
 
@@ -62,11 +63,17 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tscompose: '${name}' is not a tscompose command.\nSee 'tscompose --help'.\n`);
     return 1;
   }
-  return (await load())(options, args);
+  mark('nodeStartAndEntry');
+  const command = await load();
+  mark('commandModules');
+  return command(options, args);
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    report();
+    process.exit(code);
+  },
   (err: unknown) => {
     if (err instanceof Error && err.name === 'CommandError') {
       process.stderr.write(`${err.message}\n`);

@@ -50,6 +50,7 @@ const commands: Record<string, Entry> = {
   tag: imagesCmd('tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'),
   pull: imagesCmd('pull', 'Download an image from a registry'),
   push: imagesCmd('push', 'Upload an image to a registry'),
+  build: { load: () => import('./commands/build.js'), help: 'Build an image from a Dockerfile' },
   network: objects('network', 'Manage networks'),
   volume: objects('volume', 'Manage volumes'),
   system: objects('system', 'Manage tsswarm (df, prune)'),

@@ -3,7 +3,7 @@
 // Bundling matters for start-up: one file, no module resolution at run time.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, chmodSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, chmodSync, readdirSync, rmSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,7 +24,10 @@ for (const dir of nativeDirs) {
     const headers = readdirSync(abs).filter((f) => f.endsWith('.h')).map((f) => join(abs, f));
     const newest = Math.max(...[src, ...headers].map((f) => statSync(f).mtimeMs));
     if (existsSync(out) && statSync(out).mtimeMs >= newest) continue;
-    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static-pie', '-o', out, src], { stdio: 'inherit' });
+    // A first line `// build: FLAGS` adds link flags (e.g. `-lz`); libraries must exist as static archives.
+    const first = readFileSync(src, 'utf8').split('\n', 1)[0];
+    const extra = first.startsWith('// build:') ? first.slice('// build:'.length).trim().split(/\s+/).filter(Boolean) : [];
+    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static-pie', '-o', out, src, ...extra], { stdio: 'inherit' });
     process.stdout.write(`built ${out}\n`);
   }
 }

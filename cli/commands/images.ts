@@ -183,7 +183,7 @@ export async function prune(argv: string[]): Promise<number> {
 /** `tsswarm image SUBCOMMAND`. */
 export default async function image(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const table: Record<string, (a: string[]) => Promise<number>> = { ls: images, list: images, inspect, rm: rmi, remove: rmi, load, save, tag, pull, push, prune };
+  const table: Record<string, (a: string[]) => Promise<number>> = { ls: images, list: images, inspect, rm: rmi, remove: rmi, load, save, tag, pull, push, prune, build: async (a) => (await import('./build.js')).default(a) };
   const fn = sub ? table[sub] : undefined;
   if (!fn) {
     process.stderr.write(`Usage:  tsswarm image COMMAND\n\nCommands: ${Object.keys(table).join(', ')}\n`);

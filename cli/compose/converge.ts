@@ -3,10 +3,11 @@
 // and a chain waits exactly as long as it must.
 import { parseDuration, type Dependency, type Project, type Service } from '../../compose-spec/index.js';
 import { VERSION } from '../../lib/version.js';
-import type { Api } from './engine.js';
+import type { Api, ContainerState } from './engine.js';
 import type { ContainerAction, EngineState, ServicePlan, UpPlan } from './plan.js';
 import type { Progress } from './progress.js';
 import { containerSpec } from './spec.js';
+import { mark } from './timing.js';
 
 export interface ConvergeContext {
   api: Api;
@@ -39,36 +40,64 @@ export class DependencyError extends Error {
 /** Waits until the dependency's containers satisfy the condition; rejects with compose's wording when they cannot. */
 export async function waitCondition(ctx: ConvergeContext, dep: string, d: Dependency, containers: Array<{ id: string; name: string }>): Promise<void> {
   if (d.condition === 'service_started') return;
-  await Promise.all(
-    containers.map(async (c) => {
-      ctx.progress.update('Container', c.name, 'Waiting');
-      if (d.condition === 'service_completed_successfully') {
+  if (d.condition === 'service_completed_successfully') {
+    await Promise.all(
+      containers.map(async (c) => {
+        ctx.progress.update('Container', c.name, 'Waiting');
         const code = await ctx.api.wait(c.id);
         if (code !== 0) {
           ctx.progress.update('Container', c.name, `Exited (${code})`, 'error');
           throw new DependencyError(`service "${dep}" didn't complete successfully: exit ${code}`);
         }
         ctx.progress.update('Container', c.name, 'Exited', 'done');
-        return;
-      }
-      for (;;) {
-        const s = await ctx.api.inspect(c.id);
-        const health = s.State.Health?.Status;
-        if (health === undefined) throw new DependencyError(`dependency failed to start: container ${c.name} has no healthcheck configured`);
-        if (health === 'healthy') break;
-        if (health === 'unhealthy') {
-          ctx.progress.update('Container', c.name, 'Unhealthy', 'error');
-          throw new DependencyError(`dependency failed to start: container ${c.name} is unhealthy`);
-        }
-        if (!s.State.Running && s.State.Status !== 'restarting') {
-          ctx.progress.update('Container', c.name, `Exited (${s.State.ExitCode})`, 'error');
-          throw new DependencyError(`dependency failed to start: container ${c.name} exited (${s.State.ExitCode})`);
-        }
-        await sleep(100);
-      }
+      }),
+    );
+    return;
+  }
+  for (const c of containers) ctx.progress.update('Container', c.name, 'Waiting');
+  await pollUntil(ctx.api, ctx.project.name, containers, (c, s) => {
+    if (s.health === undefined) throw new DependencyError(`dependency failed to start: container ${c.name} has no healthcheck configured`);
+    if (s.health === 'healthy') {
       ctx.progress.update('Container', c.name, 'Healthy', 'done');
-    }),
-  );
+      return true;
+    }
+    if (s.health === 'unhealthy') {
+      ctx.progress.update('Container', c.name, 'Unhealthy', 'error');
+      throw new DependencyError(`dependency failed to start: container ${c.name} is unhealthy`);
+    }
+    if (!s.running && s.status !== 'restarting') {
+      ctx.progress.update('Container', c.name, `Exited (${s.exitCode})`, 'error');
+      throw new DependencyError(`dependency failed to start: container ${c.name} exited (${s.exitCode})`);
+    }
+    return false;
+  });
+}
+
+/**
+ * Milliseconds between two looks at containers being waited on. The daemon offers no health events
+ * or long-poll to wait on, and probes land every start_interval (often 100 ms to 1 s) after the start:
+ * looking every 20 ms for the first 2 s, where most waits end, adds at most 20 ms to them, for a list
+ * call that costs the daemon well under a millisecond; longer waits are looked at every 100 ms.
+ */
+export function pollDelay(elapsedMs: number): number {
+  return elapsedMs < 2000 ? 20 : 100;
+}
+
+/**
+ * Looks at the containers (one list call per round, see Api.states) until `done` has said true for
+ * each; `done` throws to give up. Containers are judged in the order given.
+ */
+export async function pollUntil<C extends { id: string }>(api: Api, project: string, containers: C[], done: (c: C, s: ContainerState) => boolean): Promise<void> {
+  const pending = [...containers];
+  const t0 = Date.now();
+  while (pending.length > 0) {
+    const states = await api.states(project, pending.map((c) => c.id));
+    for (let i = 0; i < pending.length; ) {
+      if (done(pending[i]!, states.get(pending[i]!.id)!)) pending.splice(i, 1);
+      else i++;
+    }
+    if (pending.length > 0) await sleep(pollDelay(Date.now() - t0));
+  }
 }
 
 export interface Converged {
@@ -108,6 +137,7 @@ export async function converge(ctx: ConvergeContext, plan: UpPlan): Promise<Conv
     ...(plan.removeOrphans ? plan.orphans.map((c) => removeContainer(ctx, c.id, c.name, undefined)) : []),
   ]);
 
+  mark('converge.networksVolumes');
   const result = new Map<string, Array<{ id: string; name: string }>>();
   // Services outside the plan (--no-deps) still count for conditions and network_mode: service:.
   for (const c of ctx.state.containers) {
@@ -122,10 +152,12 @@ export async function converge(ctx: ConvergeContext, plan: UpPlan): Promise<Conv
       sp.service,
       (async () => {
         for (const [dep] of deps) await tasks.get(dep);
-        if (!ctx.noStart) {
+        if (!ctx.noStart && deps.length > 0) {
           await Promise.all(deps.map(([dep, d]) => waitCondition(ctx, dep, d, result.get(dep) ?? [])));
+          mark(`converge.${sp.service}.waitDependencies`);
         }
         result.set(sp.service, await convergeService(ctx, svc, sp, result));
+        mark(`converge.${sp.service}`);
       })(),
     );
   }

@@ -7,6 +7,7 @@ import { Api } from './engine.js';
 import { planDown } from './plan.js';
 import { createProgress } from './progress.js';
 import { loadForCommand } from './project.js';
+import { mark } from './timing.js';
 import { LABELS } from '../../compose-spec/index.js';
 
 const FLAGS = {
@@ -42,8 +43,10 @@ export async function downCommand(global: GlobalOptions, argv: string[]): Promis
   if (t !== undefined && !/^\d+$/.test(t)) throw new UsageError(`invalid --timeout "${t}": expected a whole number of seconds`);
   if (parsed.positional.length > 0) throw new UsageError('down takes no service names');
   const { project } = loadForCommand(global);
+  mark('loadProject');
   const api = new Api();
   const state = await api.state(project.name);
+  mark('engineState');
   const plan = planDown(project, state, { removeOrphans: parsed.values.has('removeOrphans'), volumes: parsed.values.has('volumes'), ...(rmi ? { rmi } : {}) });
   for (const w of plan.warnings) process.stderr.write(`WARN ${w}\n`);
   const progress = createProgress('Running', process.stderr, (last('progress') ?? 'auto') as 'auto');
@@ -77,11 +80,13 @@ export async function downCommand(global: GlobalOptions, argv: string[]): Promis
         ),
       );
     }
+    mark('containers');
     await Promise.all([
       ...plan.networks.map((n) => attempt('Network', n, () => api.removeNetwork(n), ['Removing', 'Removed'])),
       ...plan.volumes.map((v) => attempt('Volume', v, () => api.removeVolume(v), ['Removing', 'Removed'])),
     ]);
     for (const i of plan.images) await attempt('Image', i, () => api.removeImage(i), ['Removing', 'Removed']);
+    mark('networksVolumesImages');
   } finally {
     progress.stop();
   }

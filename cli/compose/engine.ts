@@ -1,23 +1,13 @@
 // The Engine API calls tscompose makes, with Docker's paths and field names, over cli/client.ts.
 // Thin: each method is one call (or a short sequence) with errors that name the object they were about.
-import { request, type IncomingMessage } from 'node:http';
-import { socketPath } from '../../agent/config.js';
+import type { IncomingMessage } from 'node:http';
 import { Client, DaemonError } from '../client.js';
 import { LABELS, type Network, type Volume } from '../../compose-spec/index.js';
 import type { EngineState, ObservedContainer } from './plan.js';
 import type { ContainerSpec } from './spec.js';
+import { nameOf, type ContainerSummary } from './summary.js';
 
-export interface ContainerSummary {
-  Id: string;
-  Names: string[];
-  Image: string;
-  Command: string;
-  Created: number;
-  Ports: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
-  Labels: Record<string, string>;
-  State: string;
-  Status: string;
-}
+export { nameOf, type ContainerSummary };
 
 export interface ContainerInspect {
   Id: string;
@@ -27,7 +17,6 @@ export interface ContainerInspect {
   NetworkSettings: { Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>; Networks: Record<string, { IPAddress: string }> };
 }
 
-export const nameOf = (c: ContainerSummary): string => (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, '');
 
 export function observe(c: ContainerSummary): ObservedContainer {
   return { id: c.Id, name: nameOf(c), labels: c.Labels ?? {}, state: c.State };
@@ -62,6 +51,18 @@ async function readJsonLines(res: IncomingMessage, onLine: (l: { status?: string
     }
   }
 }
+
+/** What waiting on a container needs: its state as `inspect` would report it. */
+export interface ContainerState {
+  status: string;
+  running: boolean;
+  exitCode: number;
+  health?: string;
+  labels: Record<string, string>;
+}
+
+/** This engine's addition to the list call's entries: the container's state record. */
+type SummaryWithState = ContainerSummary & { StateDetail?: { Status: string; ExitCode: number; Health?: { Status: string } } };
 
 export class Api {
   constructor(readonly client: Client = new Client()) {}
@@ -156,6 +157,30 @@ export class Api {
     await this.client.call(`/containers/${id}`, { method: 'DELETE', query: { force: opts.force ? 1 : undefined, v: opts.volumes ? 1 : undefined } });
   }
 
+  /**
+   * The states of several containers of a project in one list call (its entries carry each state
+   * record, health included), for polling while waiting on them; `inspect` for any the answer leaves
+   * without that record (another engine) or out (gone: inspect then fails as it always did).
+   */
+  async states(project: string, ids: string[]): Promise<Map<string, ContainerState>> {
+    const list = await this.client.call<SummaryWithState[]>('/containers/json', { query: { all: 1, filters: JSON.stringify({ id: ids, label: [`${LABELS.project}=${project}`] }) } });
+    const out = new Map<string, ContainerState>();
+    for (const c of list) {
+      const d = c.StateDetail;
+      if (!d || !ids.includes(c.Id)) continue;
+      out.set(c.Id, { status: d.Status, running: d.Status === 'running' || d.Status === 'paused', exitCode: d.ExitCode, ...(d.Health ? { health: d.Health.Status } : {}), labels: c.Labels ?? {} });
+    }
+    await Promise.all(
+      ids
+        .filter((id) => !out.has(id))
+        .map(async (id) => {
+          const s = await this.inspect(id);
+          out.set(id, { status: s.State.Status, running: s.State.Running, exitCode: s.State.ExitCode, ...(s.State.Health ? { health: s.State.Health.Status } : {}), labels: s.Config.Labels ?? {} });
+        }),
+    );
+    return out;
+  }
+
   inspect(id: string): Promise<ContainerInspect> {
     return this.client.call<ContainerInspect>(`/containers/${id}/json`);
   }
@@ -183,17 +208,6 @@ export class Api {
   async push(ref: string, onStatus: (s: string) => void): Promise<void> {
     const res = await this.client.raw(`/images/${encodeURIComponent(ref)}/push`, { method: 'POST' });
     await readJsonLines(res, (l) => l.status && onStatus(l.status), `push ${ref}`);
-  }
-
-  /** Loads a docker-archive (the client-side build's output). */
-  async load(tar: Buffer, onLine: (s: string) => void): Promise<void> {
-    // client.ts sends JSON bodies only; an archive goes over its own request on the same socket.
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request({ socketPath: socketPath(this.client.host), path: '/v1.41/images/load', method: 'POST', headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tar.length } }, resolve);
-      req.once('error', (e) => reject(new Error(`load the built image: ${e.message}`)));
-      req.end(tar);
-    });
-    await readJsonLines(res, (l) => l.stream && onLine(l.stream.trim()), 'load the built image');
   }
 
   async removeImage(ref: string): Promise<void> {

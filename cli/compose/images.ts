@@ -1,5 +1,5 @@
 // Making sure every service's image is there before containers are created: pull by policy, or build
-// services that have a build section (with the client-side builder in build.ts).
+// services that have a build section (on the daemon, through build.ts).
 import type { Project, Service } from '../../compose-spec/index.js';
 import type { Api } from './engine.js';
 import { serviceImage } from './plan.js';

@@ -409,7 +409,7 @@ export async function buildCommand(global: GlobalOptions, argv: string[]): Promi
   const progress = createProgress('Building', process.stderr, parsed.values.has('quiet') ? 'quiet' : 'auto');
   const names = (parsed.positional.length ? parsed.positional : Object.keys(project.services).sort()).filter((n) => project.services[n]!.build);
   try {
-    for (const n of names) await buildService(api, project, project.services[n]!, progress);
+    for (const n of names) await buildService(api, project, project.services[n]!, progress, { ...(parsed.values.has('noCache') ? { noCache: true } : {}), ...(parsed.values.has('pull') ? { pull: true } : {}) });
   } finally {
     progress.stop();
   }

@@ -1,10 +1,17 @@
 // `tscompose ps`: the project's containers, as compose prints them (table, -q, --format json|template).
-import { LABELS } from '../../compose-spec/index.js';
-import { formatList } from '../../lib/format/index.js';
+// Kept light, as a fresh process pays for every module it loads: the project name without loading the
+// project (name.ts), one GET /containers/json over a bare socket (run-client.ts; its answer carries
+// state and health, so no per-container inspect), and the formatter only when there is a table or
+// template to render. The full loader and node:http come in only when needed (services named on the
+// command line, a project the quick path cannot name, no daemon answering).
+import { clientHost } from '../../agent/config.js';
+import { LABELS } from '../../compose-spec/names.js';
 import { timeAgo } from '../../lib/units.js';
+import { ConnectError, plainRequest } from '../run-client.js';
 import { parseFlags, UsageError, type GlobalOptions } from './args.js';
-import { Api, nameOf, type ContainerSummary } from './engine.js';
-import { CommandError, loadForCommand } from './project.js';
+import { quickProjectName } from './name.js';
+import { nameOf, type ContainerSummary } from './summary.js';
+import { mark } from './timing.js';
 
 const FLAGS = {
   all: { names: ['-a', '--all'], value: false },
@@ -88,10 +95,20 @@ export async function psCommand(global: GlobalOptions, argv: string[]): Promise<
   const statuses = parsed.values.get('status') ?? [];
   const valid = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
   for (const s of statuses) if (!valid.includes(s)) throw new UsageError(`invalid --status "${s}": expected one of ${valid.join(', ')}`);
-  const { project } = loadForCommand(global);
-  for (const s of parsed.positional) if (!project.services[s]) throw new CommandError(`no such service: ${s}`);
   const all = parsed.values.has('all') || statuses.length > 0;
-  const list = (await new Api().containers(project.name, { all }))
+  let name: string;
+  const quick = parsed.positional.length === 0 ? quickProjectName(global) : undefined;
+  if (quick) {
+    for (const w of quick.warnings) process.stderr.write(`WARN ${w}\n`);
+    name = quick.name;
+  } else {
+    const { CommandError, loadForCommand } = await import('./project.js');
+    const { project } = loadForCommand(global);
+    for (const s of parsed.positional) if (!project.services[s]) throw new CommandError(`no such service: ${s}`);
+    name = project.name;
+  }
+  mark('projectName');
+  const list = (await listContainers(name, all))
     .filter((c) => c.Labels[LABELS.oneoff] !== 'True' || all)
     .filter((c) => parsed.positional.length === 0 || parsed.positional.includes(c.Labels[LABELS.service] ?? ''))
     .filter((c) => statuses.length === 0 || statuses.includes(c.State))
@@ -105,13 +122,43 @@ export async function psCommand(global: GlobalOptions, argv: string[]): Promise<
     process.stdout.write(list.map((c) => `${c.Id}\n`).join(''));
     return 0;
   }
+  mark('list');
   const now = Date.now();
   const rows = list.map((c) => psRow(c, now, parsed.values.has('noTrunc')));
+  const { formatList } = await import('../../lib/format/index.js');
   process.stdout.write(
     formatList(parsed.values.get('format')?.at(-1), rows, {
       defaultTable: 'table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.CreatedSince}}\t{{.Status}}\t{{.Ports}}',
       headers: { Name: 'NAME', CreatedSince: 'CREATED' },
     }),
   );
+  mark('format');
   return 0;
+}
+
+/** The project's containers: one call, over a bare socket unless a daemon has to be started first. */
+async function listContainers(project: string, all: boolean): Promise<ContainerSummary[]> {
+  const query = { all: all ? 1 : 0, filters: JSON.stringify({ label: [`${LABELS.project}=${project}`] }) };
+  const host = clientHost();
+  let reply;
+  try {
+    reply = await plainRequest(host, 'GET', `/v1.41/containers/json?${new URLSearchParams({ all: String(query.all), filters: query.filters })}`);
+  } catch (e) {
+    if (!(e instanceof ConnectError)) throw e;
+    // No daemon: the shared client starts one when it may (or explains why not), as before.
+    const { Client } = await import('../client.js');
+    return new Client(host).call<ContainerSummary[]>('/containers/json', { query });
+  }
+  const text = reply.body.toString('utf8');
+  if (reply.status >= 400) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? text;
+    } catch {
+      // Not JSON: the text is the message.
+    }
+    const { DaemonError } = await import('../client.js');
+    throw new DaemonError(reply.status, message);
+  }
+  return JSON.parse(text) as ContainerSummary[];
 }

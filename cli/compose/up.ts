@@ -2,14 +2,14 @@
 // then optionally wait for health (--wait) or stay attached to the logs (no -d).
 import { LABELS } from '../../compose-spec/index.js';
 import { parseFlags, UsageError, type GlobalOptions } from './args.js';
-import { buildService } from './build.js';
-import { converge, sleep, stopTimeout } from './converge.js';
+import { converge, pollUntil, stopTimeout } from './converge.js';
 import { Api } from './engine.js';
-import { ensureImages, type PullPolicy } from './images.js';
+import { ensureImages, type Builder, type PullPolicy } from './images.js';
 import { followLogs } from './logs.js';
 import { planUp, PlanError, selectServices, type RecreatePolicy } from './plan.js';
 import { createProgress } from './progress.js';
 import { CommandError, contentFiles, loadForCommand } from './project.js';
+import { mark } from './timing.js';
 
 const FLAGS = {
   detach: { names: ['-d', '--detach'], value: false },
@@ -88,12 +88,14 @@ export async function upCommand(global: GlobalOptions, argv: string[], create = 
   if (!['auto', 'tty', 'plain', 'quiet'].includes(mode)) throw new UsageError(`invalid --progress "${mode}": expected auto, tty, plain or quiet`);
 
   const loaded = loadForCommand(global);
+  mark('loadProject');
   const { project } = loaded;
   const api = new Api();
   const recreate: RecreatePolicy = has('forceRecreate') ? 'force' : has('noRecreate') ? 'never' : 'diverged';
   const services = parsed.positional;
   let plan;
   const state = await api.state(project.name);
+  mark('engineState');
   try {
     plan = planUp(project, state, {
       services,
@@ -111,9 +113,13 @@ export async function upCommand(global: GlobalOptions, argv: string[], create = 
   try {
     const needed = plan.levels.flat().filter((s) => s.actions.some((a) => a.kind === 'create' || a.kind === 'recreate')).map((s) => s.service);
     const toCheck = has('build') ? selectServices(project, services, has('noDeps')).filter((s) => project.services[s]!.build) : needed;
-    await ensureImages(api, project, [...new Set([...toCheck, ...needed])].sort(), { ...(pull ? { pull: pull as PullPolicy } : {}), build: has('build'), noBuild: has('noBuild') }, progress, (p, s, pr) => buildService(api, p, s, pr));
+    // The builder is loaded only when an image has to be built: most runs find every image present.
+    const build: Builder = async (p, s, pr) => (await import('./build.js')).buildService(api, p, s, pr);
+    await ensureImages(api, project, [...new Set([...toCheck, ...needed])].sort(), { ...(pull ? { pull: pull as PullPolicy } : {}), build: has('build'), noBuild: has('noBuild') }, progress, build);
+    mark('images');
     const result = await converge({ api, project, progress, files: contentFiles(loaded), state, ...(create || has('noStart') ? { noStart: true } : {}), ...(timeout !== undefined ? { timeout } : {}) }, plan);
-    if (has('wait')) await waitHealthy(api, [...result.containers.entries()].filter(([s]) => plan.levels.flat().some((p) => p.service === s)).flatMap(([, l]) => l), waitTimeout, progress);
+    mark('converge');
+    if (has('wait')) await waitHealthy(api, project.name, [...result.containers.entries()].filter(([s]) => plan.levels.flat().some((p) => p.service === s)).flatMap(([, l]) => l), waitTimeout, progress);
     progress.stop();
     if (detach) return 0;
     // Attached: stream every container's output until they all stop, or stop them on Ctrl-C.
@@ -152,32 +158,31 @@ export async function upCommand(global: GlobalOptions, argv: string[], create = 
 }
 
 /** --wait: every container running, and healthy when it has a healthcheck; one that exits fails the wait. */
-async function waitHealthy(api: Api, containers: Array<{ id: string; name: string }>, timeoutSeconds: number | undefined, progress: ReturnType<typeof createProgress>): Promise<void> {
+async function waitHealthy(api: Api, project: string, containers: Array<{ id: string; name: string }>, timeoutSeconds: number | undefined, progress: ReturnType<typeof createProgress>): Promise<void> {
   const deadline = timeoutSeconds !== undefined ? Date.now() + timeoutSeconds * 1000 : Infinity;
-  await Promise.all(
-    containers.map(async (c) => {
-      progress.update('Container', c.name, 'Waiting');
-      for (;;) {
-        const s = await api.inspect(c.id);
-        const health = s.State.Health?.Status;
-        const oneShot = s.Config.Labels[LABELS.oneoff] === 'True';
-        if (s.State.Running && (health === undefined || health === 'healthy')) break;
-        if (health === 'unhealthy') {
-          progress.update('Container', c.name, 'Unhealthy', 'error');
-          throw new CommandError(`container ${c.name} is unhealthy`);
-        }
-        if (!s.State.Running && s.State.Status !== 'restarting' && s.State.Status !== 'created') {
-          if (s.State.ExitCode === 0 && !oneShot) break;
-          progress.update('Container', c.name, `Exited (${s.State.ExitCode})`, 'error');
-          throw new CommandError(`container ${c.name} exited (${s.State.ExitCode})`);
-        }
-        if (Date.now() > deadline) {
-          progress.update('Container', c.name, 'Timeout', 'error');
-          throw new CommandError(`timeout waiting for container ${c.name} after ${timeoutSeconds}s`);
-        }
-        await sleep(100);
-      }
+  for (const c of containers) progress.update('Container', c.name, 'Waiting');
+  await pollUntil(api, project, containers, (c, s) => {
+    const oneShot = s.labels[LABELS.oneoff] === 'True';
+    if (s.running && (s.health === undefined || s.health === 'healthy')) {
       progress.update('Container', c.name, 'Healthy', 'done');
-    }),
-  );
+      return true;
+    }
+    if (s.health === 'unhealthy') {
+      progress.update('Container', c.name, 'Unhealthy', 'error');
+      throw new CommandError(`container ${c.name} is unhealthy`);
+    }
+    if (!s.running && s.status !== 'restarting' && s.status !== 'created') {
+      if (s.exitCode === 0 && !oneShot) {
+        progress.update('Container', c.name, 'Healthy', 'done');
+        return true;
+      }
+      progress.update('Container', c.name, `Exited (${s.exitCode})`, 'error');
+      throw new CommandError(`container ${c.name} exited (${s.exitCode})`);
+    }
+    if (Date.now() > deadline) {
+      progress.update('Container', c.name, 'Timeout', 'error');
+      throw new CommandError(`timeout waiting for container ${c.name} after ${timeoutSeconds}s`);
+    }
+    return false;
+  });
 }
