@@ -32,6 +32,20 @@ export function needArgs(p: Parsed, n: number, cmd: string, usage: string): void
   }
 }
 
+/** `-f, --filter name=value` values grouped by name, as the Engine API's `filters` parameter takes them. */
+export function parseFilters(items: string[]): Record<string, string[]> {
+  const filters: Record<string, string[]> = {};
+  for (const f of items) {
+    const i = f.indexOf('=');
+    if (i <= 0) throw new FlagError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+  }
+  return filters;
+}
+
+/** The `filters` query parameter, left out when there are none (as the Docker CLI sends it). */
+export const filtersParam = (filters: Record<string, string[]>): string | undefined => (Object.keys(filters).length ? JSON.stringify(filters) : undefined);
+
 export const str = (p: Parsed, k: string): string | undefined => (typeof p.flags[k] === 'string' ? (p.flags[k] as string) : undefined);
 export const bool = (p: Parsed, k: string): boolean => p.flags[k] === true;
 export const list = (p: Parsed, k: string): string[] => (Array.isArray(p.flags[k]) ? (p.flags[k] as string[]) : []);

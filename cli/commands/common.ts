@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Client, DaemonError } from '../client.js';
 
-export { ExitError, HELP, parse, needArgs, str, bool, list } from './base.js';
+export { ExitError, HELP, parse, needArgs, parseFilters, filtersParam, str, bool, list } from './base.js';
 
 /** Reads Docker's multiplexed stream and writes each frame to stdout or stderr. */
 export async function demux(res: IncomingMessage, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<void> {

@@ -5,7 +5,7 @@ import { FlagError } from '../../lib/flags.js';
 import { formatInspect, formatList } from '../../lib/format/index.js';
 import { humanSize, timeAgo } from '../../lib/units.js';
 import type { ImageSummary } from '../../image/index.js';
-import { body, bool, client, eachArg, enc, needArgs, parse, str } from './common.js';
+import { body, bool, client, eachArg, enc, filtersParam, list, needArgs, parse, parseFilters, str } from './common.js';
 
 export async function load(argv: string[]): Promise<number> {
   const p = parse(argv, 'tsswarm load [OPTIONS]', [
@@ -47,17 +47,12 @@ export async function images(argv: string[]): Promise<number> {
     { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
   ]);
   if (!p) return 0;
-  const filters: Record<string, string[]> = {};
-  for (const f of (p.flags.filter as string[]) ?? []) {
-    const i = f.indexOf('=');
-    if (i <= 0) throw new FlagError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
-    (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-  }
+  const filters = parseFilters(list(p, 'filter'));
   if (p.args[0]) (filters.reference ??= []).push(p.args[0]);
-  const list = await client().call<ImageSummary[]>('/images/json', { query: { all: bool(p, 'all') ? 1 : undefined, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
+  const summaries = await client().call<ImageSummary[]>('/images/json', { query: { all: bool(p, 'all') ? 1 : undefined, filters: filtersParam(filters) } });
   const now = Date.now();
   const noTrunc = bool(p, 'no-trunc');
-  const rows = list.flatMap((i) => {
+  const rows = summaries.flatMap((i) => {
     const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
     return tags.map((t) => {
       const at = t.lastIndexOf(':');

@@ -2,7 +2,7 @@
 import { FlagError } from '../../lib/flags.js';
 import { formatInspect, formatList } from '../../lib/format/index.js';
 import { humanSize } from '../../lib/units.js';
-import { bool, client, eachArg, enc, list, needArgs, parse, str } from './common.js';
+import { bool, client, eachArg, enc, filtersParam, list, needArgs, parse, parseFilters, str } from './common.js';
 
 type Sub = Record<string, (a: string[]) => Promise<number>>;
 
@@ -96,13 +96,8 @@ export const network = group('network', {
       { name: 'no-trunc', type: 'bool', description: 'Do not truncate the output' },
     ]);
     if (!p) return 0;
-    const filters: Record<string, string[]> = {};
-    for (const f of list(p, 'filter')) {
-      const i = f.indexOf('=');
-      if (i <= 0) throw new FlagError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
-      (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-    }
-    const nets = await client().call<NetView[]>('/networks', { query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
+    const filters = parseFilters(list(p, 'filter'));
+    const nets = await client().call<NetView[]>('/networks', { query: { filters: filtersParam(filters) } });
     const rows = nets.map((n) => ({ ID: bool(p, 'no-trunc') ? n.Id : n.Id.slice(0, 12), Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: String(n.Internal), CreatedAt: n.Created }));
     if (bool(p, 'quiet') && !str(p, 'format')) {
       process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
@@ -189,13 +184,8 @@ export const volume = group('volume', {
       { name: 'filter', short: 'f', type: 'list', description: 'Provide filter values (e.g. "dangling=true")' },
     ]);
     if (!p) return 0;
-    const filters: Record<string, string[]> = {};
-    for (const f of list(p, 'filter')) {
-      const i = f.indexOf('=');
-      if (i <= 0) throw new FlagError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
-      (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-    }
-    const r = await client().call<{ Volumes: VolView[] }>('/volumes', { query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
+    const filters = parseFilters(list(p, 'filter'));
+    const r = await client().call<{ Volumes: VolView[] }>('/volumes', { query: { filters: filtersParam(filters) } });
     const rows = r.Volumes.map((v) => ({ Driver: v.Driver, Name: v.Name, Mountpoint: v.Mountpoint, Scope: v.Scope, CreatedAt: v.CreatedAt }));
     if (bool(p, 'quiet') && !str(p, 'format')) {
       process.stdout.write(rows.map((x) => `${x.Name}\n`).join(''));

@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import { loadProject, toPrintable, ComposeError } from '../../compose-spec/index.js';
 import { parseFlags, UsageError, type GlobalOptions } from './args.js';
+import { loadOptions } from './project.js';
 
 export interface Output {
   stdout: (s: string) => void;
@@ -44,16 +45,7 @@ export async function runConfig(global: GlobalOptions, argv: string[], out: Outp
   if (format !== 'yaml' && format !== 'json') throw new UsageError(`unsupported format '${format}': use yaml or json`);
   let result;
   try {
-    result = loadProject({
-      cwd,
-      environment: env,
-      files: global.files,
-      projectName: global.projectName,
-      projectDirectory: global.projectDirectory,
-      envFiles: global.envFiles.length > 0 ? global.envFiles : undefined,
-      profiles: global.profiles,
-      services: parsed.positional.length > 0 ? parsed.positional : undefined,
-    });
+    result = loadProject({ ...loadOptions(global, cwd, env), services: parsed.positional.length > 0 ? parsed.positional : undefined });
   } catch (e) {
     if (e instanceof ComposeError) {
       out.stderr(`${e.message}\n`);

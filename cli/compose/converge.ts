@@ -109,31 +109,19 @@ export async function converge(ctx: ConvergeContext, plan: UpPlan): Promise<Conv
   const { api, project, progress } = ctx;
   for (const w of plan.warnings) process.stderr.write(`WARN ${w}\n`);
 
+  const create = async (kind: 'Network' | 'Volume', name: string, work: () => Promise<unknown>): Promise<void> => {
+    progress.update(kind, name, 'Creating');
+    try {
+      await work();
+    } catch (e) {
+      progress.update(kind, name, 'Error', 'error');
+      throw new Error(`create ${kind.toLowerCase()} ${name}: ${(e as Error).message}`);
+    }
+    progress.update(kind, name, 'Created', 'done');
+  };
   await Promise.all([
-    ...plan.networks
-      .filter((n) => n.kind === 'create')
-      .map(async (n) => {
-        progress.update('Network', n.name, 'Creating');
-        try {
-          await api.createNetwork(project.name, n.key, project.networks[n.key]!, VERSION);
-        } catch (e) {
-          progress.update('Network', n.name, 'Error', 'error');
-          throw new Error(`create network ${n.name}: ${(e as Error).message}`);
-        }
-        progress.update('Network', n.name, 'Created', 'done');
-      }),
-    ...plan.volumes
-      .filter((v) => v.kind === 'create')
-      .map(async (v) => {
-        progress.update('Volume', v.name, 'Creating');
-        try {
-          await api.createVolume(project.name, v.key, project.volumes[v.key]!, VERSION);
-        } catch (e) {
-          progress.update('Volume', v.name, 'Error', 'error');
-          throw new Error(`create volume ${v.name}: ${(e as Error).message}`);
-        }
-        progress.update('Volume', v.name, 'Created', 'done');
-      }),
+    ...plan.networks.filter((n) => n.kind === 'create').map((n) => create('Network', n.name, () => api.createNetwork(project.name, n.key, project.networks[n.key]!, VERSION))),
+    ...plan.volumes.filter((v) => v.kind === 'create').map((v) => create('Volume', v.name, () => api.createVolume(project.name, v.key, project.volumes[v.key]!, VERSION))),
     ...(plan.removeOrphans ? plan.orphans.map((c) => removeContainer(ctx, c.id, c.name, undefined)) : []),
   ]);
 

@@ -9,16 +9,40 @@ import { converge, stopTimeout } from './converge.js';
 import { Api, nameOf, type ContainerSummary } from './engine.js';
 import { Demuxer } from './logs.js';
 import { planUp, serviceImage } from './plan.js';
-import { createProgress } from './progress.js';
-import { CommandError, contentFiles, loadForCommand } from './project.js';
+import { createProgress, type Progress, type ResourceKind } from './progress.js';
+import { checkServices, CommandError, contentFiles, loadForCommand } from './project.js';
 import { containerSpec } from './spec.js';
 import { VERSION } from '../../lib/version.js';
 import { ensureImages } from './images.js';
 
 const HELP: FlagSpec = { names: ['-h', '--help'], value: false };
 
-function checkServices(project: Project, names: string[]): void {
-  for (const s of names) if (!project.services[s]) throw new CommandError(`no such service: ${s}`);
+/** The project and an engine client for a command on the named services, once they are known to exist. */
+function openServices(global: GlobalOptions, names: readonly string[]): { project: Project; api: Api } {
+  const { project } = loadForCommand(global);
+  checkServices(project, names);
+  return { project, api: new Api() };
+}
+
+/** The services named on the command line, or all of them in name order when none is. */
+function namedOrAll(project: Project, names: string[]): string[] {
+  return names.length ? names : Object.keys(project.services).sort();
+}
+
+/**
+ * Runs one item's work under its progress line. A failure marks the line and is returned rather than
+ * thrown, so the command carries on with the other items and reports every failure at the end.
+ */
+async function tracked(progress: Progress, kind: ResourceKind, name: string, [doing, done]: readonly [string, string], work: () => Promise<unknown>): Promise<Error | undefined> {
+  progress.update(kind, name, doing);
+  try {
+    await work();
+    progress.update(kind, name, done, 'done');
+    return undefined;
+  } catch (e) {
+    progress.update(kind, name, 'Error', 'error');
+    return e as Error;
+  }
 }
 
 async function serviceContainers(api: Api, project: Project, services: string[], all = true): Promise<ContainerSummary[]> {
@@ -50,9 +74,7 @@ export function simpleCommand(verb: Verb) {
     }
     const t = parsed.values.get('timeout')?.at(-1);
     if (t !== undefined && !/^\d+$/.test(t)) throw new UsageError(`invalid --timeout "${t}": expected a whole number of seconds`);
-    const { project } = loadForCommand(global);
-    checkServices(project, parsed.positional);
-    const api = new Api();
+    const { project, api } = openServices(global, parsed.positional);
     const list = await serviceContainers(api, project, parsed.positional);
     const progress = createProgress(verb[0]!.toUpperCase() + verb.slice(1));
     const errors: string[] = [];
@@ -66,19 +88,15 @@ export function simpleCommand(verb: Verb) {
       eligible.map(async (c) => {
         const name = nameOf(c);
         const svc = project.services[c.Labels[LABELS.service] ?? ''];
-        progress.update('Container', name, WORDS[verb][0]);
-        try {
+        const failed = await tracked(progress, 'Container', name, WORDS[verb], async () => {
           if (verb === 'start') await api.start(c.Id);
           else if (verb === 'stop') await api.stop(c.Id, stopTimeout(svc, t !== undefined ? Number(t) : undefined));
           else if (verb === 'restart') await api.restart(c.Id, stopTimeout(svc, t !== undefined ? Number(t) : undefined));
           else if (verb === 'kill') await api.kill(c.Id, parsed.values.get('signal')?.at(-1));
           else if (verb === 'pause') await api.pause(c.Id);
           else await api.unpause(c.Id);
-          progress.update('Container', name, WORDS[verb][1], 'done');
-        } catch (e) {
-          progress.update('Container', name, 'Error', 'error');
-          errors.push(`${name}: ${(e as Error).message}`);
-        }
+        });
+        if (failed) errors.push(`${name}: ${failed.message}`);
       }),
     );
     progress.stop();
@@ -93,9 +111,7 @@ export async function rmCommand(global: GlobalOptions, argv: string[]): Promise<
     process.stdout.write('Usage: tscompose rm [-f] [-s] [-v] [SERVICE...]\n\nRemoves stopped service containers.\n');
     return 0;
   }
-  const { project } = loadForCommand(global);
-  checkServices(project, parsed.positional);
-  const api = new Api();
+  const { project, api } = openServices(global, parsed.positional);
   const list = await serviceContainers(api, project, parsed.positional);
   const progress = createProgress('Removing');
   for (const c of list) {
@@ -139,9 +155,7 @@ export async function execCommand(global: GlobalOptions, argv: string[]): Promis
     return parsed.values.has('help') ? 0 : 2;
   }
   const [service, ...cmd] = rest as [string, ...string[]];
-  const { project } = loadForCommand(global);
-  checkServices(project, [service]);
-  const api = new Api();
+  const { project, api } = openServices(global, [service]);
   const index = parsed.values.get('index')?.at(-1) ?? '1';
   const c = (await serviceContainers(api, project, [service], false)).find((x) => x.Labels[LABELS.containerNumber] === index);
   if (!c) throw new CommandError(`service "${service}" is not running container #${index}`);
@@ -253,9 +267,7 @@ export async function portCommand(global: GlobalOptions, argv: string[]): Promis
   }
   const [service, port] = parsed.positional as [string, string];
   const proto = parsed.values.get('protocol')?.at(-1) ?? 'tcp';
-  const { project } = loadForCommand(global);
-  checkServices(project, [service]);
-  const api = new Api();
+  const { project, api } = openServices(global, [service]);
   const index = parsed.values.get('index')?.at(-1) ?? '1';
   const c = (await serviceContainers(api, project, [service])).find((x) => x.Labels[LABELS.containerNumber] === index);
   if (!c) throw new CommandError(`service "${service}" has no container #${index}`);
@@ -271,9 +283,7 @@ export async function topCommand(global: GlobalOptions, argv: string[]): Promise
     process.stdout.write('Usage: tscompose top [SERVICE...]\n');
     return 0;
   }
-  const { project } = loadForCommand(global);
-  checkServices(project, parsed.positional);
-  const api = new Api();
+  const { project, api } = openServices(global, parsed.positional);
   const list = await serviceContainers(api, project, parsed.positional, false);
   for (const c of list) {
     const t = await api.client.call<{ Titles: string[]; Processes: string[][] }>(`/containers/${c.Id}/top`);
@@ -288,9 +298,7 @@ export async function imagesCommand(global: GlobalOptions, argv: string[]): Prom
     process.stdout.write('Usage: tscompose images [OPTIONS] [SERVICE...]\n');
     return 0;
   }
-  const { project } = loadForCommand(global);
-  checkServices(project, parsed.positional);
-  const api = new Api();
+  const { project, api } = openServices(global, parsed.positional);
   const list = await serviceContainers(api, project, parsed.positional);
   const images = await api.client.call<Array<{ Id: string; RepoTags: string[] | null; Size: number; Created: number }>>('/images/json');
   const rows = list.map((c) => {
@@ -345,23 +353,14 @@ export async function pullCommand(global: GlobalOptions, argv: string[]): Promis
     process.stdout.write('Usage: tscompose pull [OPTIONS] [SERVICE...]\n');
     return 0;
   }
-  const { project } = loadForCommand(global);
-  checkServices(project, parsed.positional);
-  const api = new Api();
+  const { project, api } = openServices(global, parsed.positional);
   const progress = createProgress('Pulling', process.stderr, parsed.values.has('quiet') ? 'quiet' : 'auto');
-  const names = parsed.positional.length ? parsed.positional : Object.keys(project.services).sort();
-  const refs = [...new Set(names.map((n) => project.services[n]!).filter((s) => s.image && !(s.build && parsed.values.has('ignoreBuildable'))).map((s) => s.image!))];
+  const refs = [...new Set(namedOrAll(project, parsed.positional).map((n) => project.services[n]!).filter((s) => s.image && !(s.build && parsed.values.has('ignoreBuildable'))).map((s) => s.image!))];
   const errors: string[] = [];
   await Promise.all(
     refs.map(async (ref) => {
-      progress.update('Image', ref, 'Pulling');
-      try {
-        await api.pull(ref, (s) => progress.update('Image', ref, s));
-        progress.update('Image', ref, 'Pulled', 'done');
-      } catch (e) {
-        progress.update('Image', ref, 'Error', 'error');
-        errors.push((e as Error).message);
-      }
+      const failed = await tracked(progress, 'Image', ref, ['Pulling', 'Pulled'], () => api.pull(ref, (s) => progress.update('Image', ref, s)));
+      if (failed) errors.push(failed.message);
     }),
   );
   progress.stop();
@@ -375,22 +374,13 @@ export async function pushCommand(global: GlobalOptions, argv: string[]): Promis
     process.stdout.write('Usage: tscompose push [OPTIONS] [SERVICE...]\n');
     return 0;
   }
-  const { project } = loadForCommand(global);
-  checkServices(project, parsed.positional);
-  const api = new Api();
+  const { project, api } = openServices(global, parsed.positional);
   const progress = createProgress('Pushing', process.stderr, parsed.values.has('quiet') ? 'quiet' : 'auto');
-  const names = parsed.positional.length ? parsed.positional : Object.keys(project.services).sort();
-  const refs = [...new Set(names.map((n) => project.services[n]!).filter((s) => s.image).map((s) => serviceImage(project, s)))];
+  const refs = [...new Set(namedOrAll(project, parsed.positional).map((n) => project.services[n]!).filter((s) => s.image).map((s) => serviceImage(project, s)))];
   const errors: string[] = [];
   for (const ref of refs) {
-    progress.update('Image', ref, 'Pushing');
-    try {
-      await api.push(ref, (s) => progress.update('Image', ref, s));
-      progress.update('Image', ref, 'Pushed', 'done');
-    } catch (e) {
-      progress.update('Image', ref, 'Error', 'error');
-      errors.push((e as Error).message);
-    }
+    const failed = await tracked(progress, 'Image', ref, ['Pushing', 'Pushed'], () => api.push(ref, (s) => progress.update('Image', ref, s)));
+    if (failed) errors.push(failed.message);
   }
   progress.stop();
   if (errors.length && !parsed.values.has('ignoreFailures')) throw new CommandError(errors.join('\n'));
@@ -403,11 +393,9 @@ export async function buildCommand(global: GlobalOptions, argv: string[]): Promi
     process.stdout.write('Usage: tscompose build [OPTIONS] [SERVICE...]\n');
     return 0;
   }
-  const { project } = loadForCommand(global);
-  checkServices(project, parsed.positional);
-  const api = new Api();
+  const { project, api } = openServices(global, parsed.positional);
   const progress = createProgress('Building', process.stderr, parsed.values.has('quiet') ? 'quiet' : 'auto');
-  const names = (parsed.positional.length ? parsed.positional : Object.keys(project.services).sort()).filter((n) => project.services[n]!.build);
+  const names = namedOrAll(project, parsed.positional).filter((n) => project.services[n]!.build);
   try {
     for (const n of names) await buildService(api, project, project.services[n]!, progress, { ...(parsed.values.has('noCache') ? { noCache: true } : {}), ...(parsed.values.has('pull') ? { pull: true } : {}) });
   } finally {

@@ -3,7 +3,7 @@
 import { parseFlags, UsageError, type GlobalOptions } from './args.js';
 import { Api, nameOf } from './engine.js';
 import { LABELS } from '../../compose-spec/index.js';
-import { CommandError, loadForCommand } from './project.js';
+import { checkServices, CommandError, loadForCommand } from './project.js';
 
 const COLOURS = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
 
@@ -113,7 +113,7 @@ export async function logsCommand(global: GlobalOptions, argv: string[]): Promis
   const tail = parsed.values.get('tail')?.at(-1);
   if (tail !== undefined && tail !== 'all' && !/^\d+$/.test(tail)) throw new UsageError(`invalid --tail "${tail}": expected a number or all`);
   const { project } = loadForCommand(global);
-  for (const s of parsed.positional) if (!project.services[s]) throw new CommandError(`no such service: ${s}`);
+  checkServices(project, parsed.positional);
   const api = new Api();
   const index = parsed.values.get('index')?.at(-1);
   const list = (await api.containers(project.name))

@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ComposeError, loadProject, type Project } from '../../compose-spec/index.js';
+import { ComposeError, loadProject, type LoadOptions, type Project } from '../../compose-spec/index.js';
 import type { GlobalOptions } from './args.js';
 
 export class CommandError extends Error {
@@ -21,23 +21,33 @@ export interface Loaded {
   environment: Record<string, string>;
 }
 
+/** What the global options (-f, -p, --project-directory, --env-file, --profile) ask of the loader. */
+export function loadOptions(global: GlobalOptions, cwd: string, env: Record<string, string | undefined>): LoadOptions {
+  return {
+    cwd,
+    environment: env,
+    files: global.files,
+    projectName: global.projectName,
+    projectDirectory: global.projectDirectory,
+    envFiles: global.envFiles.length > 0 ? global.envFiles : undefined,
+    profiles: global.profiles,
+  };
+}
+
 export function loadForCommand(global: GlobalOptions, cwd = process.cwd(), env: Record<string, string | undefined> = process.env): Loaded {
   try {
-    const r = loadProject({
-      cwd,
-      environment: env,
-      files: global.files,
-      projectName: global.projectName,
-      projectDirectory: global.projectDirectory,
-      envFiles: global.envFiles.length > 0 ? global.envFiles : undefined,
-      profiles: global.profiles,
-    });
+    const r = loadProject(loadOptions(global, cwd, env));
     for (const w of r.warnings) process.stderr.write(`WARN ${w}\n`);
     return { project: r.project, environment: r.environment };
   } catch (e) {
     if (e instanceof ComposeError) throw new CommandError(e.message);
     throw e;
   }
+}
+
+/** Services named on a command line must exist in the project. */
+export function checkServices(project: Project, names: readonly string[]): void {
+  for (const s of names) if (!project.services[s]) throw new CommandError(`no such service: ${s}`);
 }
 
 /**

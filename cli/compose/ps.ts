@@ -102,9 +102,9 @@ export async function psCommand(global: GlobalOptions, argv: string[]): Promise<
     for (const w of quick.warnings) process.stderr.write(`WARN ${w}\n`);
     name = quick.name;
   } else {
-    const { CommandError, loadForCommand } = await import('./project.js');
+    const { checkServices, loadForCommand } = await import('./project.js');
     const { project } = loadForCommand(global);
-    for (const s of parsed.positional) if (!project.services[s]) throw new CommandError(`no such service: ${s}`);
+    checkServices(project, parsed.positional);
     name = project.name;
   }
   mark('projectName');

@@ -22,27 +22,23 @@ export class SnapshotOutOfDateError extends Error {
 
 const EMPTY = new Uint8Array(0);
 
-export class MemoryStorage implements LogStorage {
-  private hardState: HardState = { term: 0, vote: '', commit: 0 };
-  private snap: Snapshot;
-  /** ents[0] is the dummy entry at snap.meta.index. */
-  private ents: Entry[];
-
-  /** `conf`: the voters of a brand-new cluster (empty for a node that will join one). */
-  constructor(conf: ConfState = { voters: [], learners: [] }) {
-    this.snap = { meta: { index: 0, term: 0, conf }, data: EMPTY };
-    this.ents = [{ index: 0, term: 0, type: 'normal', data: EMPTY }];
-  }
+/**
+ * The reads MemoryStorage and DiskStorage share: both hold the log after the last snapshot in memory
+ * (DiskStorage as its copy of what the WAL holds) and differ only in how they change and persist it.
+ */
+export abstract class InMemoryLog implements LogStorage {
+  protected constructor(
+    protected hardState: HardState,
+    protected snap: Snapshot,
+    /** ents[0] is the dummy entry at snap.meta.index, holding its term. */
+    protected ents: Entry[],
+  ) {}
 
   initialState(): { hardState: HardState; conf: ConfState } {
     return { hardState: { ...this.hardState }, conf: this.snap.meta.conf };
   }
 
-  setHardState(hs: HardState): void {
-    this.hardState = { ...hs };
-  }
-
-  private get offset(): number {
+  protected get offset(): number {
     return this.ents[0].index;
   }
 
@@ -71,6 +67,17 @@ export class MemoryStorage implements LogStorage {
 
   snapshot(): Snapshot {
     return this.snap;
+  }
+}
+
+export class MemoryStorage extends InMemoryLog {
+  /** `conf`: the voters of a brand-new cluster (empty for a node that will join one). */
+  constructor(conf: ConfState = { voters: [], learners: [] }) {
+    super({ term: 0, vote: '', commit: 0 }, { meta: { index: 0, term: 0, conf }, data: EMPTY }, [{ index: 0, term: 0, type: 'normal', data: EMPTY }]);
+  }
+
+  setHardState(hs: HardState): void {
+    this.hardState = { ...hs };
   }
 
   /** Replaces the whole log by a snapshot received from the leader. */

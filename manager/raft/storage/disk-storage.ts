@@ -1,10 +1,12 @@
 // LogStorage backed by the WAL and snapshot files. Reads are served from an in-memory copy of the
-// log (etcd-style: ents[0] is a dummy entry at the snapshot's index/term). Mutators have the same
-// names and semantics as MemoryStorage but only stage durable work; sync() then makes it durable:
-// snapshot files first, then one WAL write + fdatasync, then release of segments behind the snapshot.
+// log (etcd-style: ents[0] is a dummy entry at the snapshot's index/term) through InMemoryLog, as in
+// MemoryStorage. Mutators have the same names and semantics as MemoryStorage's but only stage durable
+// work; sync() then makes it durable: snapshot files first, then one WAL write + fdatasync, then
+// release of segments behind the snapshot.
 import path from 'node:path';
-import type { ConfState, Entry, HardState, LogStorage, Snapshot, SnapshotMeta } from '../types.js';
-import { CompactedError, UnavailableError } from '../types.js';
+import type { ConfState, Entry, HardState, Snapshot, SnapshotMeta } from '../types.js';
+import { CompactedError } from '../types.js';
+import { InMemoryLog } from '../memory-storage.js';
 import { Wal, type WalOptions } from '../wal/wal.js';
 import { CorruptSnapshotError, Snapshotter } from './snapshotter.js';
 
@@ -22,10 +24,7 @@ export interface DiskStorageOptions extends WalOptions {
 
 const EMPTY_HS: HardState = { term: 0, vote: '', commit: 0 };
 
-export class DiskStorage implements LogStorage {
-  private hs: HardState;
-  private snap: Snapshot;
-  private ents: Entry[];
+export class DiskStorage extends InMemoryLog {
   private pendingSnapshots: Snapshot[] = [];
   private releaseIndex = 0;
   private releasedTo = 0;
@@ -41,9 +40,7 @@ export class DiskStorage implements LogStorage {
     ents: Entry[],
     private readonly opts: DiskStorageOptions,
   ) {
-    this.hs = hs;
-    this.snap = snap;
-    this.ents = ents;
+    super(hs, snap, ents);
     this.durableSnapIndex = snap.meta.index;
   }
 
@@ -96,7 +93,7 @@ export class DiskStorage implements LogStorage {
 
   /** True when nothing was ever persisted (a brand-new member). */
   isEmpty(): boolean {
-    return this.hs.term === 0 && this.lastIndex() === 0 && this.snap.meta.conf.voters.length === 0;
+    return this.hardState.term === 0 && this.lastIndex() === 0 && this.snap.meta.conf.voters.length === 0;
   }
 
   /**
@@ -110,57 +107,10 @@ export class DiskStorage implements LogStorage {
     this.wal.saveSnapshotMarker(this.snap.meta, false);
   }
 
-  // ---- LogStorage -------------------------------------------------------------------------------
-
-  initialState(): { hardState: HardState; conf: ConfState } {
-    return { hardState: { ...this.hs }, conf: this.snap.meta.conf };
-  }
-
-  private get offset(): number {
-    return this.ents[0]!.index;
-  }
-
-  entries(lo: number, hi: number, maxBytes?: number): Entry[] {
-    const offset = this.offset;
-    if (lo <= offset) throw new CompactedError(lo);
-    if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1);
-    if (this.ents.length === 1) throw new UnavailableError(lo);
-    if (lo >= hi) return [];
-    if (maxBytes === undefined) return this.ents.slice(lo - offset, hi - offset);
-    const out: Entry[] = [];
-    let size = 0;
-    for (let i = lo - offset; i < hi - offset; i++) {
-      const e = this.ents[i]!;
-      size += e.data.length + 24;
-      if (out.length > 0 && size > maxBytes) break;
-      out.push(e);
-    }
-    return out;
-  }
-
-  term(index: number): number {
-    const offset = this.offset;
-    if (index < offset) throw new CompactedError(index);
-    if (index - offset >= this.ents.length) throw new UnavailableError(index);
-    return this.ents[index - offset]!.term;
-  }
-
-  firstIndex(): number {
-    return this.offset + 1;
-  }
-
-  lastIndex(): number {
-    return this.offset + this.ents.length - 1;
-  }
-
-  snapshot(): Snapshot {
-    return this.snap;
-  }
-
   // ---- mutators (staged; durable after sync()) ---------------------------------------------------
 
   setHardState(hs: HardState): void {
-    this.hs = { ...hs };
+    this.hardState = { ...hs };
     this.wal.saveHardState(hs);
   }
 

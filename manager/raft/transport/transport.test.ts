@@ -32,29 +32,26 @@ function makeTls(): TransportTlsOptions {
     };
   };
   const ca = mk();
-  const caCert = forge.pki.createCertificate();
-  caCert.publicKey = ca.pub;
-  caCert.serialNumber = '01';
-  caCert.validity.notBefore = new Date(Date.now() - 60_000);
-  caCert.validity.notAfter = new Date(Date.now() + 3600_000);
-  caCert.setSubject([{ name: 'commonName', value: 'test-ca' }]);
-  caCert.setIssuer([{ name: 'commonName', value: 'test-ca' }]);
-  caCert.setExtensions([{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true }]);
-  caCert.sign(ca.key, forge.md.sha256.create());
+  // Valid from a minute ago for an hour; every certificate is signed by the CA's key.
+  const issue = (pub: forge.pki.PublicKey, serial: string, subject: forge.pki.CertificateField[], issuer: forge.pki.CertificateField[], extensions: object[]): forge.pki.Certificate => {
+    const c = forge.pki.createCertificate();
+    c.publicKey = pub;
+    c.serialNumber = serial;
+    c.validity.notBefore = new Date(Date.now() - 60_000);
+    c.validity.notAfter = new Date(Date.now() + 3600_000);
+    c.setSubject(subject);
+    c.setIssuer(issuer);
+    c.setExtensions(extensions);
+    c.sign(ca.key, forge.md.sha256.create());
+    return c;
+  };
+  const caCert = issue(ca.pub, '01', [{ name: 'commonName', value: 'test-ca' }], [{ name: 'commonName', value: 'test-ca' }], [{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true }]);
   const leaf = mk();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = leaf.pub;
-  cert.serialNumber = '02';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 3600_000);
-  cert.setSubject([{ name: 'commonName', value: 'raft-node' }]);
-  cert.setIssuer(caCert.subject.attributes);
-  cert.setExtensions([
+  const cert = issue(leaf.pub, '02', [{ name: 'commonName', value: 'raft-node' }], caCert.subject.attributes, [
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
     { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
     { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
   ]);
-  cert.sign(ca.key, forge.md.sha256.create());
   return { key: leaf.pem, cert: forge.pki.certificateToPem(cert), ca: forge.pki.certificateToPem(caCert) };
 }
 
