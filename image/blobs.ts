@@ -142,6 +142,19 @@ export class BlobStore {
     return new BlobWriter(this, out, tmpPath);
   }
 
+  /**
+   * A fresh path in staging for a blob that another writer (tsunpack) creates. The caller verifies
+   * the digest, then adopt()s it, or discardStaged()s it.
+   */
+  async stagePath(): Promise<string> {
+    const dir = await tempDir(this.tmpDir, 'blob-');
+    return join(dir, 'data');
+  }
+
+  async discardStaged(tmpPath: string): Promise<void> {
+    await rm(dirname(tmpPath), { recursive: true, force: true });
+  }
+
   /** Renames a verified temp file to its digest's name. Returns false if it was already there. */
   async adopt(tmpPath: string, digest: Digest): Promise<boolean> {
     const dest = this.path(digest);

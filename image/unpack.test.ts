@@ -3,9 +3,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { processLayerStream, UnsafeLayerError } from './unpack.js';
 import { sha256 } from './digest.js';
+import { DigestMismatchError } from './errors.js';
 import { ensureTsunpack } from './testing/native.js';
 import { makeTestDir } from './testing/tmp.js';
 import { TarWriter, type TarHeader } from './tar.js';
@@ -178,6 +180,62 @@ describe('image/unpack (tsunpack)', function () {
       assert.equal((await stat(join(outside, 'victim'))).nlink, 1);
     });
   }
+
+  it('stores the blob as given, hashes without unpacking, and matches the portable sha256', async () => {
+    const d = await fresh();
+    const tar = await tarBytes([
+      { h: { name: 'big', type: 'file' }, data: randomBytes(3 << 20) },
+      { h: { name: 'small', type: 'file' }, data: Buffer.from('s') },
+    ]);
+    const gz = gzipSync(tar, { level: 1 });
+    const chunks = [gz.subarray(0, 1), gz.subarray(1, 70_001), gz.subarray(70_001)];
+    const r = await processLayerStream(chunks, { unpackDir: join(d, 'layer'), blobFile: join(d, 'blob') });
+    assert.deepEqual(await readFile(join(d, 'blob')), gz);
+    assert.equal(r.blobSize, gz.length);
+    assert.equal(r.tarSize, tar.length);
+    assert.equal(r.blobDigest, sha256(gz));
+    assert.equal(r.diffId, sha256(tar));
+    const hashed = await processLayerStream([gz]);
+    assert.deepEqual(hashed, r);
+    // The SHA-NI code is what normally runs: the portable one must agree with it (and with Node).
+    process.env.TSUNPACK_NO_SHANI = '1';
+    try {
+      assert.deepEqual(await processLayerStream([tar.subarray(0, 1000), tar.subarray(1000)]), { ...r, blobDigest: r.diffId, blobSize: tar.length, compression: 'none' });
+    } finally {
+      delete process.env.TSUNPACK_NO_SHANI;
+    }
+  });
+
+  it('reads concatenated gzip members and ignores trailing zero padding, not other trailing bytes', async () => {
+    const tarA = await tarBytes([{ h: { name: 'a', type: 'file' }, data: Buffer.from('a') }]);
+    const tar = tarA.subarray(0, 1024); // a's header and data, no end-of-archive blocks
+    const tarB = await tarBytes([{ h: { name: 'b', type: 'file' }, data: Buffer.from('b') }]);
+    const whole = Buffer.concat([tar, tarB]);
+    const two = Buffer.concat([gzipSync(tar), gzipSync(tarB)]);
+    const d = await fresh();
+    const r = await processLayerStream([two], { unpackDir: join(d, 'layer') });
+    assert.equal(r.diffId, sha256(whole));
+    assert.deepEqual((await readdir(join(d, 'layer'))).sort(), ['a', 'b']);
+    const padded = Buffer.concat([two, Buffer.alloc(4096)]);
+    const p = await processLayerStream([padded]);
+    assert.equal(p.diffId, sha256(whole));
+    assert.equal(p.blobDigest, sha256(padded));
+    await assert.rejects(processLayerStream([Buffer.concat([two, Buffer.from('junk')])]), /bad gzip data/);
+  });
+
+  it('reports a corrupt download as a digest mismatch when the digest is known', async () => {
+    const d = await fresh();
+    const tar = await tarBytes([{ h: { name: 'a', type: 'file' }, data: randomBytes(200_000) }]);
+    const gz = gzipSync(tar);
+    const bad = Buffer.from(gz);
+    bad[bad.length >> 1] ^= 0xff;
+    await assert.rejects(
+      processLayerStream([bad.subarray(0, 1000), bad.subarray(1000)], { unpackDir: join(d, 'layer'), expectedBlobDigest: sha256(gz) }),
+      DigestMismatchError,
+    );
+    // Without a digest to compare with, it is what it is: bad gzip data.
+    await assert.rejects(processLayerStream([bad], { unpackDir: join(await fresh(), 'layer') }), /bad gzip data/);
+  });
 
   it('fails on a truncated or corrupt stream', async () => {
     const d = await fresh();

@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { Hasher, type Digest } from './digest.js';
-import type { BlobWriter } from './blobs.js';
+import type { Writable } from 'node:stream';
+import { z } from 'zod';
+import { DigestSchema, type Digest } from './digest.js';
 import { DigestMismatchError, InvalidImageError } from './errors.js';
 
 /** A layer the unpacker refused because an entry would land outside its directory. */
@@ -54,161 +52,124 @@ export interface LayerStreamResult {
 }
 
 export interface LayerStreamOptions {
-  /** Compressed bytes are also written here (the blob store's staged file). */
-  blobWriter?: BlobWriter;
-  /** Extract into this (empty, existing) directory; without it the tar is only hashed. */
+  /**
+   * Also keep the bytes as given in this file, which must not exist (a path in the blob store's
+   * staging): tsunpack writes it. The caller verifies the returned digest before adopting it.
+   */
+  blobFile?: string;
+  /** Extract into this (empty, existing) directory; without it the stream is only hashed. */
   unpackDir?: string;
   /** The blob digest announced: a corrupt blob is reported as a digest mismatch, not as bad gzip. */
   expectedBlobDigest?: Digest;
   what?: string;
 }
 
+const ResultSchema = z.object({
+  compression: z.enum(['gzip', 'none']),
+  blobDigest: DigestSchema,
+  blobSize: z.number().int().nonnegative(),
+  diffId: DigestSchema,
+  tarSize: z.number().int().nonnegative(),
+});
+const FailureSchema = z.object({ error: z.literal(true), blobDigest: DigestSchema, blobSize: z.number() });
+
 /**
- * One pass over a layer: hash the blob, tee it into the blob store, decompress, hash the tar
- * (diffID) and feed it to tsunpack. Used by load and pull alike, so a pulled layer is unpacked
- * while it downloads.
+ * One pass over a layer, all of it in tsunpack: hash the blob, store it (blobFile), gunzip, hash
+ * the tar (diffID) and extract it. Node only moves the bytes into the helper's stdin, so several
+ * layers of a pull really run in parallel (one process each) instead of sharing Node's one thread.
+ * Used by load, pull and build alike, so a pulled layer is unpacked while it downloads.
  */
 export async function processLayerStream(
   input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   opts: LayerStreamOptions = {},
 ): Promise<LayerStreamResult> {
   const what = opts.what ?? 'layer';
-  const blobHash = new Hasher();
-  const tarHash = new Hasher();
+  const bin = tsunpackPath();
+  if (!existsSync(bin)) throw new Error(`layer unpacker ${bin} is missing: run \`npm run build\` (needs cc)`);
   const it: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
     Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : input[Symbol.iterator]();
 
-  // The first chunk decides the compression.
+  // The first chunk is checked here too, for a clear error before anything is spawned.
   let first = await it.next();
   while (!first.done && first.value.length === 0) first = await it.next();
-  const head = first.done ? new Uint8Array(0) : first.value;
-  const compression = detectCompression(head);
-  if (compression === 'zstd') throw new InvalidImageError(`${what}: zstd-compressed layers are not supported`);
-
-  const writer = opts.blobWriter;
-  async function* source(): AsyncGenerator<Uint8Array> {
-    if (!first.done) {
-      blobHash.update(head);
-      if (writer) await writer.write(head);
-      yield head;
-    }
-    for (;;) {
-      const r: IteratorResult<Uint8Array> = await it.next();
-      if (r.done) return;
-      blobHash.update(r.value);
-      if (writer) await writer.write(r.value);
-      yield r.value;
-    }
+  if (!first.done && detectCompression(first.value) === 'zstd') {
+    await it.return?.();
+    throw new InvalidImageError(`${what}: zstd-compressed layers are not supported`);
   }
-  const tarTap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      tarHash.update(chunk);
-      cb(null, chunk);
-    },
-  });
-  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [
-    Readable.from(source(), { objectMode: false, highWaterMark: 1 << 20 }),
-  ];
-  if (compression === 'gzip') stages.push(createGunzip({ chunkSize: 1 << 18 }));
-  stages.push(tarTap);
 
-  try {
-    await runStages(stages, opts.unpackDir, what);
-  } catch (err) {
-    // The stream broke early (e.g. a gzip CRC error): finish hashing to tell corruption apart.
-    if (opts.expectedBlobDigest && !(err instanceof UnsafeLayerError)) {
-      let done = false;
-      try {
-        for (;;) {
-          const r: IteratorResult<Uint8Array> = await it.next();
-          if (r.done) break;
-          blobHash.update(r.value);
-        }
-        done = true;
-      } catch {
-        /* the source itself failed: report the original error */
-      }
-      if (done) {
-        const got = blobHash.digest();
-        if (got !== opts.expectedBlobDigest) throw new DigestMismatchError(what, opts.expectedBlobDigest, got);
-      }
-    }
-    throw err;
-  }
-  return {
-    blobDigest: blobHash.digest(),
-    blobSize: blobHash.size,
-    diffId: tarHash.digest(),
-    tarSize: tarHash.size,
-    compression,
-  };
-}
-
-async function runStages(
-  stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>,
-  unpackDir: string | undefined,
-  what: string,
-): Promise<void> {
-  if (!unpackDir) {
-    stages.push(
-      new Writable({
-        write(_c, _e, cb) {
-          cb();
-        },
-      }),
-    );
-    await pipelineOf(stages, what);
-  } else {
-    await runUnpacker(unpackDir, stages, what);
-  }
-}
-
-async function pipelineOf(stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>, what: string): Promise<void> {
-  try {
-    await (pipeline as (...s: unknown[]) => Promise<void>)(...stages);
-  } catch (err) {
-    if (err instanceof Error && /incorrect header check|unexpected end of file|invalid/.test(err.message) && 'errno' in err) {
-      throw new InvalidImageError(`${what}: bad gzip data: ${err.message}`, { cause: err });
-    }
-    throw err;
-  }
-}
-
-async function runUnpacker(
-  dir: string,
-  stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>,
-  what: string,
-): Promise<void> {
-  const bin = tsunpackPath();
-  if (!existsSync(bin)) throw new Error(`layer unpacker ${bin} is missing: run \`npm run build\` (needs cc)`);
-  const child = spawn(bin, [dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = [...(opts.blobFile ? ['--blob', opts.blobFile] : []), opts.unpackDir ?? '--hash-only'];
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => {
-    if (stderr.length < 8192) stderr += s;
+  let stdout = '';
+  child.stderr.setEncoding('utf8').on('data', (t: string) => {
+    if (stderr.length < 8192) stderr += t;
   });
-  child.stdout.resume();
+  child.stdout.setEncoding('utf8').on('data', (t: string) => {
+    if (stdout.length < 8192) stdout += t;
+  });
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
-  let pipeErr: unknown;
+  // The helper may stop reading early (a refused entry): EPIPE then, and its exit status tells why.
+  let stdinGone = false;
+  child.stdin.on('error', () => (stdinGone = true));
+  child.stdin.on('close', () => (stdinGone = true));
+
+  let sourceErr: unknown;
   try {
-    await pipelineOf([...stages, child.stdin], what);
+    let r = first;
+    while (!r.done && !stdinGone) {
+      if (!child.stdin.write(r.value)) await drainOrClose(child.stdin);
+      r = await it.next();
+    }
   } catch (err) {
-    pipeErr = err;
-    // The unpacker may be the one that stopped reading (refused entry): its verdict wins below.
-    if (!isEpipe(err)) child.kill('SIGKILL');
+    sourceErr = err;
   }
+  if (sourceErr !== undefined) {
+    // The download broke (retries exhausted): whatever the helper made of a partial stream is moot.
+    child.kill('SIGKILL');
+    await exited.catch(() => 128);
+    throw sourceErr;
+  }
+  if (stdinGone) await it.return?.();
+  child.stdin.end();
   const code = await exited;
   const msg = stderr.trim().replace(/^tsunpack: /, '');
+  const last = stdout.trim().split('\n').pop() ?? '';
   if (code === 2) throw new UnsafeLayerError(`${what} refused: ${msg}`);
-  if (code !== 0 && pipeErr === undefined) throw new InvalidImageError(`${what}: unpack failed: ${msg || `exit ${code}`}`);
-  if (pipeErr !== undefined) {
-    if (isEpipe(pipeErr) && code !== 0) throw new InvalidImageError(`${what}: unpack failed: ${msg || `exit ${code}`}`);
-    throw pipeErr;
+  if (code !== 0) {
+    const f = FailureSchema.safeParse(safeJson(last));
+    if (f.success && opts.expectedBlobDigest && f.data.blobDigest !== opts.expectedBlobDigest) {
+      throw new DigestMismatchError(what, opts.expectedBlobDigest, f.data.blobDigest);
+    }
+    if (msg.startsWith('bad gzip data') || msg.startsWith('zstd')) throw new InvalidImageError(`${what}: ${msg}`);
+    throw new InvalidImageError(`${what}: unpack failed: ${msg || `exit ${code}`}`);
+  }
+  const ok = ResultSchema.safeParse(safeJson(last));
+  if (!ok.success) throw new Error(`${what}: unexpected output from ${bin}: ${last.slice(0, 200)}`);
+  return ok.data;
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
-function isEpipe(err: unknown): boolean {
-  return err instanceof Error && ((err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_DESTROYED');
+/** Resolves on 'drain', or when the pipe is gone (the exit status then says what happened). */
+function drainOrClose(w: Writable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      w.off('drain', done);
+      w.off('close', done);
+      w.off('error', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+    w.on('error', done);
+  });
 }

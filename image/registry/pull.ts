@@ -55,7 +55,9 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
 
   const lease = store.lease();
   try {
-    const queue = new PQueue({ concurrency: opts.concurrency ?? 3 });
+    // Each layer is hashed, gunzipped and unpacked by its own tsunpack process, so layers in flight
+    // use all cores; 6 is also containers/image's (skopeo, podman) default of parallel downloads.
+    const queue = new PQueue({ concurrency: opts.concurrency ?? 6 });
     const layers: ImageLayer[] = new Array<ImageLayer>(manifest.layers.length);
     let failed = false;
     const tasks = manifest.layers.map((ld, i) => {
