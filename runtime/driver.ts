@@ -22,10 +22,11 @@ import {
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { detectCgroups } from './cgroups/index.js';
+import { detectCgroups, runcDeviceRules } from './cgroups/index.js';
 import type { CgroupManager, CgroupResources, CgroupStats } from './cgroups/types.js';
 import { RuntimeError, notFound } from './errors.js';
 import { hostInfo, tsboxPath } from './host.js';
+import { ATTACH_FILE, connectAttach, type AttachConnection } from './attach.js';
 import { buildCreatePlan, buildExecPlan, encodePlan, rootfsPath, type PlanContext } from './plan.js';
 import { SpecError, parseSpec, validateSpec, type Spec, type SpecProcess } from './spec.js';
 import {
@@ -77,8 +78,18 @@ export interface CreateOptions {
   stdio?: 'log' | 'inherit';
   /** Default <root>/<id>/container.log. */
   logPath?: string;
-  /** With stdio "log": "pipe" gives a writable stdin (CreateResult.stdin); default none. */
-  stdin?: 'null' | 'pipe';
+  /**
+   * With stdio "log": "pipe" gives a writable stdin (CreateResult.stdin); "attach": the monitor holds
+   * a stdin pipe fed by attach clients (Docker's OpenStdin); default none.
+   */
+  stdin?: 'null' | 'pipe' | 'attach';
+  /** With stdin "attach": close it when the first client that wrote to it detaches (Docker's StdinOnce). */
+  stdinOnce?: boolean;
+  /**
+   * The monitor listens on <state dir>/attach (Runtime.attach). Default: when the process has a
+   * terminal or stdin is "attach", which are reachable no other way.
+   */
+  attachSocket?: boolean;
   rootfs?: OverlayRoot;
   init?: boolean;
   /** Keep a pipe from the monitor to learn of the exit at once (default true). */
@@ -94,6 +105,9 @@ export interface CreateResult {
 export interface ExecOptions {
   /** "pipe" (default): ExecHandle.stdout/stderr/stdin streams; "inherit": this process's stdio. */
   stdio?: 'pipe' | 'inherit';
+  /** A pty of the container's devpts: stdout carries its output (no stderr), stdin goes to it. */
+  terminal?: boolean;
+  consoleSize?: { height: number; width: number };
 }
 
 export interface ExecHandle {
@@ -103,6 +117,8 @@ export interface ExecHandle {
   /** Exit code (128+n for a signal); `error` explains a failure before exec (code 126/127). */
   wait(): Promise<{ exitCode: number; error?: string }>;
   kill(signal?: NodeJS.Signals | number): void;
+  /** Sets the window size of the exec's terminal (no-op without one). */
+  resize(rows: number, cols: number): void;
 }
 
 const STDIN_FD = 6;
@@ -165,6 +181,9 @@ export class Runtime {
     const resources = toCgroupResources(spec);
     const stdio = opts.stdio ?? 'log';
     const logPath = stdio === 'log' ? (opts.logPath ?? join(dir, 'container.log')) : null;
+    const terminal = spec.process?.terminal === true;
+    const attachStdin = opts.stdin === 'attach' && stdio === 'log';
+    const attachSocket = stdio === 'log' && (opts.attachSocket ?? (terminal || attachStdin));
     const ctx: PlanContext = {
       id,
       stateDir: dir,
@@ -175,8 +194,10 @@ export class Runtime {
       stdio,
       // A pipe for stdin goes on fd 6, not 0: Node destroys a child's stdin stream when it exits,
       // and the tsbox we spawn exits as soon as the monitor is detached.
-      stdin: stdio === 'inherit' ? 'inherit' : opts.stdin === 'pipe' ? STDIN_FD : 'null',
+      stdin: stdio === 'inherit' ? 'inherit' : opts.stdin === 'pipe' ? STDIN_FD : attachStdin ? 'monitor' : 'null',
       ...(logPath ? { logPath } : {}),
+      ...(attachSocket ? { attach: join(dir, ATTACH_FILE) } : {}),
+      ...(attachStdin && opts.stdinOnce ? { stdinOnce: true } : {}),
       init,
     };
     const plan = encodePlan(buildCreatePlan(spec, ctx));
@@ -273,6 +294,14 @@ export class Runtime {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * Connects to the monitor's attach socket (created with a terminal, stdin "attach" or
+   * attachSocket): output from now on, stdin, resize. Connected before start, nothing is missed.
+   */
+  async attach(id: string): Promise<AttachConnection> {
+    return connectAttach(join(this.dir(id), ATTACH_FILE));
   }
 
   async state(id: string): Promise<OciState> {
@@ -412,10 +441,13 @@ export class Runtime {
   async exec(id: string, proc: Partial<SpecProcess> & { args: string[] }, opts: ExecOptions = {}): Promise<ExecHandle> {
     const { rec, status } = await this.status(id);
     if (status !== 'running' && status !== 'created') throw new RuntimeError(`cannot exec in container ${id}: it is ${status}`, 1, 'ESTATE');
+    // The container's own terminal is not the exec's: only opts decide whether it gets one.
+    const { consoleSize: _size, ...base } = rec.process;
+    const terminal = opts.terminal === true;
     const merged = validateSpec({
       ociVersion: '1.0.2',
       root: { path: rec.rootfs },
-      process: { ...rec.process, ...proc, user: proc.user ?? rec.process.user },
+      process: { ...base, ...proc, user: proc.user ?? rec.process.user, terminal, ...(terminal && opts.consoleSize ? { consoleSize: opts.consoleSize } : {}) },
     }).process!;
     const namespaces = NS_TYPES.filter((t) => {
       try {
@@ -427,16 +459,22 @@ export class Runtime {
     const cgroupProcs = rec.cgroupPath !== null && this.cgroups ? this.cgroups.procsFiles(rec.cgroupPath) : [];
     const plan = encodePlan(buildExecPlan({ process: merged }, { pid: rec.pid, namespaces, cgroupProcs }));
     const s = opts.stdio ?? 'pipe';
-    const child = spawn(this.tsbox, ['exec', '3', '4'], { stdio: [s, s, s, 'pipe', 'pipe'] });
+    // fd 5: "ROWS COLS\n" lines for the terminal's size.
+    const child = spawn(this.tsbox, ['exec', '3', '4', ...(terminal ? ['5'] : [])], { stdio: [s, s, s, 'pipe', 'pipe', ...(terminal ? ['pipe' as const] : [])] });
     const report = collect(fdStream(child, 4));
     const exited = childExit(child);
     fdStream(child, 3).end(plan);
+    const resizer = terminal ? fdStream(child, 5) : undefined;
+    resizer?.on('error', () => undefined);
     return {
       stdin: child.stdin,
       stdout: child.stdout,
       stderr: child.stderr,
       kill: (sig = 'SIGTERM') => {
         child.kill(sig);
+      },
+      resize: (rows, cols) => {
+        if (resizer && !resizer.destroyed && child.exitCode === null) resizer.write(`${Math.trunc(rows)} ${Math.trunc(cols)}\n`);
       },
       wait: async () => {
         const [code, text] = await Promise.all([exited, report]);
@@ -558,6 +596,8 @@ export function cgroupPathOf(spec: Spec, id: string): string {
 export function toCgroupResources(spec: Spec): CgroupResources {
   const r = spec.linux?.resources;
   const out: CgroupResources = {};
+  // As runc: the spec's device rules, then its default allow list and linux.devices, on deny-all.
+  out.devices = runcDeviceRules(r?.devices, spec.linux?.devices);
   if (!r) return out;
   if (r.memory) {
     out.memory = {

@@ -206,6 +206,20 @@ describe('runtime/plan', () => {
     assert.deepEqual(of(d, 'log'), []);
   });
 
+  it('plans a terminal, its size, the attach socket and a monitor-held stdin', () => {
+    const tty = buildSpec({ args: ['sh'] });
+    tty.process!.terminal = true;
+    tty.process!.consoleSize = { height: 40, width: 100 };
+    const d = buildCreatePlan(tty, ctx({ attach: '/run/x/c1/attach', stdin: 'monitor', stdinOnce: true }));
+    assert.deepEqual(of(d, 'terminal'), [['1']]);
+    assert.deepEqual(of(d, 'winsize'), [['40', '100']]);
+    assert.deepEqual(of(d, 'attach'), [['/run/x/c1/attach']]);
+    assert.deepEqual(of(d, 'stdin'), [['monitor']]);
+    assert.deepEqual(of(d, 'stdinonce'), [['1']]);
+    const x = buildExecPlan({ process: tty.process! }, { pid: 5, namespaces: [], cgroupProcs: [] });
+    assert.deepEqual(of(x, 'terminal'), [['1']]);
+  });
+
   it('refuses what cannot be planned, naming the field', () => {
     const noMnt = buildSpec({ args: ['true'] });
     noMnt.linux!.namespaces = noMnt.linux!.namespaces!.filter((n) => n.type !== 'mount');
@@ -214,7 +228,7 @@ describe('runtime/plan', () => {
     assert.throws(() => buildCreatePlan(bindNoSrc, ctx()), /mounts\[7\].source: a bind mount needs a source/);
     const tty = buildSpec({ args: ['true'] });
     tty.process!.terminal = true;
-    assert.throws(() => buildCreatePlan(tty, ctx()), /process.terminal: terminals are not supported/);
+    assert.throws(() => buildCreatePlan(tty, { ...ctx(), stdio: 'inherit' }), /process.terminal: a terminal needs logged stdio/);
     const hooks = buildSpec({ args: ['true'] });
     hooks.hooks = { prestart: [{ path: '/bin/true' }] };
     assert.throws(() => buildCreatePlan(hooks, ctx()), /hooks.prestart: hooks are not supported/);

@@ -40,10 +40,14 @@ export const ARITY = {
   oomscore: 1,
   init: 1,
   stdio: 1, // "inherit": the container gets tsbox's fds 0-2; "log": the monitor logs stdout/stderr
-  stdin: 1, // "null", "inherit" (tsbox's fd 0), or an inherited fd number (e.g. a pipe from the driver)
+  stdin: 1, // "null", "inherit" (tsbox's fd 0), "monitor" (a pipe the monitor feeds from attach clients), or an inherited fd number
   log: 1, // log file path (stdio "log")
   lo: 1, // 1 = bring up loopback in a new network namespace
   pid: 1, // exec: the container's init pid whose namespaces to join
+  terminal: 1, // 1 = a pty of the container's devpts is the process's controlling terminal and stdio
+  winsize: 2, // rows, cols of that terminal at the start
+  attach: 1, // path of the monitor's attach socket (see tsbox.c)
+  stdinonce: 1, // 1 = close stdin when the first attach client that wrote to it goes away
 } as const satisfies Record<string, number>;
 
 export type PlanKey = keyof typeof ARITY;
@@ -197,9 +201,12 @@ export interface PlanContext {
   cgroupProcs: string[];
   host: HostInfo;
   stdio: 'inherit' | 'log';
-  /** A number: that inherited fd of tsbox becomes the container's stdin. */
-  stdin?: 'null' | 'inherit' | number;
+  /** A number: that inherited fd of tsbox becomes the container's stdin; "monitor": a pipe fed from attach clients. */
+  stdin?: 'null' | 'inherit' | 'monitor' | number;
   logPath?: string;
+  /** The monitor's attach socket. */
+  attach?: string;
+  stdinOnce?: boolean;
   init?: boolean;
 }
 
@@ -238,7 +245,8 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
   if (!proc) throw new SpecError('process', 'required to create a container');
   const linux = spec.linux ?? {};
   // Refused rather than ignored: a caller relying on them would get something else than it asked for.
-  if (proc.terminal) throw new SpecError('process.terminal', 'terminals are not supported yet');
+  // The monitor holds a terminal's master; with inherited stdio there is no monitor loop to do so.
+  if (proc.terminal && ctx.stdio !== 'log') throw new SpecError('process.terminal', 'a terminal needs logged stdio (the monitor holds the pty; attach to it through the attach socket)');
   for (const [kind, hooks] of Object.entries(spec.hooks ?? {})) {
     if (hooks.length) throw new SpecError(`hooks.${kind}`, 'hooks are not supported');
   }
@@ -353,6 +361,8 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
     if (!ctx.logPath) throw new Error('plan: stdio "log" needs a log path');
     d.push(['log', ctx.logPath]);
   }
+  if (ctx.attach) d.push(['attach', ctx.attach]);
+  if (ctx.stdinOnce) d.push(['stdinonce', '1']);
   if (ctx.init) d.push(['init', '1']);
   return d;
 }
@@ -379,6 +389,10 @@ export function processDirectives(spec: Pick<Spec, 'process'>): Directive[] {
   d.push(['cwd', proc.cwd]);
   for (const e of proc.env ?? []) d.push(['env', e]);
   for (const a of proc.args) d.push(['arg', a]);
+  if (proc.terminal) {
+    d.push(['terminal', '1']);
+    if (proc.consoleSize) d.push(['winsize', String(proc.consoleSize.height), String(proc.consoleSize.width)]);
+  }
   return d;
 }
 

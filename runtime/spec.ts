@@ -2,6 +2,7 @@
 // Docker-like defaults so the engine can turn image config + options into a spec.
 import { z } from 'zod';
 import { CAPABILITIES, DEFAULT_CAPABILITIES } from './caps.js';
+import { DEFAULT_DEVICE_RULES } from './cgroups/devices.js';
 
 /** Mount types we know how to set up; anything else is refused by name before anything is created. */
 export const MOUNT_TYPES = [
@@ -87,6 +88,7 @@ const capsSchema = z.object({
 
 const processSchema = z.object({
   terminal: z.boolean().optional(),
+  consoleSize: z.object({ height: z.number().int().min(0).max(65535), width: z.number().int().min(0).max(65535) }).optional(),
   user: z
     .object({
       uid: u32,
@@ -403,7 +405,11 @@ export function buildSpec(o: SpecOptions): Spec {
           }
         : {}),
       ...(o.cgroupsPath ? { cgroupsPath: o.cgroupsPath } : {}),
-      resources: { devices: [{ allow: false, access: 'rwm' }], ...(o.resources ?? {}) },
+      resources: {
+        // Docker's: privileged allows every device; otherwise deny all, then runc's default allow list.
+        devices: o.privileged ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }, ...DEFAULT_DEVICE_RULES.map((d) => ({ ...d }))],
+        ...(o.resources ?? {}),
+      },
       ...(o.sysctl ? { sysctl: o.sysctl } : {}),
       maskedPaths: o.privileged ? [] : [...DEFAULT_MASKED_PATHS],
       readonlyPaths: o.privileged ? [] : [...DEFAULT_READONLY_PATHS],

@@ -21,7 +21,7 @@ describe('cgroups/detect', () => {
     cleanups.push(t.cleanup);
     const cg = detectCgroups({ root: t.root });
     assert.ok(cg instanceof CgroupV1);
-    assert.equal(cg.procsFiles('x').length, 5);
+    assert.equal(cg.procsFiles('x').length, 6); // cpu,cpuacct cpuset memory pids freezer devices
   });
 
   it('picks v2 for a v2-only tree', () => {

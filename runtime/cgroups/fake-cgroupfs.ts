@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CgroupDirOps, RmdirOutcome } from './fsio.js';
+import { writeFile, type CgroupDirOps, type RmdirOutcome } from './fsio.js';
 
 const V1_MAX = '9223372036854771712';
 
@@ -25,6 +25,7 @@ const V1_FILES: Record<string, Record<string, string>> = {
   cpuset: { 'cpuset.cpus': '', 'cpuset.mems': '' },
   pids: { 'pids.max': 'max', 'pids.current': '0' },
   freezer: { 'freezer.state': 'THAWED' },
+  devices: { 'devices.allow': '', 'devices.deny': '', 'devices.list': 'a *:* rwm\n' },
 };
 
 const V2_FILES: Record<string, Record<string, string>> = {
@@ -44,16 +45,27 @@ export interface FakeTree {
   write(rel: string, value: string): void;
   exists(rel: string): boolean;
   cleanup(): void;
+  /** Every write made through ops.writeFile, in order, with paths relative to root. */
+  writes: { file: string; value: string }[];
 }
 
 function writeAll(dir: string, files: Record<string, string>): void {
   for (const [name, value] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), value);
 }
 
-function base(root: string, ops: CgroupDirOps): FakeTree {
+function base(root: string, dirOps: CgroupDirOps): FakeTree {
+  const writes: FakeTree['writes'] = [];
+  const ops: CgroupDirOps = {
+    ...dirOps,
+    writeFile(file, value, context) {
+      writeFile(file, value, context);
+      writes.push({ file: path.relative(root, file), value });
+    },
+  };
   return {
     root,
     ops,
+    writes,
     read: (rel) => fs.readFileSync(path.join(root, rel), 'utf8'),
     write: (rel, value) => fs.writeFileSync(path.join(root, rel), value),
     exists: (rel) => fs.existsSync(path.join(root, rel)),
@@ -85,8 +97,8 @@ export function fakeV1Tree(opts: FakeV1Options = {}): FakeTree {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsswarm-fakecg1-'));
   const hierarchyOf = new Map<string, string[]>();
   const dirs = opts.coMountCpu
-    ? [['cpu,cpuacct', 'cpu', 'cpuacct'], ['cpuset'], ['memory'], ['pids'], ['freezer']]
-    : [['cpu'], ['cpuacct'], ['cpuset'], ['memory'], ['pids'], ['freezer']];
+    ? [['cpu,cpuacct', 'cpu', 'cpuacct'], ['cpuset'], ['memory'], ['pids'], ['freezer'], ['devices']]
+    : [['cpu'], ['cpuacct'], ['cpuset'], ['memory'], ['pids'], ['freezer'], ['devices']];
   for (const [name, ...controllers] of dirs) {
     const ctl = controllers.length ? controllers : [name!];
     const dir = path.join(root, name!);

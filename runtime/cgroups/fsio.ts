@@ -84,6 +84,9 @@ export type RmdirOutcome = 'removed' | 'absent' | 'busy';
 export interface CgroupDirOps {
   makeDir(dir: string): boolean;
   removeDir(dir: string): RmdirOutcome;
+  /** Interface-file writes of limits (default writeFile); a fake kernel may log them, since each write
+   * replaces the last in a plain file while the kernel acts on every one (devices.allow, …). */
+  writeFile?(file: string, value: string, context: string): void;
 }
 
 export function removeDir(dir: string): RmdirOutcome {

@@ -8,3 +8,6 @@ export { toV1Writes, type CgroupWrite, type V1Writes } from './v1-files.js';
 export { toV2Writes, sharesToWeight } from './v2-files.js';
 export { CgroupIoError } from './fsio.js';
 export { parseMountinfo, chooseLayout, type CgroupLayout, type CgroupMount } from './mountinfo.js';
+export type { DeviceRule } from './types.js';
+export { DEFAULT_DEVICE_RULES, effectiveDevices, runcDeviceRules, validateDevices } from './devices.js';
+export { deviceProgram, encodeProgram } from './devices-bpf.js';

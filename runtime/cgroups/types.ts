@@ -29,6 +29,21 @@ export interface CgroupResources {
     /** Max tasks; -1 or 0 = unlimited. */
     limit?: number;
   };
+  /**
+   * Device access rules (OCI linux.resources.devices), applied in order on top of "deny all", as runc
+   * does; absent = leave device access as is. A rule of type "a" resets: deny-all or allow-all.
+   */
+  devices?: DeviceRule[];
+}
+
+/** One OCI device cgroup rule. Unset type = "a", unset major/minor (or -1) = any, unset access = "rwm". */
+export interface DeviceRule {
+  allow: boolean;
+  type?: 'a' | 'c' | 'b';
+  major?: number;
+  minor?: number;
+  /** A combination of r (read), w (write), m (mknod). */
+  access?: string;
 }
 
 /** Byte and count limits read back as -1 when unlimited ("max", or v1's page-counter maximum). */

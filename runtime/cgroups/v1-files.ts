@@ -1,8 +1,9 @@
 // linux.resources → cgroup v1 file writes. Pure; the caller supplies what it knows about the host and
 // the group's current state, and applies each controller's list in order.
-import type { CgroupResources } from './types.js';
+import { effectiveDevices, ruleLine } from './devices.js';
+import type { CgroupResources, DeviceRule } from './types.js';
 
-export type V1Controller = 'memory' | 'cpu' | 'cpuset' | 'pids';
+export type V1Controller = 'memory' | 'cpu' | 'cpuset' | 'pids' | 'devices';
 
 export interface CgroupWrite {
   file: string;
@@ -46,7 +47,26 @@ export function toV1Writes(r: CgroupResources, ctx: V1Context): V1Writes {
   if (pids !== undefined) {
     out.pids = [{ file: 'pids.max', value: pids > 0 ? String(pids) : 'max', field: `${F}.pids.limit` }];
   }
+  if (r.devices) out.devices = deviceWrites(r.devices);
   return out;
+}
+
+/**
+ * The rules reduced to what they leave (see effectiveDevices): first the reset ("a" to devices.deny or
+ * devices.allow), then each exception to the other file. The kernel reaches the same state from the
+ * raw list, but the reduced one is shorter and never depends on the group's previous rules.
+ */
+export function deviceWrites(rules: readonly DeviceRule[]): CgroupWrite[] {
+  const state = effectiveDevices(rules);
+  const [reset, except] = state.defaultAllow ? ['devices.allow', 'devices.deny'] : ['devices.deny', 'devices.allow'];
+  return [
+    { file: reset, value: 'a', field: `${F}.devices` },
+    ...state.exceptions.map((e) => ({
+      file: except,
+      value: ruleLine(e.type, e.major, e.minor, e.access),
+      field: `${F}.devices[${e.index}]`,
+    })),
+  ];
 }
 
 function memoryWrites(r: CgroupResources, ctx: V1Context): CgroupWrite[] {

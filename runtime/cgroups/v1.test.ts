@@ -4,7 +4,7 @@ import { fakeV1Tree, type FakeTree } from './fake-cgroupfs.js';
 import { CgroupError } from './types.js';
 import { CgroupV1 } from './v1.js';
 
-const HIER = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer'];
+const HIER = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'devices'];
 const trim = (s: string): string => s.trim();
 
 describe('cgroups/v1 backend (fake tree)', () => {
@@ -56,7 +56,7 @@ describe('cgroups/v1 backend (fake tree)', () => {
     it('lists one procs file per hierarchy and adds a process to each', async () => {
       await cg.create('tsswarm/c1', {});
       const files = cg.procsFiles('tsswarm/c1');
-      assert.equal(files.length, 6);
+      assert.equal(files.length, 7);
       await cg.addProcess('tsswarm/c1', 4242);
       for (const f of files) assert.equal(fs.readFileSync(f, 'utf8'), '4242');
       assert.deepEqual(await cg.pids('tsswarm/c1'), [4242]);
@@ -131,6 +131,44 @@ describe('cgroups/v1 backend (fake tree)', () => {
       await cg.destroy('never/existed');
     });
 
+    it('writes the device rules to devices.deny and devices.allow, in order, after a reset', async () => {
+      await cg.create('tsswarm/c1', {
+        devices: [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+          { allow: true, type: 'b', access: 'm' },
+        ],
+      });
+      assert.deepEqual(
+        tree.writes.filter((w) => w.file.startsWith('devices/')),
+        [
+          { file: 'devices/tsswarm/c1/devices.deny', value: 'a' },
+          { file: 'devices/tsswarm/c1/devices.allow', value: 'c 1:3 rwm' },
+          { file: 'devices/tsswarm/c1/devices.allow', value: 'b *:* m' },
+        ],
+      );
+      tree.writes.length = 0;
+      // A later update starts from a reset again, so the result never depends on earlier rules.
+      await cg.update('tsswarm/c1', { devices: [{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 1 }] });
+      assert.deepEqual(tree.writes.map((w) => [w.file, w.value]), [
+        ['devices/tsswarm/c1/devices.allow', 'a'],
+        ['devices/tsswarm/c1/devices.deny', 'c 1:1 rwm'],
+      ]);
+    });
+
+    it('leaves the devices group alone without rules', async () => {
+      await cg.create('tsswarm/c1', { pids: { limit: 5 } });
+      assert.ok(tree.exists('devices/tsswarm/c1'), 'the group is still made, so the container is in it');
+      assert.deepEqual(tree.writes.filter((w) => w.file.startsWith('devices/')), []);
+    });
+
+    it('refuses device rules when the devices hierarchy is not in use, before making anything', async () => {
+      cg = new CgroupV1({ root: tree.root, ops: tree.ops, controllers: ['memory', 'pids'] });
+      await assert.rejects(cg.create('tsswarm/c1', { devices: [{ allow: false }] }), (e: unknown) =>
+        e instanceof CgroupError && e.field === 'linux.resources.devices' && /devices controller is not mounted/.test(e.message));
+      assert.ok(!tree.exists('memory/tsswarm'));
+    });
+
     it('skips memsw when the host has no swap accounting', async () => {
       tree.cleanup();
       tree = fakeV1Tree({ noMemsw: true });
@@ -152,7 +190,7 @@ describe('cgroups/v1 backend (fake tree)', () => {
       assert.equal(cg.mounts['cpu'], `${real}/cpu,cpuacct`);
       assert.equal(cg.mounts['cpuacct'], `${real}/cpu,cpuacct`);
       await cg.create('tsswarm/c1', { cpu: { quota: 20_000 } });
-      assert.equal(cg.procsFiles('tsswarm/c1').length, 5);
+      assert.equal(cg.procsFiles('tsswarm/c1').length, 6);
       assert.equal(tree.read('cpu,cpuacct/tsswarm/c1/cpu.cfs_quota_us'), '20000');
       tree.write('cpu,cpuacct/tsswarm/c1/cpuacct.usage', '77');
       assert.equal((await cg.stats('tsswarm/c1')).cpu.usageNs, 77);

@@ -13,7 +13,8 @@ import { CgroupError, type CgroupManager, type CgroupResources, type CgroupStats
 import { toV1Writes, type V1Controller, type V1Writes } from './v1-files.js';
 import { normaliseGroupPath, validateResources } from './validate.js';
 
-export const DEFAULT_V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer'];
+// devices: the container must be in a devices group for linux.resources.devices to mean anything.
+export const DEFAULT_V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'freezer', 'devices'];
 
 export interface CgroupV1Options {
   /** Directory holding one sub-directory per hierarchy ("memory", "cpu,cpuacct", …). */
@@ -74,6 +75,7 @@ export class CgroupV1 implements CgroupManager {
   private memswPresent: boolean | undefined;
   private readonly rmdir: CgroupDirOps['removeDir'];
   private readonly mkdir: CgroupDirOps['makeDir'];
+  private readonly write: NonNullable<CgroupDirOps['writeFile']>;
   private readonly timeoutMs: number;
 
   constructor(rootOrOptions: string | CgroupV1Options = '/sys/fs/cgroup') {
@@ -86,6 +88,7 @@ export class CgroupV1 implements CgroupManager {
     for (const h of this.hierarchies) for (const c of h.controllers) this.byController.set(c, h);
     this.rmdir = opts.ops?.removeDir ?? removeDir;
     this.mkdir = opts.ops?.makeDir ?? makeDir;
+    this.write = opts.ops?.writeFile ?? writeFile;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
@@ -249,7 +252,7 @@ export class CgroupV1 implements CgroupManager {
   private apply(rel: string, writes: V1Writes): void {
     for (const [c, list] of Object.entries(writes) as [V1Controller, V1Writes[V1Controller]][]) {
       const dir = this.dir(c, rel);
-      for (const w of list ?? []) writeFile(`${dir}/${w.file}`, w.value, w.field);
+      for (const w of list ?? []) this.write(`${dir}/${w.file}`, w.value, w.field);
     }
   }
 

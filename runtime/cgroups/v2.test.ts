@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { fakeV2Tree, type FakeTree } from './fake-cgroupfs.js';
 import { CgroupError } from './types.js';
+import { deviceProgram, encodeProgram } from './devices-bpf.js';
 import { CgroupV2 } from './v2.js';
 
 /** Plays the kernel: waits (by polling, without timing anything) until a file holds `value`. */
@@ -36,6 +37,55 @@ describe('cgroups/v2 backend (fake tree)', () => {
     assert.equal(tree.read('tsswarm/c1/cpuset.mems'), '0');
     assert.equal(tree.read('tsswarm/c1/pids.max'), '50');
     assert.deepEqual(cg.procsFiles('tsswarm/c1'), [`${tree.root}/tsswarm/c1/cgroup.procs`]);
+  });
+
+  describe('device rules', () => {
+    const rules = [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] as const;
+    let attached: { dir: string; program: Buffer; existed: boolean }[];
+    beforeEach(() => {
+      attached = [];
+      cg = new CgroupV2({
+        root: tree.root,
+        ops: tree.ops,
+        attachDeviceProgram: (dir, program) => attached.push({ dir, program, existed: fs.existsSync(dir) }),
+      });
+    });
+
+    it('attaches the generated program to the new group', async () => {
+      await cg.create('tsswarm/c1', { devices: [...rules] });
+      assert.equal(attached.length, 1);
+      assert.equal(attached[0]!.dir, `${tree.root}/tsswarm/c1`);
+      assert.ok(attached[0]!.existed);
+      assert.deepEqual(attached[0]!.program, encodeProgram(deviceProgram([...rules])));
+      await cg.update('tsswarm/c1', { devices: [{ allow: true }] });
+      assert.equal(attached.length, 2);
+      assert.deepEqual(attached[1]!.program, encodeProgram(deviceProgram([{ allow: true }])));
+    });
+
+    it('attaches nothing without rules', async () => {
+      await cg.create('tsswarm/c1', { pids: { limit: 3 } });
+      await cg.update('tsswarm/c1', { pids: { limit: 4 } });
+      assert.deepEqual(attached, []);
+    });
+
+    it('refuses bad rules before making anything', async () => {
+      await assert.rejects(cg.create('tsswarm/c1', { devices: [{ allow: true, type: 'c', access: 'rx' }] }), (e: unknown) =>
+        e instanceof CgroupError && e.field === 'linux.resources.devices[0].access');
+      assert.ok(!tree.exists('tsswarm'));
+      assert.deepEqual(attached, []);
+    });
+
+    it('rolls back the group when the program cannot be attached', async () => {
+      cg = new CgroupV2({
+        root: tree.root,
+        ops: tree.ops,
+        attachDeviceProgram: () => {
+          throw new CgroupError('linux.resources.devices', 'no bpf here');
+        },
+      });
+      await assert.rejects(cg.create('tsswarm/c1', { devices: [...rules] }), /no bpf here/);
+      assert.ok(!tree.exists('tsswarm'));
+    });
   });
 
   it('writes "max" for unlimited values', async () => {

@@ -6,6 +6,8 @@ import {
   errnoCode, makeDir, readFile, readOptional, removeDir, subtreeDeepestFirst, waitFor, writeFile,
   type CgroupDirOps,
 } from './fsio.js';
+import { helperAttach, type AttachDeviceProgram } from './devbpf.js';
+import { deviceProgram, encodeProgram } from './devices-bpf.js';
 import { buildV2Stats, parseFrozen, parseV2OomKills, type V2StatFiles } from './stats-parse.js';
 import { pidsIn, teardownGroups } from './teardown.js';
 import { CgroupError, type CgroupManager, type CgroupResources, type CgroupStats } from './types.js';
@@ -21,6 +23,8 @@ export interface CgroupV2Options {
   controllers?: string[];
   /** Seam for a fake kernel in tests. */
   ops?: Partial<CgroupDirOps>;
+  /** Loads and attaches a device program (default: the tsdevbpf helper); a seam for tests. */
+  attachDeviceProgram?: AttachDeviceProgram;
   timeoutMs?: number;
 }
 
@@ -39,6 +43,7 @@ export class CgroupV2 implements CgroupManager {
   private readonly rmdir: CgroupDirOps['removeDir'];
   private readonly mkdir: CgroupDirOps['makeDir'];
   private readonly timeoutMs: number;
+  private readonly attachDevices: AttachDeviceProgram;
 
   constructor(rootOrOptions: string | CgroupV2Options = '/sys/fs/cgroup') {
     const opts = typeof rootOrOptions === 'string' ? { root: rootOrOptions } : rootOrOptions;
@@ -47,6 +52,7 @@ export class CgroupV2 implements CgroupManager {
     this.rmdir = opts.ops?.removeDir ?? removeDir;
     this.mkdir = opts.ops?.makeDir ?? makeDir;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.attachDevices = opts.attachDeviceProgram ?? helperAttach();
   }
 
   /** Controllers groups get: the wanted ones the root offers (read once). */
@@ -63,6 +69,8 @@ export class CgroupV2 implements CgroupManager {
     validateResources(resources);
     const writes = toV2Writes(resources);
     this.requireControllers(writes);
+    // v2 has no devices files: the rules become an eBPF program, built before anything is made.
+    const program = resources.devices ? encodeProgram(deviceProgram(resources.devices)) : undefined;
     const leaf = `${this.root}/${rel}`;
     const made: string[] = [];
     try {
@@ -80,6 +88,8 @@ export class CgroupV2 implements CgroupManager {
       }
       if (created) made.push(leaf);
       this.apply(leaf, writes);
+      // Before any process joins: the driver adds the container only after create() returns.
+      if (program) this.attachDevices(leaf, program);
     } catch (e) {
       for (const dir of made.reverse()) {
         this.prepared.delete(dir);
@@ -106,8 +116,10 @@ export class CgroupV2 implements CgroupManager {
     validateResources(resources);
     const writes = toV2Writes(resources);
     this.requireControllers(writes);
+    const program = resources.devices ? encodeProgram(deviceProgram(resources.devices)) : undefined;
     if (!(await this.exists(rel))) throw new Error(`update cgroup ${rel}: no such group`);
     this.apply(`${this.root}/${rel}`, writes);
+    if (program) this.attachDevices(`${this.root}/${rel}`, program);
   }
 
   async stats(groupPath: string): Promise<CgroupStats> {

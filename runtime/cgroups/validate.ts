@@ -1,5 +1,6 @@
 // Checks linux.resources before anything touches the kernel, so a bad value fails with the field named
 // instead of as an EINVAL from some cgroup file halfway through create().
+import { validateDevices } from './devices.js';
 import { CgroupError, type CgroupResources } from './types.js';
 
 const F = 'linux.resources';
@@ -84,6 +85,7 @@ export function validateResources(r: CgroupResources): void {
       throw new CgroupError(`${F}.pids.limit`, `must be ≥ 0 or -1, got ${r.pids.limit}`);
     }
   }
+  if (r.devices !== undefined) validateDevices(r.devices);
 }
 
 /**

@@ -7,9 +7,21 @@
  *       mounts, then reports ready and blocks on <statedir>/exec.fifo until `start` writes a byte.
  *       The monitor writes "ok PID MONITORPID\n" or "err CODE MESSAGE\n" to REPORTFD, then owns the container's
  *       stdout/stderr (log mode), writes <statedir>/exit when the init ends, and a copy to EXITFD.
- *   tsbox exec PLANFD [REPORTFD]
+ *   tsbox exec PLANFD [REPORTFD [RESIZEFD]]
  *       Joins the namespaces and cgroup of a running container and runs a process; exits with its
  *       status. Errors before exec go to REPORTFD as "CODE MESSAGE" and the exit code is 126/127.
+ *       With "terminal 1" the process gets a pty of the container's devpts as its controlling
+ *       terminal; tsbox copies its fd 0 to the pty and the pty to its fd 1, and applies "ROWS COLS\n"
+ *       lines read from RESIZEFD as window sizes.
+ *
+ * Attach socket (plan "attach PATH", create only): the monitor listens on a unix stream socket; any
+ * number of clients may connect. Both directions use Docker's stream framing, an 8-byte header
+ * (type, 0, 0, 0, payload size big-endian) then the payload. Monitor to client: 1 stdout, 2 stderr
+ * (a terminal's output is 1), copied to every client (and the log) as it is read; the monitor closes
+ * the connections once the container has exited and its output is drained. Client to monitor:
+ * 0 data for the container's stdin (the pty, or the stdin pipe of "stdin monitor"), 4 resize
+ * (payload: rows, cols as 16-bit big-endian), 5 close stdin (a terminal gets its EOF character).
+ * With "stdinonce 1", stdin is closed when the first client that wrote to it disconnects.
  *
  * No JSON parsing here: the TypeScript driver decides everything and this program only executes.
  */
@@ -41,7 +53,9 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,7 +161,10 @@ struct config {
   int nrl;
   uint64_t cap_b, cap_e, cap_p, cap_i, cap_a;
   int have_caps, readonly, nnp, init, stdio_log, lo, have_oom, oomscore;
-  int stdin_fd; /* -1: /dev/null, 0: keep ours, N: this inherited fd */
+  int stdin_fd; /* -1: /dev/null, 0: keep ours, N: this inherited fd, -2: a pipe held by the monitor */
+  int terminal, stdinonce;
+  unsigned short rows, cols;
+  const char *attach; /* attach socket path */
   uid_t uid;
   gid_t gid;
   gid_t addgid[256];
@@ -166,6 +183,7 @@ static const struct {
     {"sysctl", 2},  {"rlimit", 3},  {"cap", 2},      {"nnp", 1},      {"uid", 1},        {"gid", 1},
     {"addgid", 1},  {"umask", 1},   {"cwd", 1},      {"env", 1},      {"arg", 1},        {"oomscore", 1},
     {"init", 1},    {"stdio", 1},   {"stdin", 1},    {"log", 1},      {"lo", 1},         {"pid", 1},
+    {"terminal", 1}, {"winsize", 2}, {"attach", 1},  {"stdinonce", 1},
 };
 
 static char *read_fd(int fd, size_t *len) {
@@ -307,7 +325,14 @@ static void parse_plan(int fd, struct config *c) {
       c->oomscore = (int)num(k, a[0]);
     } else if (!strcmp(k, "init")) c->init = a[0][0] == '1';
     else if (!strcmp(k, "stdio")) c->stdio_log = !strcmp(a[0], "log");
-    else if (!strcmp(k, "stdin")) c->stdin_fd = !strcmp(a[0], "null") ? -1 : !strcmp(a[0], "inherit") ? 0 : (int)num(k, a[0]);
+    else if (!strcmp(k, "stdin"))
+      c->stdin_fd = !strcmp(a[0], "null") ? -1 : !strcmp(a[0], "inherit") ? 0 : !strcmp(a[0], "monitor") ? -2 : (int)num(k, a[0]);
+    else if (!strcmp(k, "terminal")) c->terminal = a[0][0] == '1';
+    else if (!strcmp(k, "winsize")) {
+      c->rows = (unsigned short)num(k, a[0]);
+      c->cols = (unsigned short)num(k, a[1]);
+    } else if (!strcmp(k, "attach")) c->attach = a[0];
+    else if (!strcmp(k, "stdinonce")) c->stdinonce = a[0][0] == '1';
     else if (!strcmp(k, "log")) c->logpath = a[0];
     else if (!strcmp(k, "lo")) c->lo = a[0][0] == '1';
     else if (!strcmp(k, "pid")) c->pid = (pid_t)num(k, a[0]);
@@ -683,6 +708,91 @@ static void add_home(struct config *c) {
   c->env[c->nenv++] = home;
 }
 
+/* ---------------------------------------------------------------- terminals */
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/* Passes fd over a unix socket (SCM_RIGHTS): the pty master is opened inside the container's devpts
+ * and goes to the monitor (or the exec bridge), which lives in the host's mount namespace. */
+static void send_fd(int sock, int fd) {
+  char byte = 'T';
+  struct iovec iov = {&byte, 1};
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = u.buf;
+  m.msg_controllen = sizeof u.buf;
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR) fail(1, "terminal: pass the pty on: %s", serr(errno));
+}
+
+/* Returns the fd sent by send_fd, or -1 when the peer closed without sending one. */
+static int recv_fd(int sock) {
+  char byte;
+  struct iovec iov = {&byte, 1};
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = u.buf;
+  m.msg_controllen = sizeof u.buf;
+  ssize_t n;
+  do n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return -1;
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+  return fd;
+}
+
+static void set_winsize(int fd, unsigned rows, unsigned cols) {
+  if (!rows || !cols || rows > 65535 || cols > 65535) return;
+  struct winsize ws = {(unsigned short)rows, (unsigned short)cols, 0, 0};
+  ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+/* In the container's mount namespace, so /dev/ptmx is the container's own devpts and the process
+ * sees /dev/pts/N of its own: a new pty whose slave becomes our controlling terminal and fds 0-2.
+ * The master goes to `sock`. The caller leads its session (setsid). */
+static void take_terminal(struct config *c, int sock) {
+  int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0) fail(1, "terminal: open /dev/ptmx: %s (a devpts must be mounted on /dev/pts)", serr(errno));
+  int unlock = 0;
+  CHECK(ioctl(m, TIOCSPTLCK, &unlock), "terminal: unlock the pty");
+  int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  CHECK(s, "terminal: open the pty's slave");
+  set_winsize(m, c->rows, c->cols);
+  /* Owned by the process's user, as under runc, so it may change its own terminal's modes. */
+  if (fchown(s, c->uid, (gid_t)-1) < 0) {
+    /* Not fatal: a user namespace may not map the uid; the open fds work regardless. */
+  }
+  CHECK(ioctl(s, TIOCSCTTY, 0), "terminal: make the pty the controlling terminal");
+  for (int i = 0; i < 3; i++) CHECK(dup2(s, i), "terminal: dup2");
+  if (s > 2) close(s);
+  send_fd(sock, m);
+  close(m);
+}
+
 static int exec_code(int e) { return e == ENOENT || e == ENOTDIR || e == ELOOP ? 127 : 126; }
 
 /* Finds the program like execvp would, in the container's PATH, so a missing one fails before
@@ -769,7 +879,7 @@ __attribute__((noreturn)) static void run_init(struct config *c, const char *pat
 /* ---------------------------------------------------------------- container init (clone child) */
 
 struct child_fds {
-  int go_r, ready_w, fifo, out_w, err_w, devnull;
+  int go_r, ready_w, fifo, out_w, err_w, devnull, in_r, cons;
 };
 
 __attribute__((noreturn)) static void container_init(struct config *c, struct child_fds *f) {
@@ -837,16 +947,24 @@ __attribute__((noreturn)) static void container_init(struct config *c, struct ch
   }
   set_rlimits(c);
 
-  if (c->stdin_fd < 0) dup2(f->devnull, 0);
-  else if (c->stdin_fd > 0) {
-    CHECK(dup2(c->stdin_fd, 0), "stdin from fd %d", c->stdin_fd);
-    if (c->stdin_fd > 2) close(c->stdin_fd);
-  }
-  if (c->stdio_log) {
-    dup2(f->out_w, 1);
-    dup2(f->err_w, 2);
-    close(f->out_w);
-    close(f->err_w);
+  if (c->terminal) {
+    take_terminal(c, f->cons);
+    close(f->cons);
+  } else {
+    if (c->stdin_fd == -2) {
+      CHECK(dup2(f->in_r, 0), "stdin from the monitor's pipe");
+      close(f->in_r);
+    } else if (c->stdin_fd < 0) dup2(f->devnull, 0);
+    else if (c->stdin_fd > 0) {
+      CHECK(dup2(c->stdin_fd, 0), "stdin from fd %d", c->stdin_fd);
+      if (c->stdin_fd > 2) close(c->stdin_fd);
+    }
+    if (c->stdio_log) {
+      dup2(f->out_w, 1);
+      dup2(f->err_w, 2);
+      close(f->out_w);
+      close(f->err_w);
+    }
   }
   close(f->devnull);
 
@@ -882,6 +1000,7 @@ __attribute__((noreturn)) static void container_init(struct config *c, struct ch
 struct logbuf {
   int fd;
   const char *stream;
+  int streamno; /* 1 stdout, 2 stderr: the attach frame type */
   char buf[16384];
   size_t len;
 };
@@ -911,7 +1030,7 @@ static void log_line(int logfd, const char *stream, const char *s, size_t n) {
       case '\r': out[o++] = '\\'; out[o++] = 'r'; break;
       case '\t': out[o++] = '\\'; out[o++] = 't'; break;
       default:
-        if (ch < 0x20) o += (size_t)snprintf(out + o, 7, "\\u%04x", ch);
+        if (ch < 0x20 || ch == 0x7f) o += (size_t)snprintf(out + o, 7, "\\u%04x", ch);
         else out[o++] = (char)ch;
     }
   }
@@ -919,15 +1038,214 @@ static void log_line(int logfd, const char *stream, const char *s, size_t n) {
   write_all(logfd, out, o);
 }
 
-/* Returns 0 at EOF. Complete lines are logged with their "\n"; a full buffer is logged as a partial. */
+/* --- attach clients. Single-threaded: everything below runs from the monitor's poll loop. */
+
+#define MAX_CLIENTS 64
+/* A client this far behind is dropped rather than let it stall the container's output. */
+#define CLIENT_OUT_MAX (8u << 20)
+/* Client input waiting for the container; past this the monitor stops reading clients. */
+#define IN_HIGH (256u << 10)
+#define FRAME_MAX 65536
+
+enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_RESIZE = 4, F_CLOSE_STDIN = 5 };
+
+struct client {
+  int fd;
+  char *out;
+  size_t olen, ocap;
+  unsigned char in[8 + FRAME_MAX];
+  size_t ilen;
+  int wrote_stdin;
+};
+
+static struct {
+  struct config *c;
+  int lfd;            /* listening attach socket, or -1 */
+  int target;         /* where stdin data goes: the pty master or the stdin pipe; -1: nowhere */
+  int tty;            /* target is a pty master (also the output) */
+  int close_after;    /* close the stdin pipe once `pend` is written */
+  int once_done;      /* stdinonce has closed stdin */
+  char *pend;         /* stdin data not yet written */
+  size_t plen, pcap;
+  struct client *cl[MAX_CLIENTS];
+  int ncl;
+} M = {NULL, -1, -1, 0, 0, 0, NULL, 0, 0, {0}, 0};
+
+static int grow(char **buf, size_t *cap, size_t need) {
+  if (need <= *cap) return 0;
+  size_t n = *cap ? *cap : 4096;
+  while (n < need) n *= 2;
+  char *b = realloc(*buf, n);
+  if (!b) return -1;
+  *buf = b;
+  *cap = n;
+  return 0;
+}
+
+static void stdin_flush(void) {
+  while (M.plen > 0 && M.target >= 0) {
+    ssize_t n = write(M.target, M.pend, M.plen);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) { /* the reader is gone (EPIPE, EIO): nothing more can be delivered */
+      M.plen = 0;
+      break;
+    }
+    memmove(M.pend, M.pend + n, M.plen - (size_t)n);
+    M.plen -= (size_t)n;
+  }
+  if (M.plen == 0 && M.close_after && !M.tty && M.target >= 0) {
+    close(M.target);
+    M.target = -1;
+  }
+}
+
+static void stdin_push(const void *d, size_t n) {
+  if (M.target < 0 || M.close_after || n == 0) return;
+  if (grow(&M.pend, &M.pcap, M.plen + n) < 0) return;
+  memcpy(M.pend + M.plen, d, n);
+  M.plen += n;
+  stdin_flush();
+}
+
+/* EOF for the container's stdin: the pipe is closed; a terminal gets its EOF character, as if typed. */
+static void stdin_close(void) {
+  if (M.tty) {
+    struct termios t;
+    char eof = tcgetattr(M.target, &t) == 0 && t.c_cc[VEOF] ? (char)t.c_cc[VEOF] : 4;
+    stdin_push(&eof, 1);
+    return;
+  }
+  M.close_after = 1;
+  stdin_flush();
+}
+
+/* Writes what the client can take now; -1 when it is gone. */
+static int client_flush(struct client *k) {
+  while (k->olen > 0) {
+    ssize_t n = send(k->fd, k->out, k->olen, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return 0;
+    if (n <= 0) return -1;
+    memmove(k->out, k->out + n, k->olen - (size_t)n);
+    k->olen -= (size_t)n;
+  }
+  return 0;
+}
+
+static void client_drop(int i) {
+  struct client *k = M.cl[i];
+  int was_stdin = k->wrote_stdin;
+  close(k->fd);
+  free(k->out);
+  free(k);
+  M.cl[i] = M.cl[--M.ncl];
+  /* StdinOnce (not for terminals, as in Docker): the first writer going away closes stdin. */
+  if (was_stdin && M.c->stdinonce && !M.tty && !M.once_done) {
+    M.once_done = 1;
+    stdin_close();
+  }
+}
+
+static void broadcast(int stream, const char *d, size_t n) {
+  unsigned char h[8] = {(unsigned char)stream, 0, 0, 0, (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
+  for (int i = M.ncl - 1; i >= 0; i--) {
+    struct client *k = M.cl[i];
+    if (k->olen + 8 + n > CLIENT_OUT_MAX || grow(&k->out, &k->ocap, k->olen + 8 + n) < 0) {
+      client_drop(i);
+      continue;
+    }
+    memcpy(k->out + k->olen, h, 8);
+    memcpy(k->out + k->olen + 8, d, n);
+    k->olen += 8 + n;
+    if (client_flush(k) < 0) client_drop(i);
+  }
+}
+
+static void client_accept(void) {
+  for (;;) {
+    int fd = accept4(M.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    struct client *k = M.ncl < MAX_CLIENTS ? calloc(1, sizeof *k) : NULL;
+    if (!k) {
+      close(fd);
+      continue;
+    }
+    k->fd = fd;
+    M.cl[M.ncl++] = k;
+  }
+}
+
+static void client_frame(struct client *k, int type, const unsigned char *p, size_t n) {
+  if (type == F_STDIN) {
+    k->wrote_stdin = 1;
+    stdin_push(p, n);
+  } else if (type == F_RESIZE && n >= 4 && M.tty) {
+    set_winsize(M.target, (unsigned)(p[0] << 8 | p[1]), (unsigned)(p[2] << 8 | p[3]));
+  } else if (type == F_CLOSE_STDIN) {
+    stdin_close();
+  }
+}
+
+/* Reads and acts on a client's frames; returns -1 when it has gone (or broke the protocol). */
+static int client_read(struct client *k) {
+  ssize_t n = read(k->fd, k->in + k->ilen, sizeof k->in - k->ilen);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
+  if (n <= 0) return -1;
+  k->ilen += (size_t)n;
+  size_t off = 0;
+  while (k->ilen - off >= 8) {
+    unsigned char *h = k->in + off;
+    size_t size = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
+    if (size > FRAME_MAX) return -1;
+    if (k->ilen - off < 8 + size) break;
+    client_frame(k, h[0], h + 8, size);
+    off += 8 + size;
+  }
+  memmove(k->in, k->in + off, k->ilen - off);
+  k->ilen -= off;
+  return 0;
+}
+
+/* The listening socket; a long state dir path is reached through /proc/self/fd (sun_path is short). */
+static int attach_listen(const char *path) {
+  char dir[PATH_MAX], p[sizeof(((struct sockaddr_un *)0)->sun_path)];
+  parent_dir(path, dir, sizeof dir);
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) fail(1, "attach socket: open %s: %s", dir, serr(errno));
+  int n = snprintf(p, sizeof p, "/proc/self/fd/%d/%s", dfd, base);
+  if (n < 0 || (size_t)n >= sizeof p) fail(1, "attach socket: name %s too long", base);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  CHECK(fd, "attach socket");
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  memcpy(a.sun_path, p, (size_t)n + 1);
+  unlink(path);
+  /* Only root (the daemon) may attach: what is typed goes to the container as its stdin. */
+  mode_t old = umask(077);
+  int r = bind(fd, (struct sockaddr *)&a, sizeof a);
+  int e = errno;
+  umask(old);
+  close(dfd);
+  if (r < 0) fail(1, "attach socket: bind %s: %s", path, serr(e));
+  CHECK(listen(fd, 16), "attach socket: listen on %s", path);
+  return fd;
+}
+
+/* Returns 0 at EOF. Bytes go to the attached clients at once; complete lines are logged with their
+ * "\n", and a full buffer is logged as a partial. */
 static int pump(struct logbuf *b, int logfd) {
   ssize_t n = read(b->fd, b->buf + b->len, sizeof b->buf - b->len);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
-  if (n <= 0) {
+  if (n <= 0) { /* EOF, or EIO from a pty master once no slave is left */
     if (b->len) log_line(logfd, b->stream, b->buf, b->len);
     b->len = 0;
     return 0;
   }
+  broadcast(b->streamno, b->buf + b->len, (size_t)n);
   b->len += (size_t)n;
   size_t start = 0;
   for (size_t i = 0; i < b->len; i++)
@@ -942,6 +1260,29 @@ static int pump(struct logbuf *b, int logfd) {
     b->len = 0;
   }
   return 1;
+}
+
+/* At the end: give clients up to 2 s to take what is queued for them, then hang up on them all. */
+static void clients_finish(void) {
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    struct pollfd p[MAX_CLIENTS];
+    int np = 0;
+    for (int i = M.ncl - 1; i >= 0; i--) {
+      if (client_flush(M.cl[i]) < 0) client_drop(i);
+    }
+    for (int i = 0; i < M.ncl; i++)
+      if (M.cl[i]->olen) p[np++] = (struct pollfd){M.cl[i]->fd, POLLOUT, 0};
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long left = 2000 - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+    if (np == 0 || left <= 0) break;
+    poll(p, (nfds_t)np, (int)left);
+  }
+  while (M.ncl > 0) {
+    M.cl[M.ncl - 1]->wrote_stdin = 0;
+    client_drop(M.ncl - 1);
+  }
 }
 
 static void record_exit(struct config *c, int status, int exitfd) {
@@ -973,20 +1314,28 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   prctl(PR_SET_NAME, "tsbox-monitor", 0, 0, 0);
   signal(SIGPIPE, SIG_IGN);
+  M.c = c;
 
-  int gop[2], readyp[2], outp[2] = {-1, -1}, errp[2] = {-1, -1}, logfd = -1;
+  int gop[2], readyp[2], outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1}, consp[2] = {-1, -1}, logfd = -1;
   CHECK(pipe2(gop, O_CLOEXEC), "pipe");
   CHECK(pipe2(readyp, O_CLOEXEC), "pipe");
   if (c->stdio_log) {
     logfd = open(c->logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (logfd < 0) fail(1, "open log %s: %s", c->logpath, serr(errno));
-    CHECK(pipe2(outp, O_CLOEXEC), "pipe");
-    CHECK(pipe2(errp, O_CLOEXEC), "pipe");
+    if (c->terminal) {
+      CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, consp), "socketpair");
+    } else {
+      CHECK(pipe2(outp, O_CLOEXEC), "pipe");
+      CHECK(pipe2(errp, O_CLOEXEC), "pipe");
+    }
   }
+  if (c->stdin_fd == -2 && !c->terminal) CHECK(pipe2(inp, O_CLOEXEC), "pipe");
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   CHECK(devnull, "open /dev/null");
   char fifo[PATH_MAX];
   snprintf(fifo, sizeof fifo, "%s/exec.fifo", c->statedir);
+  /* Before the clone: a client may attach as soon as create has answered, and see all output. */
+  if (c->attach) M.lfd = attach_listen(c->attach);
   CHECK(mkfifo(fifo, 0600), "mkfifo %s", fifo);
   /* O_RDWR never blocks on a fifo; the init holds the only reader, so `start` fails fast with
    * ENXIO once the init is gone. */
@@ -1020,23 +1369,24 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
     if (exitfd >= 0) close(exitfd);
     close(sfd);
     if (logfd >= 0) close(logfd);
+    if (M.lfd >= 0) close(M.lfd);
     close(gop[1]);
     close(readyp[0]);
-    if (c->stdio_log) {
-      close(outp[0]);
-      close(errp[0]);
-    }
-    struct child_fds f = {gop[0], readyp[1], fifofd, outp[1], errp[1], devnull};
+    if (outp[0] >= 0) close(outp[0]);
+    if (errp[0] >= 0) close(errp[0]);
+    if (inp[1] >= 0) close(inp[1]);
+    if (consp[0] >= 0) close(consp[0]);
+    struct child_fds f = {gop[0], readyp[1], fifofd, outp[1], errp[1], devnull, inp[0], consp[1]};
     container_init(c, &f);
   }
   close(gop[0]);
   close(readyp[1]);
   close(fifofd);
   if (c->stdin_fd > 2) close(c->stdin_fd);
-  if (c->stdio_log) {
-    close(outp[1]);
-    close(errp[1]);
-  }
+  if (outp[1] >= 0) close(outp[1]);
+  if (errp[1] >= 0) close(errp[1]);
+  if (inp[0] >= 0) close(inp[0]);
+  if (consp[1] >= 0) close(consp[1]);
   for (int i = 0; i < c->nns; i++)
     if (c->ns[i].fd >= 0) close(c->ns[i].fd);
 
@@ -1069,6 +1419,7 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     unlink(fifo);
+    if (c->attach) unlink(c->attach);
     fail(1, "%s", why);
   }
   write_all(gop[1], "G", 1);
@@ -1086,11 +1437,20 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
   }
   msg[mlen] = 0;
   close(readyp[0]);
+  /* The init sends the pty master before it reports ready. */
+  int master = -1;
+  if (mlen > 0 && msg[0] == 'R' && consp[0] >= 0) {
+    master = recv_fd(consp[0]);
+    if (master < 0) snprintf(msg, sizeof msg, "E1 terminal: the container init did not pass its pty");
+    mlen = strlen(msg);
+  }
+  if (consp[0] >= 0) close(consp[0]);
   if (mlen == 0 || msg[0] != 'R') {
     int status = 0;
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
     unlink(fifo);
+    if (c->attach) unlink(c->attach);
     if (mlen > 1 && msg[0] == 'E') {
       char *sp = strchr(msg, ' ');
       int code = atoi(msg + 1);
@@ -1112,21 +1472,39 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
   dup2(devnull, 2);
   close(devnull);
 
-  struct logbuf out = {outp[0], "stdout", {0}, 0}, err = {errp[0], "stderr", {0}, 0};
-  int status = 0, exited = 0, open_out = c->stdio_log, open_err = c->stdio_log;
+  struct logbuf out = {outp[0], "stdout", F_STDOUT, {0}, 0}, err = {errp[0], "stderr", F_STDERR, {0}, 0};
+  if (master >= 0) {
+    out.fd = master;
+    M.target = master;
+    M.tty = 1;
+  } else if (inp[1] >= 0) {
+    M.target = inp[1];
+  }
+  if (M.target >= 0) fcntl(M.target, F_SETFL, fcntl(M.target, F_GETFL) | O_NONBLOCK);
+  int status = 0, exited = 0, open_out = c->stdio_log, open_err = c->stdio_log && master < 0;
   for (;;) {
-    struct pollfd p[3];
+    struct pollfd p[6 + MAX_CLIENTS];
     int np = 0;
     p[np++] = (struct pollfd){sfd, POLLIN, 0};
     if (open_out) p[np++] = (struct pollfd){out.fd, POLLIN, 0};
     if (open_err) p[np++] = (struct pollfd){err.fd, POLLIN, 0};
+    if (M.lfd >= 0) p[np++] = (struct pollfd){M.lfd, POLLIN, 0};
+    if (M.plen && M.target >= 0) p[np++] = (struct pollfd){M.target, POLLOUT, 0};
+    int first_client = np;
+    for (int i = 0; i < M.ncl; i++) {
+      short ev = (short)((M.plen < IN_HIGH ? POLLIN : 0) | (M.cl[i]->olen ? POLLOUT : 0));
+      p[np++] = (struct pollfd){M.cl[i]->fd, ev, 0};
+    }
     if (exited && !open_out && !open_err) break;
     /* Once the init is gone its pid namespace is too; a descendant elsewhere that kept a copy of the
      * pipes must not keep us (and `wait`) hanging, so give the drain a bounded time. */
     int r = poll(p, (nfds_t)np, exited ? 2000 : -1);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) break;
-    for (int i = 0; i < np; i++) {
+    /* New clients first: one that connected before this output was read must get it. */
+    for (int i = 0; i < first_client; i++)
+      if (p[i].fd == M.lfd && p[i].revents) client_accept();
+    for (int i = 0; i < first_client; i++) {
       if (!p[i].revents) continue;
       if (p[i].fd == sfd) {
         struct signalfd_siginfo si;
@@ -1139,13 +1517,35 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
             status = st;
             exited = 1;
           }
-      } else if (p[i].fd == out.fd) {
+      } else if (p[i].fd == M.lfd) {
+        /* accepted above */
+      } else if (p[i].events == POLLOUT) {
+        stdin_flush();
+      } else if (open_out && p[i].fd == out.fd) {
         open_out = pump(&out, logfd);
-      } else if (p[i].fd == err.fd) {
+      } else if (open_err && p[i].fd == err.fd) {
         open_err = pump(&err, logfd);
       }
     }
+    /* Clients by fd: the list may have changed (broadcast drops laggards). */
+    for (int i = first_client; i < np; i++) {
+      if (!p[i].revents) continue;
+      int k = -1;
+      for (int j = 0; j < M.ncl; j++)
+        if (M.cl[j]->fd == p[i].fd) k = j;
+      if (k < 0) continue;
+      int gone = 0;
+      if (p[i].revents & (POLLIN | POLLHUP | POLLERR)) gone = client_read(M.cl[k]) < 0;
+      if (!gone && (p[i].revents & POLLOUT)) gone = client_flush(M.cl[k]) < 0;
+      if (gone) client_drop(k);
+    }
   }
+  if (M.lfd >= 0) {
+    close(M.lfd);
+    unlink(c->attach);
+  }
+  clients_finish();
+  if (M.target >= 0) close(M.target);
   record_exit(c, status, fd_open(exitfd) ? exitfd : -1);
   _exit(0);
 }
@@ -1184,12 +1584,88 @@ static void forward(int sig) {
   if (exec_child > 0) kill(exec_child, sig);
 }
 
+/* exec with a terminal: copies fd 0 to the pty master and the master to fd 1, applies "ROWS COLS\n"
+ * lines from resizefd, until the process has exited and its output is drained. Returns its status. */
+static int bridge(int master, int resizefd, pid_t child, int sfd) {
+  signal(SIGPIPE, SIG_IGN);
+  fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+  char buf[16384], pend[16384], rl[128];
+  size_t plen = 0, rlen = 0;
+  int in_open = 1, m_open = 1, exited = 0, st = 0;
+  for (;;) {
+    if (exited && !m_open) break;
+    struct pollfd p[4];
+    int np = 0;
+    p[np++] = (struct pollfd){sfd, POLLIN, 0};
+    if (m_open) p[np++] = (struct pollfd){master, (short)(POLLIN | (plen ? POLLOUT : 0)), 0};
+    if (in_open && !plen) p[np++] = (struct pollfd){0, POLLIN, 0};
+    if (resizefd >= 0) p[np++] = (struct pollfd){resizefd, POLLIN, 0};
+    /* After the exit, output still buffered in the pty gets a bounded time (a leftover background
+     * process may hold the slave open). */
+    int r = poll(p, (nfds_t)np, exited ? 2000 : -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) break;
+    for (int i = 0; i < np; i++) {
+      if (!p[i].revents) continue;
+      if (p[i].fd == sfd) {
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) > 0) {
+        }
+        int s2;
+        if (waitpid(child, &s2, WNOHANG) == child) {
+          st = s2;
+          exited = 1;
+        }
+      } else if (p[i].fd == master) {
+        if (p[i].revents & POLLOUT) {
+          ssize_t n = write(master, pend, plen);
+          if (n > 0) {
+            memmove(pend, pend + n, plen - (size_t)n);
+            plen -= (size_t)n;
+          } else if (n < 0 && errno != EAGAIN && errno != EINTR) plen = 0;
+        }
+        if (p[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+          ssize_t n = read(master, buf, sizeof buf);
+          if (n > 0) write_all(1, buf, (size_t)n);
+          else if (n == 0 || (errno != EAGAIN && errno != EINTR)) m_open = 0; /* EIO: no slave left */
+        }
+      } else if (p[i].fd == 0) {
+        ssize_t n = read(0, pend, sizeof pend);
+        if (n > 0) plen = (size_t)n;
+        else if (n == 0 || (errno != EAGAIN && errno != EINTR)) in_open = 0;
+      } else if (p[i].fd == resizefd) {
+        ssize_t n = read(resizefd, rl + rlen, sizeof rl - 1 - rlen);
+        if (n <= 0) {
+          if (n == 0 || (errno != EAGAIN && errno != EINTR)) resizefd = -1;
+          continue;
+        }
+        rlen += (size_t)n;
+        rl[rlen] = 0;
+        char *nl;
+        while ((nl = strchr(rl, '\n'))) {
+          unsigned rows = 0, cols = 0;
+          if (sscanf(rl, "%u %u", &rows, &cols) == 2) set_winsize(master, rows, cols);
+          size_t used = (size_t)(nl + 1 - rl);
+          memmove(rl, nl + 1, rlen - used + 1);
+          rlen -= used;
+        }
+        if (rlen == sizeof rl - 1) rlen = 0; /* garbage without a newline */
+      }
+    }
+  }
+  if (!exited)
+    while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
+    }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 static int cmd_exec(int argc, char **argv) {
-  if (argc < 3) fail(2, "usage: tsbox exec PLANFD [REPORTFD]");
-  int planfd = atoi(argv[2]), reportfd = argc > 3 ? atoi(argv[3]) : -1;
+  if (argc < 3) fail(2, "usage: tsbox exec PLANFD [REPORTFD [RESIZEFD]]");
+  int planfd = atoi(argv[2]), reportfd = argc > 3 ? atoi(argv[3]) : -1, resizefd = argc > 4 ? atoi(argv[4]) : -1;
   struct config c;
   parse_plan(planfd, &c);
   if (reportfd >= 0) fcntl(reportfd, F_SETFD, FD_CLOEXEC);
+  if (resizefd >= 0) fcntl(resizefd, F_SETFD, FD_CLOEXEC);
   err_fd = reportfd;
   err_is_report = 0;
   open_ns(&c);
@@ -1198,8 +1674,18 @@ static int cmd_exec(int argc, char **argv) {
   join_ns(&c, "uts");
   join_ns(&c, "net");
   join_ns(&c, "pid"); /* for the child */
-  int go[2];
+  int go[2], cons[2] = {-1, -1}, sfd = -1;
   CHECK(pipe2(go, O_CLOEXEC), "pipe");
+  if (c.terminal) {
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cons), "socketpair");
+    /* Blocked before the fork so the child's exit cannot be missed; the child unblocks it. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    CHECK(sfd, "signalfd");
+  }
   pid_t child = fork();
   if (child < 0) fail(1, "fork: %s", serr(errno));
   if (child == 0) {
@@ -1207,10 +1693,16 @@ static int cmd_exec(int argc, char **argv) {
      * the parent writes our pid from outside, where the cgroup files are writable. */
     char b;
     close(go[1]);
+    if (cons[0] >= 0) close(cons[0]);
     if (read(go[0], &b, 1) != 1) _exit(1);
     close(go[0]);
     join_ns(&c, "cgroup");
     join_ns(&c, "mnt");
+    if (c.terminal) {
+      setsid();
+      take_terminal(&c, cons[1]);
+      close(cons[1]);
+    }
     umask(c.umask);
     set_rlimits(&c);
     if (chdir(c.cwd) < 0 && errno != EACCES) fail(1, "chdir %s: %s", c.cwd, serr(errno));
@@ -1227,9 +1719,16 @@ static int cmd_exec(int argc, char **argv) {
   write_all(go[1], "G", 1);
   close(go[1]);
   exec_child = child;
+  int master = -1;
+  if (c.terminal) {
+    close(cons[1]);
+    master = recv_fd(cons[0]); /* -1: the child failed before it had a terminal */
+    close(cons[0]);
+  }
   if (reportfd >= 0) close(reportfd);
   int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], forward);
+  if (master >= 0) return bridge(master, resizefd, child, sfd);
   int st;
   while (waitpid(child, &st, 0) < 0)
     if (errno != EINTR) return 1;
