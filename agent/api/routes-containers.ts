@@ -15,6 +15,7 @@ import { statusText } from '../../lib/units.js';
 import { NoSuchImageError } from '../../image/index.js';
 import type { ExecHandle } from '../../runtime/index.js';
 import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from './run-protocol.js';
+import { MULTIPLEXED_STREAM, RAW_STREAM, bridge, hijack, parseDetachKeys, wantsUpgrade } from './hijack.js';
 
 const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
@@ -72,6 +73,8 @@ interface ExecInstance {
   exitCode: number | null;
   pid: number;
   handle?: ExecHandle;
+  /** A resize before the start: the terminal's first size. */
+  size?: { height: number; width: number };
 }
 
 export function containerRoutes(router: Router, e: Engine): void {
@@ -188,6 +191,20 @@ export function containerRoutes(router: Router, e: Engine): void {
     })
     .get('/containers/{id}/logs', async ({ params, query, res, req }) => logs(e, params.id!, query, req, res))
     .post('/containers/{id}/attach', async ({ params, query, res, req }) => attach(e, params.id!, query, req, res))
+    .post('/containers/{id}/resize', async ({ params, query }) => {
+      await cs.resize(params.id!, consoleSize(query, true)!);
+      return undefined;
+    })
+    .post('/exec/{id}/resize', async ({ params, query }) => {
+      const x = execs.get(params.id!);
+      if (!x) throw notFound(`No such exec instance: ${params.id!}`);
+      const size = consoleSize(query, true)!;
+      if (x.config.Tty) {
+        if (x.handle) x.handle.resize(size.height, size.width);
+        else x.size = size;
+      }
+      return undefined;
+    })
     .get('/containers/{id}/top', async ({ params }) => {
       const c = cs.resolve(params.id!);
       if (c.State.Status !== 'running' && c.State.Status !== 'paused') throw conflict(`Container ${c.Id} is not running`);
@@ -234,6 +251,7 @@ export function containerRoutes(router: Router, e: Engine): void {
         }
       }
       const withStdin = truthy(query.get('stdin'));
+      if (cfg.Tty || wantsUpgrade(req)) return execHijacked(e, x, c.Id, proc, query, req, res);
       const h = await e.runtime.exec(c.Id, proc);
       x.running = true;
       x.handle = h;
@@ -264,6 +282,70 @@ export function containerRoutes(router: Router, e: Engine): void {
       if (!x) throw notFound(`No such exec instance: ${params.id!}`);
       return { ID: x.id, ContainerID: x.containerId, Running: x.running, ExitCode: x.exitCode, Pid: x.pid, ProcessConfig: { entrypoint: x.config.Cmd[0], arguments: x.config.Cmd.slice(1), tty: x.config.Tty ?? false } };
     });
+}
+
+/** h and w (rows, columns) from the query; `required`: a 400 when missing. */
+function consoleSize(q: URLSearchParams, required = false): { height: number; width: number } | undefined {
+  const h = q.get('h');
+  const w = q.get('w');
+  if ((h === null || w === null) && !required) return undefined;
+  const height = Number(h);
+  const width = Number(w);
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0 || height > 65535 || width > 65535) {
+    throw badRequest(`invalid terminal size h=${h ?? ''} w=${w ?? ''}: expected rows and columns (0-65535)`);
+  }
+  return { height, width };
+}
+
+function detachKeysOf(q: URLSearchParams): Buffer {
+  try {
+    return parseDetachKeys(q.get('detachKeys') || 'ctrl-p,ctrl-q');
+  } catch (err) {
+    throw badRequest((err as Error).message);
+  }
+}
+
+/**
+ * `/exec/{id}/start` with a tty or a hijacked connection: raw bytes with a tty (the pty merges
+ * stderr), multiplexed frames without.
+ */
+async function execHijacked(
+  e: Engine,
+  x: ExecInstance,
+  containerId: string,
+  proc: { args: string[]; env?: string[]; cwd?: string; user?: { uid: number; gid: number } },
+  q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<symbol> {
+  const tty = x.config.Tty === true;
+  const size = consoleSize(q) ?? x.size;
+  const h = await e.runtime.exec(containerId, proc, { terminal: tty, ...(tty && size ? { consoleSize: size } : {}) });
+  x.running = true;
+  x.handle = h;
+  const client = hijack(req, res, tty ? RAW_STREAM : MULTIPLEXED_STREAM);
+  h.stdout?.on('data', (b: Buffer) => client.write(tty ? b : frame('stdout', b)));
+  h.stderr?.on('data', (b: Buffer) => client.write(tty ? b : frame('stderr', b)));
+  h.stdin?.on('error', () => undefined);
+  if (truthy(q.get('stdin')) && h.stdin) {
+    const stdin = h.stdin;
+    client.onInput((b) => stdin.write(b));
+    client.onInputEnd(() => stdin.end());
+  } else h.stdin?.end();
+  void client.closed.then(() => {
+    if (x.running) h.kill('SIGKILL');
+  });
+  const outDone = Promise.all([h.stdout ? once(h.stdout, 'end') : undefined, h.stderr ? once(h.stderr, 'end') : undefined]);
+  const r = await h.wait();
+  await outDone;
+  x.running = false;
+  x.exitCode = r.exitCode;
+  if (r.error) {
+    const msg = Buffer.from(`tsswarm: exec failed: ${r.error.trim()}\n`);
+    client.write(tty ? msg : frame('stderr', msg));
+  }
+  client.end();
+  return HANDLED;
 }
 
 function once(s: NodeJS.EventEmitter, ev: string): Promise<void> {
@@ -346,9 +428,28 @@ async function logs(e: Engine, ref: string, q: URLSearchParams, req: IncomingMes
   return HANDLED;
 }
 
-/** Streams output from now on until the container stops (used by `run` before `start`). */
+/**
+ * Streams output from now on until the container stops (attached before `start`, nothing is missed).
+ * With stdin, a tty or a hijacked connection it goes through the container's monitor (attach socket):
+ * input, raw tty bytes, detach keys; otherwise it follows the log.
+ */
 async function attach(e: Engine, ref: string, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<symbol> {
   const c = e.containers.resolve(ref);
+  const stdin = truthy(q.get('stdin'));
+  if (stdin || c.Config.Tty || wantsUpgrade(req)) {
+    const detachKeys = detachKeysOf(q);
+    if (stdin && !c.Config.OpenStdin) throw conflict(`container ${c.Name} was not created with an open stdin (-i)`);
+    const { conn, cancel } = e.containers.attachStreams(c.Id);
+    const client = hijack(req, res, c.Config.Tty ? RAW_STREAM : MULTIPLEXED_STREAM);
+    void client.closed.then(cancel);
+    const a = await conn;
+    if (a) {
+      const stdinOnce = (c.Config as { StdinOnce?: boolean }).StdinOnce === true;
+      await bridge(a, client, { tty: c.Config.Tty, stdin, stdout: truthy(q.get('stdout')), stderr: truthy(q.get('stderr')), closeStdinAtEnd: stdin && stdinOnce, detachKeys });
+    }
+    client.end();
+    return HANDLED;
+  }
   const query: LogQuery = { stdout: truthy(q.get('stdout')), stderr: truthy(q.get('stderr')), timestamps: false };
   const path = e.containers.logPath(c.Id);
   // Opened before the container starts, so the output stays readable even after --rm deletes the file.
@@ -381,6 +482,7 @@ async function run(e: Engine, body: ReturnType<typeof parseCreateBody>, q: URLSe
   }
   const id = out.Id;
   const autoRemove = body.HostConfig?.AutoRemove === true;
+  const interactive = !truthy(q.get('detach')) && (truthy(q.get('stdin')) || body.Tty === true);
   const start = async (): Promise<void> => {
     try {
       await cs.start(id);
@@ -395,6 +497,7 @@ async function run(e: Engine, body: ReturnType<typeof parseCreateBody>, q: URLSe
     sendJson(res, 201, out);
     return HANDLED;
   }
+  if (interactive) return runInteractive(e, id, body, q, req, res, start, autoRemove);
   // Everything that reports the end is in place before the start, so neither output nor exit is missed.
   const fh = await openLog(cs.logPath(id));
   if (!fh) throw new ApiError(500, `container ${id} has no log file`);
@@ -425,6 +528,69 @@ async function run(e: Engine, body: ReturnType<typeof parseCreateBody>, q: URLSe
   const t = timings ? cs.timings(id) : undefined;
   if (t) status.Timings = t;
   res.end(frameOf(STATUS_STREAM, Buffer.from(JSON.stringify(status))));
+  return HANDLED;
+}
+
+/** `POST /containers/run` with stdin or a tty: see run-protocol.ts. */
+async function runInteractive(
+  e: Engine,
+  id: string,
+  body: ReturnType<typeof parseCreateBody>,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+  start: () => Promise<void>,
+  autoRemove: boolean,
+): Promise<symbol> {
+  const cs = e.containers;
+  let detachKeys: Buffer;
+  let size: { height: number; width: number } | undefined;
+  try {
+    detachKeys = detachKeysOf(q);
+    size = consoleSize(q);
+  } catch (err) {
+    if (autoRemove) await cs.remove(id, { force: true, volumes: true }).catch(() => undefined);
+    throw err;
+  }
+  if (size) await cs.resize(id, size);
+  let code = 0;
+  const onExit = (n: number): void => {
+    code = n;
+  };
+  cs.events.on(`exit:${id}`, onExit);
+  const exited = firstStop(e, id, req);
+  const removed = autoRemove ? new Promise<void>((resolve) => cs.events.once(`removed:${id}`, () => resolve())) : Promise.resolve();
+  const { conn, cancel } = cs.attachStreams(id);
+  try {
+    await start();
+  } catch (err) {
+    cancel();
+    cs.events.off(`exit:${id}`, onExit);
+    throw err;
+  }
+  const a = await conn;
+  const client = hijack(req, res, MULTIPLEXED_STREAM, { [CONTAINER_HEADER]: id });
+  const status: RunStatus = { StatusCode: 0 };
+  let how: 'ended' | 'detached' | 'gone' = 'ended';
+  if (a) {
+    how = await bridge(a, client, {
+      tty: body.Tty === true,
+      stdin: truthy(q.get('stdin')),
+      stdout: true,
+      stderr: true,
+      closeStdinAtEnd: body.StdinOnce === true,
+      detachKeys,
+      alwaysFrame: true,
+    });
+  }
+  if (how === 'detached') status.Detached = true;
+  else if (how === 'ended') {
+    await Promise.race([Promise.all([exited, removed]), client.closed]);
+    status.StatusCode = code;
+  }
+  cs.events.off(`exit:${id}`, onExit);
+  client.write(frameOf(STATUS_STREAM, Buffer.from(JSON.stringify(status))));
+  client.end();
   return HANDLED;
 }
 

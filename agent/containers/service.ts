@@ -8,7 +8,7 @@ import { ApiError, badRequest, conflict, notFound } from '../api/router.js';
 import { RecordStore } from '../store/records.js';
 import type { Logger } from '../../lib/log.js';
 import { runConfig, type ImageStore } from '../../image/index.js';
-import { RuntimeError, SpecError, tweakCapabilities, DEFAULT_CAPABILITIES, type Runtime, type ExitStatus } from '../../runtime/index.js';
+import { RuntimeError, SpecError, tweakCapabilities, DEFAULT_CAPABILITIES, type AttachConnection, type Runtime, type ExitStatus } from '../../runtime/index.js';
 import { NetworkError, type NetworkManager } from '../../network/manager.js';
 import { publishAll, type PortRequest, type Proto } from '../../network/ports.js';
 import type { VolumeService } from '../volumes/service.js';
@@ -57,6 +57,14 @@ export function parseSignal(s: string): number {
 }
 
 const now = (): string => new Date().toISOString();
+
+/** Config.StdinOnce is kept in the record beside the fields record.ts names. */
+type StdinConfig = ContainerConfig & { StdinOnce?: boolean };
+
+export interface ConsoleSize {
+  height: number;
+  width: number;
+}
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export class ContainerService {
@@ -75,6 +83,10 @@ export class ContainerService {
   /** Every clean-up or removal still running in the background, for settle(). */
   private readonly background = new Set<Promise<void>>();
   private readonly tl: Timelines;
+  /** Attach requests for containers not running yet: served at the next start, before the process runs. */
+  private readonly attachWaiters = new Map<string, Set<(c: AttachConnection | undefined) => void>>();
+  /** Terminal size for a container's next start (resize before start, or run -t's size). */
+  private readonly consoleSizes = new Map<string, ConsoleSize>();
 
   constructor(private readonly d: ContainerServiceDeps) {
     this.store = new RecordStore<ContainerRecord>(join(d.dataRoot, 'containers'), { validate: validateRecord });
@@ -233,6 +245,7 @@ export class ContainerService {
         Tty: body.Tty ?? false,
         OpenStdin: body.OpenStdin ?? false,
       };
+      if (body.StdinOnce) (config as StdinConfig).StdinOnce = true;
       parseSignal(config.StopSignal);
       const rec: ContainerRecord = {
         Id: id,
@@ -322,6 +335,12 @@ export class ContainerService {
       if (e instanceof SpecError) throw badRequest(e.message);
       throw e;
     }
+    if (c.Config.Tty && spec.process) {
+      spec.process.terminal = true;
+      const size = this.consoleSizes.get(id);
+      if (size) spec.process.consoleSize = size;
+    }
+    this.consoleSizes.delete(id);
     this.tl.mark(id, 'start.spec');
     // A runtime state left by a crash between create and start would block the id.
     if (existsSync(this.d.runtime.dir(id))) await this.d.runtime.delete(id, { force: true }).catch(() => undefined);
@@ -333,9 +352,19 @@ export class ContainerService {
         logPath: this.logPath(id),
         rootfs: { lower: lowerDirs, upper: join(dir, 'upper'), work: join(dir, 'work') },
         init: h.Init ?? false,
+        // Always: attach, resize and stdin reach a running container through its monitor's socket.
+        attachSocket: true,
+        stdin: c.Config.OpenStdin ? 'attach' : 'null',
+        stdinOnce: (c.Config as StdinConfig).StdinOnce === true,
       });
       made = true;
       this.tl.mark(id, 'runtime.create');
+      // Attach requests made before the start connect now, while the process waits on its exec fifo.
+      const waiters = this.attachWaiters.get(id);
+      if (waiters?.size) {
+        this.attachWaiters.delete(id);
+        await Promise.all([...waiters].map(async (w) => w(await this.d.runtime.attach(id).catch(() => undefined))));
+      }
       const pid = box.pid;
       if (!netns) {
         for (const [net, ep] of Object.entries(c.Networks)) {
@@ -522,6 +551,49 @@ export class ContainerService {
     this.scheduleProbe(id, r, hc, nextProbeDelay(c.State.Health, hc, r.startedMs, Date.now()));
   }
 
+  // ------------------------------------------------------------------ attach, resize
+
+  /**
+   * A connection to the container's monitor (output, stdin, resize): at once when it runs, else at its
+   * next start, after the runtime has created it and before its process runs, so nothing is missed.
+   * Resolves undefined when the container is removed first or `cancel` is called.
+   */
+  attachStreams(id: string): { conn: Promise<AttachConnection | undefined>; cancel: () => void } {
+    if (this.running.has(id)) {
+      return { conn: this.d.runtime.attach(id).catch(() => undefined), cancel: () => undefined };
+    }
+    let waiter: ((c: AttachConnection | undefined) => void) | undefined;
+    const conn = new Promise<AttachConnection | undefined>((resolve) => {
+      waiter = resolve;
+    });
+    const set = this.attachWaiters.get(id) ?? new Set();
+    set.add(waiter!);
+    this.attachWaiters.set(id, set);
+    const onRemoved = (): void => cancel();
+    const cancel = (): void => {
+      this.events.off(`removed:${id}`, onRemoved);
+      if (this.attachWaiters.get(id)?.delete(waiter!) && this.attachWaiters.get(id)?.size === 0) this.attachWaiters.delete(id);
+      waiter!(undefined);
+    };
+    this.events.once(`removed:${id}`, onRemoved);
+    void conn.then(() => this.events.off(`removed:${id}`, onRemoved));
+    return { conn, cancel };
+  }
+
+  /** Sets the terminal size: now when running with a tty, else for the next start. */
+  async resize(ref: string, size: ConsoleSize): Promise<void> {
+    const c = this.resolve(ref);
+    if (!c.Config.Tty) return;
+    if (!this.running.has(c.Id)) {
+      this.consoleSizes.set(c.Id, size);
+      return;
+    }
+    const conn = await this.d.runtime.attach(c.Id).catch(() => undefined);
+    if (!conn) return;
+    conn.resize(size.height, size.width);
+    conn.socket.end();
+  }
+
   // ------------------------------------------------------------------ stop, kill, restart
 
   /** Returns false when it was not running (the API answers 304). */
@@ -696,6 +768,7 @@ export class ContainerService {
     this.names.remove(id);
     this.store.forget(id);
     this.events.emit(`removed:${id}`);
+    this.consoleSizes.delete(id);
     this.tl.mark(id, 'rm.report');
     const pending = this.cleanups.get(id);
     const rest = async (): Promise<void> => {

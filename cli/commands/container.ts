@@ -18,6 +18,7 @@ const table: Record<string, (argv: string[]) => Promise<number>> = {
   logs: c.logs,
   inspect: c.inspect,
   exec: c.exec,
+  attach: c.attach,
   top: c.top,
   stats: c.stats,
   pause: c.pause,

@@ -1,10 +1,91 @@
-// Container commands: ps, start, stop, restart, kill, rm, wait, logs, inspect, exec, top, stats,
-// pause, unpause, rename, port.
+// Container commands: ps, start, stop, restart, kill, rm, wait, logs, inspect, exec, attach, top,
+// stats, pause, unpause, rename, port.
 import { DaemonError } from '../client.js';
 import { FlagError } from '../../lib/flags.js';
 import { formatInspect, formatList, tabwrite } from '../../lib/format/index.js';
 import { timeAgo, humanSize, parseDuration } from '../../lib/units.js';
 import { ExitError, body, bool, client, demux, eachArg, enc, list, needArgs, parse, str } from './common.js';
+import type { Client } from '../client.js';
+import type { Hijacked } from '../interactive.js';
+
+const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
+
+/** Docker's --detach-keys syntax, as the daemon reads it (agent/api/hijack.ts). */
+async function detachKeyBytes(spec: string): Promise<Buffer> {
+  const { parseDetachKeys } = await import('../../agent/api/hijack.js');
+  try {
+    return parseDetachKeys(spec);
+  } catch (e) {
+    throw new FlagError(`invalid argument "${spec}" for "--detach-keys" flag: ${(e as Error).message}`);
+  }
+}
+
+/** A hijacked POST to the daemon of `c` (see cli/interactive.ts); refusals exit as Docker's CLI does. */
+async function hijackCall(c: Client, path: string, query: Record<string, string | number | undefined>, refusedCode = 1): Promise<Hijacked> {
+  const { hijackRequest, HijackRefused } = await import('../interactive.js');
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
+  // The first call through the shared client starts a daemon when none answers.
+  await c.call('/_ping');
+  try {
+    return await hijackRequest(c.host, `/v1.41${path}?${qs.toString()}`);
+  } catch (e) {
+    if (e instanceof HijackRefused) throw new ExitError(`Error response from daemon: ${e.message}`, refusedCode);
+    throw e;
+  }
+}
+
+interface AttachInfo {
+  Id: string;
+  Config: { Tty: boolean; OpenStdin: boolean };
+  State: { Running: boolean; Status: string; ExitCode: number };
+}
+
+/**
+ * Attaches to `id` (hijacked), optionally starting it once attached; returns the exit code (0 when
+ * detached, as Docker).
+ */
+async function attachSession(c: Client, info: AttachInfo, o: { stdin: boolean; detachKeys: string; start: boolean }): Promise<number> {
+  const { runSession } = await import('../interactive.js');
+  const id = enc(info.Id);
+  const keys = await detachKeyBytes(o.detachKeys);
+  const tty = info.Config.Tty;
+  if (o.stdin && tty && !process.stdin.isTTY) throw new ExitError('the input device is not a TTY', 1);
+  // Before the start, so the exit cannot be missed.
+  const wait = o.start ? await c.raw(`/containers/${id}/wait`, { method: 'POST', query: { condition: 'next-exit' } }) : undefined;
+  const h = await hijackCall(c, `/containers/${id}/attach`, { stream: 1, stdin: o.stdin ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: o.detachKeys });
+  if (o.start) await c.call(`/containers/${id}/start`, { method: 'POST' });
+  const resize = (rows: number, cols: number): void => void c.call(`/containers/${id}/resize`, { method: 'POST', query: { h: rows, w: cols } }).catch(() => undefined);
+  const r = await runSession(h, { framed: !tty, stdin: o.stdin, rawMode: tty && o.stdin, detachKeys: keys, ...(tty ? { resize } : {}) });
+  if (r.detached) {
+    wait?.destroy();
+    return 0;
+  }
+  if (wait) return (JSON.parse(await body(wait)) as { StatusCode: number }).StatusCode;
+  const done = await c.call<{ StatusCode: number }>(`/containers/${id}/wait`, { method: 'POST' });
+  return done.StatusCode;
+}
+
+export async function attach(argv: string[]): Promise<number> {
+  const usage = 'tsswarm attach [OPTIONS] CONTAINER';
+  const p = parse(argv, usage, [
+    { name: 'no-stdin', type: 'bool', description: 'Do not attach STDIN' },
+    { name: 'detach-keys', type: 'string', description: 'Override the key sequence for detaching a container' },
+    { name: 'sig-proxy', type: 'bool', description: 'Proxy all received signals to the process (accepted; signals reach a tty as keys)' },
+  ]);
+  if (!p) return 0;
+  needArgs(p, 1, 'attach', usage);
+  const c = client();
+  let info: AttachInfo;
+  try {
+    info = await c.call<AttachInfo>(`/containers/${enc(p.args[0]!)}/json`);
+  } catch (e) {
+    if (e instanceof DaemonError) throw new ExitError(`Error response from daemon: ${e.message}`, 1);
+    throw e;
+  }
+  if (!info.State.Running) throw new ExitError('You cannot attach to a stopped container, start it first', 1);
+  return attachSession(c, info, { stdin: info.Config.OpenStdin && !bool(p, 'no-stdin'), detachKeys: str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS, start: false });
+}
 
 interface Summary {
   Id: string;
@@ -98,17 +179,24 @@ const sigFlag = { name: 'signal', short: 's', type: 'string' as const, descripti
 
 export const start = async (argv: string[]): Promise<number> => {
   const usage = 'tsswarm start [OPTIONS] CONTAINER [CONTAINER...]';
-  const p = parse(argv, usage, [{ name: 'attach', short: 'a', type: 'bool', description: "Attach STDOUT/STDERR and forward signals" }]);
+  const p = parse(argv, usage, [
+    { name: 'attach', short: 'a', type: 'bool', description: 'Attach STDOUT/STDERR and forward signals' },
+    { name: 'interactive', short: 'i', type: 'bool', description: "Attach container's STDIN" },
+    { name: 'detach-keys', type: 'string', description: 'Override the key sequence for detaching a container' },
+  ]);
   if (!p) return 0;
   needArgs(p, 1, 'start', usage);
   const c = client();
-  if (bool(p, 'attach')) {
-    const id = enc(p.args[0]!);
-    const wait = await c.raw(`/containers/${id}/wait`, { method: 'POST', query: { condition: 'next-exit' } });
-    const att = await c.raw(`/containers/${id}/attach`, { method: 'POST', query: { stream: 1, stdout: 1, stderr: 1 } });
-    await c.call(`/containers/${id}/start`, { method: 'POST' });
-    await demux(att);
-    return (JSON.parse(await body(wait)) as { StatusCode: number }).StatusCode;
+  if (bool(p, 'attach') || bool(p, 'interactive')) {
+    let info: AttachInfo;
+    try {
+      info = await c.call<AttachInfo>(`/containers/${enc(p.args[0]!)}/json`);
+    } catch (e) {
+      if (e instanceof DaemonError) throw new ExitError(`Error response from daemon: ${e.message}`, 1);
+      throw e;
+    }
+    if (info.State.Running) throw new ExitError(`Error response from daemon: container ${p.args[0]!} is already running`, 1);
+    return attachSession(c, info, { stdin: bool(p, 'interactive') && info.Config.OpenStdin, detachKeys: str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS, start: true });
   }
   return eachArg(p.args, async (a) => {
     await c.call(`/containers/${enc(a)}/start`, { method: 'POST' });
@@ -246,15 +334,27 @@ export async function exec(argv: string[]): Promise<number> {
   const wd = str(p, 'workdir');
   if (wd !== undefined && !wd.startsWith('/')) throw new FlagError(`invalid argument "${wd}" for "-w, --workdir" flag: the working directory must be an absolute path`);
   const interactive = bool(p, 'interactive');
+  const tty = bool(p, 'tty');
+  if (interactive && tty && !process.stdin.isTTY) throw new ExitError('the input device is not a TTY', 1);
   let created: { Id: string };
   try {
     created = await c.call<{ Id: string }>(`/containers/${enc(container)}/exec`, {
       method: 'POST',
-      body: { Cmd: cmd, Env: list(p, 'env'), User: str(p, 'user') ?? '', WorkingDir: wd ?? '', AttachStdin: interactive, AttachStdout: true, AttachStderr: true, Tty: false },
+      body: { Cmd: cmd, Env: list(p, 'env'), User: str(p, 'user') ?? '', WorkingDir: wd ?? '', AttachStdin: interactive, AttachStdout: true, AttachStderr: true, Tty: tty },
     });
   } catch (e) {
     if (e instanceof DaemonError) throw new ExitError(e.message, e.status === 404 ? 1 : 126);
     throw e;
+  }
+  if (!bool(p, 'detach') && (interactive || tty)) {
+    // Hijacked: our stdin to the process, its output back raw (tty) or framed; Docker's exit code.
+    const { runSession, termSize } = await import('../interactive.js');
+    const size = tty ? termSize() : undefined;
+    const h = await hijackCall(c, `/exec/${created.Id}/start`, { stdin: interactive ? 1 : undefined, h: size?.h, w: size?.w }, 126);
+    const resize = (rows: number, cols: number): void => void c.call(`/exec/${created.Id}/resize`, { method: 'POST', query: { h: rows, w: cols } }).catch(() => undefined);
+    await runSession(h, { framed: !tty, stdin: interactive, rawMode: tty && interactive, ...(tty ? { resize } : {}) });
+    const info = await c.call<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);
+    return info.ExitCode ?? 0;
   }
   const res = await c.rawStream(`/exec/${created.Id}/start`, interactive ? process.stdin : undefined, { stdin: interactive ? 1 : undefined });
   if ((res.statusCode ?? 0) >= 400) await body(res);

@@ -4,6 +4,7 @@ import { ExitError, parse, str } from './base.js';
 import { FlagError, type Parsed } from '../../lib/flags.js';
 import { clientHost } from '../../agent/config.js';
 import { ConnectError, postRun, type RunReply } from '../run-client.js';
+import { CONTAINER_HEADER, type RunStatus } from '../../agent/api/run-protocol.js';
 import type { Client } from '../client.js';
 import type { ContainerCreateBody } from '../../agent/containers/create-config.js';
 
@@ -62,6 +63,7 @@ export default async function run(argv: string[]): Promise<number> {
   if (o.detach) qs.set('detach', '1');
   if (timing) qs.set('timings', '1');
   const host = clientHost();
+  if (!o.detach && (o.interactive || o.tty)) return runInteractive(host, qs, o.body, o.interactive, o.tty);
   let tFirstFrame = 0;
   const onFrame = (stream: number, data: Buffer): void => {
     tFirstFrame ||= performance.now();
@@ -91,4 +93,50 @@ export default async function run(argv: string[]): Promise<number> {
     process.stderr.write(`tsswarm: timings ${JSON.stringify({ cli, daemon: r.status.Timings ?? {} })}\n`);
   }
   return r.status.StatusCode;
+}
+
+/**
+ * `run -i` / `run -t`: POST /containers/run on a hijacked connection (run-protocol.ts); our stdin goes
+ * to the container, a tty's size follows ours, Ctrl-P Ctrl-Q detaches.
+ */
+async function runInteractive(host: string, qs: URLSearchParams, body: ContainerCreateBody, interactive: boolean, tty: boolean): Promise<number> {
+  const { hijackRequest, runSession, termSize, HijackRefused } = await import('../interactive.js');
+  if (interactive && tty && !process.stdin.isTTY) throw new ExitError('the input device is not a TTY', 1);
+  if (interactive) qs.set('stdin', '1');
+  const size = tty ? termSize() : undefined;
+  if (size) {
+    qs.set('h', String(size.h));
+    qs.set('w', String(size.w));
+  }
+  const path = `/v1.41/containers/run?${qs.toString()}`;
+  let h;
+  try {
+    try {
+      h = await hijackRequest(host, path, body);
+    } catch (e) {
+      if (!(e instanceof ConnectError)) throw e;
+      const { Client } = await import('../client.js');
+      await new Client(host).call('/_ping');
+      h = await hijackRequest(host, path, body);
+    }
+  } catch (e) {
+    if (e instanceof HijackRefused) throw new ExitError(e.message, 125);
+    throw e;
+  }
+  const id = h.headers[CONTAINER_HEADER] ?? '';
+  let status: RunStatus | undefined;
+  const { Client } = await import('../client.js');
+  const c = new Client(host);
+  await runSession(h, {
+    framed: true,
+    stdin: interactive,
+    rawMode: tty && interactive,
+    ...(tty && id ? { resize: (rows: number, cols: number) => void c.call(`/containers/${id}/resize`, { method: 'POST', query: { h: rows, w: cols } }).catch(() => undefined) } : {}),
+    onStatus: (p) => {
+      status = JSON.parse(p.toString('utf8')) as RunStatus;
+    },
+  });
+  if (!status) throw new ExitError('the daemon ended the session without the exit status (did the daemon stop?)', 125);
+  if (status.Detached) return 0;
+  return status.StatusCode;
 }

@@ -1,0 +1,172 @@
+// Docker's connection hijacking for attach and exec start: a request carrying `Connection: Upgrade`
+// and `Upgrade: tcp` is answered `101 UPGRADED` and the connection becomes a raw two-way stream
+// (client input = the container's stdin; output = multiplexed frames, or raw bytes with a tty).
+// Without those headers the same exchange runs as a streamed 200 response whose request body is the
+// input, as before.
+//
+// The daemon's http.Server has no 'upgrade' listener, so Node hands such a request to the ordinary
+// handler. Before answering, the server's own socket listeners are taken off (socketOnData, which
+// feeds the HTTP parser, and socketOnEnd), so the bytes that follow reach us and not the parser
+// (which would answer them with 400 Bad Request after a request body).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { AttachConnection } from '../../runtime/index.js';
+
+export const RAW_STREAM = 'application/vnd.docker.raw-stream';
+export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
+
+/** The client side of an attached session, however it was reached. */
+export interface ClientStream {
+  write(b: Buffer): void;
+  end(): void;
+  onInput(fn: (b: Buffer) => void): void;
+  onInputEnd(fn: () => void): void;
+  /** The client went away (or end() was called). */
+  readonly closed: Promise<void>;
+}
+
+export function wantsUpgrade(req: IncomingMessage): boolean {
+  return /^tcp$/i.test(req.headers.upgrade ?? '') && /upgrade/i.test(req.headers.connection ?? '');
+}
+
+/** Answers the request and returns the stream to talk over. */
+export function hijack(req: IncomingMessage, res: ServerResponse, contentType: string, extraHeaders: Record<string, string> = {}): ClientStream {
+  if (wantsUpgrade(req)) return upgraded(req.socket, contentType, extraHeaders);
+  res.writeHead(200, { 'Content-Type': contentType, ...extraHeaders });
+  res.flushHeaders();
+  const closed = new Promise<void>((resolve) => {
+    res.once('close', () => resolve());
+  });
+  return {
+    write: (b) => {
+      if (!res.writableEnded) res.write(b);
+    },
+    end: () => {
+      if (!res.writableEnded) res.end();
+    },
+    onInput: (fn) => req.on('data', (b: Buffer) => fn(b)),
+    onInputEnd: (fn) => req.once('end', fn),
+    closed,
+  };
+}
+
+function upgraded(sock: Socket, contentType: string, extraHeaders: Record<string, string>): ClientStream {
+  const extra = Object.entries(extraHeaders)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  sock.setTimeout(0);
+  sock.removeAllListeners('data');
+  for (const l of sock.listeners('end')) if (l.name.includes('socketOnEnd')) sock.off('end', l as () => void);
+  sock.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
+  const closed = new Promise<void>((resolve) => {
+    sock.once('close', () => resolve());
+  });
+  sock.on('error', () => undefined);
+  return {
+    write: (b) => {
+      if (!sock.destroyed && sock.writable) sock.write(b);
+    },
+    // end() then destroy: the server's http machinery must not write on this connection again.
+    end: () => {
+      if (!sock.destroyed) sock.end(() => sock.destroy());
+    },
+    onInput: (fn) => sock.on('data', (b: Buffer) => fn(b)),
+    onInputEnd: (fn) => sock.once('end', fn),
+    closed,
+  };
+}
+
+/** Docker's --detach-keys format: "ctrl-p,ctrl-q", "a", "ctrl-@" … → byte sequence. */
+export function parseDetachKeys(spec: string): Buffer {
+  const out: number[] = [];
+  for (const k of spec.split(',')) {
+    const key = k.trim().toLowerCase();
+    if (key.length === 1) out.push(key.charCodeAt(0));
+    else if (/^ctrl-[a-z@[\\\]^_]$/.test(key)) {
+      const ch = key.slice(5);
+      out.push(ch === '@' ? 0 : ch >= 'a' && ch <= 'z' ? ch.charCodeAt(0) - 96 : ch.charCodeAt(0) - 64);
+    } else throw new Error(`invalid detach keys ${JSON.stringify(spec)}: expected a comma-separated list of characters or ctrl-<key>`);
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * Finds the detach sequence in client input. Bytes that may start the sequence are held back until
+ * the next input decides; a match returns the input before it and `detached`.
+ */
+export class DetachScanner {
+  private held = 0;
+  constructor(private readonly keys: Buffer) {}
+
+  feed(b: Buffer): { data: Buffer; detached: boolean } {
+    if (this.keys.length === 0) return { data: b, detached: false };
+    const out: number[] = [];
+    for (const byte of b) {
+      if (byte === this.keys[this.held]) {
+        this.held++;
+        if (this.held === this.keys.length) return { data: Buffer.from(out), detached: true };
+        continue;
+      }
+      // Not the sequence after all: what was held goes through, and this byte may start it anew.
+      for (let i = 0; i < this.held; i++) out.push(this.keys[i]!);
+      this.held = 0;
+      if (byte === this.keys[0]) this.held = 1;
+      else out.push(byte);
+    }
+    return { data: Buffer.from(out), detached: false };
+  }
+}
+
+export interface BridgeOptions {
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** Close the container's stdin when the client's input ends (StdinOnce). */
+  closeStdinAtEnd: boolean;
+  detachKeys: Buffer;
+  /** Frame output even with a tty (POST /containers/run always frames). */
+  alwaysFrame?: boolean;
+}
+
+/**
+ * Copies between a monitor attach connection and a client until the container's output ends
+ * ("ended"), the client types the detach keys ("detached") or goes away ("gone"). The caller ends
+ * the client stream.
+ */
+export function bridge(conn: AttachConnection, client: ClientStream, o: BridgeOptions): Promise<'ended' | 'detached' | 'gone'> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (how: 'ended' | 'detached' | 'gone'): void => {
+      if (done) return;
+      done = true;
+      conn.close();
+      resolve(how);
+    };
+    conn.onOutput((stream, data) => {
+      if (done) return;
+      if ((stream === 1 && !o.stdout) || (stream === 2 && !o.stderr)) return;
+      if (o.tty && !o.alwaysFrame) client.write(data);
+      else {
+        const h = Buffer.alloc(8);
+        h[0] = stream;
+        h.writeUInt32BE(data.length, 4);
+        client.write(Buffer.concat([h, data]));
+      }
+    });
+    if (o.stdin) {
+      const scan = new DetachScanner(o.detachKeys);
+      client.onInput((b) => {
+        if (done) return;
+        const { data, detached } = scan.feed(b);
+        if (data.length) conn.write(data);
+        if (detached) finish('detached');
+      });
+      client.onInputEnd(() => {
+        if (!done && o.closeStdinAtEnd) conn.closeStdin();
+      });
+    }
+    void conn.ended.then(() => finish('ended'));
+    void client.closed.then(() => finish('gone'));
+  });
+}
