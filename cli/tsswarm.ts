@@ -26,6 +26,7 @@ const commands: Record<string, Entry> = {
   run: { load: () => import('./commands/run.js'), help: 'Create and run a new container from an image' },
   create: { load: () => import('./commands/run.js').then((m) => ({ default: m.create })), help: 'Create a new container' },
   container: { load: () => import('./commands/container.js'), help: 'Manage containers' },
+  attach: containers('attach', 'Attach local standard input, output, and error streams to a running container'),
   ps: containers('ps', 'List containers'),
   start: containers('start', 'Start one or more stopped containers'),
   stop: containers('stop', 'Stop one or more running containers'),

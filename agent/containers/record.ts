@@ -33,6 +33,8 @@ export interface ContainerConfig {
   Healthcheck?: HealthConfig;
   Tty: boolean;
   OpenStdin: boolean;
+  /** Close the container's stdin when the first attached client that wrote to it detaches. */
+  StdinOnce?: boolean;
 }
 
 export interface MountPoint {

@@ -58,8 +58,6 @@ export function parseSignal(s: string): number {
 
 const now = (): string => new Date().toISOString();
 
-/** Config.StdinOnce is kept in the record beside the fields record.ts names. */
-type StdinConfig = ContainerConfig & { StdinOnce?: boolean };
 
 export interface ConsoleSize {
   height: number;
@@ -245,7 +243,7 @@ export class ContainerService {
         Tty: body.Tty ?? false,
         OpenStdin: body.OpenStdin ?? false,
       };
-      if (body.StdinOnce) (config as StdinConfig).StdinOnce = true;
+      if (body.StdinOnce) config.StdinOnce = true;
       parseSignal(config.StopSignal);
       const rec: ContainerRecord = {
         Id: id,
@@ -355,7 +353,7 @@ export class ContainerService {
         // Always: attach, resize and stdin reach a running container through its monitor's socket.
         attachSocket: true,
         stdin: c.Config.OpenStdin ? 'attach' : 'null',
-        stdinOnce: (c.Config as StdinConfig).StdinOnce === true,
+        stdinOnce: c.Config.StdinOnce === true,
       });
       made = true;
       this.tl.mark(id, 'runtime.create');
