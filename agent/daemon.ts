@@ -83,12 +83,16 @@ export class Daemon {
     const { imageRoutes } = await import('./api/routes-images.js');
     const { networkRoutes } = await import('./api/routes-networks.js');
     const { buildRoutes } = await import('./api/routes-build.js');
+    const { archiveRoutes } = await import('./api/routes-archive.js');
+    const { authRoutes } = await import('./api/routes-auth.js');
     const engine = await Engine.open(this.opts, this.log.child('engine'));
     this.engine = engine;
     containerRoutes(this.router, engine);
     imageRoutes(this.router, engine);
     networkRoutes(this.router, engine);
     buildRoutes(this.router, engine);
+    archiveRoutes(this.router, engine);
+    authRoutes(this.router);
     const server = createServer((req, res) => {
       // A container removal finishes in the background (service.ts removeRecord). Calls about other
       // objects wait for it, so e.g. `network rm` right after `run --rm` never finds the container's

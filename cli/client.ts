@@ -29,6 +29,8 @@ export interface RequestOptions {
   method?: string;
   body?: unknown;
   query?: Record<string, string | number | boolean | undefined>;
+  /** Extra request headers (X-Registry-Auth). */
+  headers?: Record<string, string>;
 }
 
 export class Client {
@@ -92,7 +94,7 @@ export class Client {
           socketPath: sock,
           path: this.url(path, opts.query),
           method: opts.method ?? (body ? 'POST' : 'GET'),
-          headers: body ? { 'Content-Type': 'application/json', 'Content-Length': body.length } : {},
+          headers: { ...opts.headers, ...(body ? { 'Content-Type': 'application/json', 'Content-Length': body.length } : {}) },
         },
         resolve,
       );
@@ -108,11 +110,12 @@ export class Client {
    * POST with a streamed request body (stdin for exec/attach) while the response streams back.
    * Chunked: the daemon sees the end of input when `input` ends.
    */
-  async rawStream(path: string, input: NodeJS.ReadableStream | undefined, query?: RequestOptions['query']): Promise<IncomingMessage> {
-    if (!input) return this.raw(path, { method: 'POST', query });
+  async rawStream(path: string, input: NodeJS.ReadableStream | undefined, query?: RequestOptions['query'], opts: { method?: string; contentType?: string } = {}): Promise<IncomingMessage> {
+    const method = opts.method ?? 'POST';
+    if (!input) return this.raw(path, { method, query });
     const sock = socketPath(this.host);
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ socketPath: sock, path: this.url(path, query), method: 'POST', headers: { 'Content-Type': 'application/octet-stream' } }, resolve);
+      const req = httpRequest({ socketPath: sock, path: this.url(path, query), method, headers: { 'Content-Type': opts.contentType ?? 'application/octet-stream' } }, resolve);
       req.once('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new NoDaemonError(this.host, err.code));
         else reject(err);

@@ -19,6 +19,7 @@ import {
 import { pullImage } from '../../image/registry/pull.js';
 import { pushImage } from '../../image/registry/push.js';
 import { FilterError, parseFilters } from '../../lib/filters.js';
+import { registryAuth } from './routes-auth.js';
 
 /** Maps the image library's errors to API statuses. */
 export function imageError(err: unknown): never {
@@ -83,15 +84,17 @@ export function imageRoutes(router: Router, e: Engine): void {
     )
     .post(
       '/images/create',
-      guard(async ({ query, res }) => {
+      guard(async ({ query, req, res }) => {
         const from = query.get('fromImage');
         if (!from) throw badRequest('pull: fromImage is required');
         const tag = query.get('tag');
         const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from;
+        const credentials = registryAuth(req.headers['x-registry-auth']);
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.flushHeaders();
         try {
           const r = await pullImage(images, ref, {
+            ...(credentials ? { credentials } : {}),
             insecureRegistries: (process.env.TSSWARM_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
             onProgress: (ev) => res.write(JSON.stringify({ status: ev.status, id: ev.id, progressDetail: ev.total !== undefined ? { current: ev.current, total: ev.total } : {} }) + '\n'),
           });
@@ -106,14 +109,16 @@ export function imageRoutes(router: Router, e: Engine): void {
     )
     .post(
       '/images/{name}/push',
-      guard(async ({ params, query, res }) => {
+      guard(async ({ params, query, req, res }) => {
         const tag = query.get('tag');
         const ref = tag ? `${params.name!}:${tag}` : params.name!;
         images.get(ref);
+        const credentials = registryAuth(req.headers['x-registry-auth']);
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.flushHeaders();
         try {
           const r = await pushImage(images, ref, {
+            ...(credentials ? { credentials } : {}),
             insecureRegistries: (process.env.TSSWARM_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
             onProgress: (ev) => res.write(JSON.stringify({ status: ev.status, id: ev.id }) + '\n'),
           });

@@ -121,8 +121,8 @@ export async function tag(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function progress(path: string, query: Record<string, string | undefined>, quiet: boolean): Promise<number> {
-  const res = await client().raw(path, { method: 'POST', query });
+async function progress(path: string, query: Record<string, string | undefined>, quiet: boolean, headers: Record<string, string> = {}): Promise<number> {
+  const res = await client().raw(path, { method: 'POST', query, headers });
   if ((res.statusCode ?? 0) >= 400) await body(res);
   let rest = '';
   let code = 0;
@@ -147,7 +147,8 @@ export async function pull(argv: string[]): Promise<number> {
   const p = parse(argv, usage, [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }]);
   if (!p) return 0;
   needArgs(p, 1, 'pull', usage);
-  const code = await progress('/images/create', { fromImage: p.args[0] }, bool(p, 'quiet'));
+  const auth = await (await import('./login.js')).registryAuthHeader(p.args[0]!);
+  const code = await progress('/images/create', { fromImage: p.args[0] }, bool(p, 'quiet'), auth);
   if (code === 0 && bool(p, 'quiet')) process.stdout.write(`${p.args[0]}\n`);
   return code;
 }
@@ -157,7 +158,8 @@ export async function push(argv: string[]): Promise<number> {
   const p = parse(argv, usage, [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }]);
   if (!p) return 0;
   needArgs(p, 1, 'push', usage);
-  return progress(`/images/${enc(p.args[0]!)}/push`, {}, bool(p, 'quiet'));
+  const auth = await (await import('./login.js')).registryAuthHeader(p.args[0]!);
+  return progress(`/images/${enc(p.args[0]!)}/push`, {}, bool(p, 'quiet'), auth);
 }
 
 export async function prune(argv: string[]): Promise<number> {
@@ -178,7 +180,7 @@ export async function prune(argv: string[]): Promise<number> {
 /** `tsswarm image SUBCOMMAND`. */
 export default async function image(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const table: Record<string, (a: string[]) => Promise<number>> = { ls: images, list: images, inspect, rm: rmi, remove: rmi, load, save, tag, pull, push, prune, build: async (a) => (await import('./build.js')).default(a) };
+  const table: Record<string, (a: string[]) => Promise<number>> = { ls: images, list: images, inspect, rm: rmi, remove: rmi, load, save, tag, pull, push, prune, build: async (a) => (await import('./build.js')).default(a), history: async (a) => (await import('./history.js')).default(a) };
   const fn = sub ? table[sub] : undefined;
   if (!fn) {
     process.stderr.write(`Usage:  tsswarm image COMMAND\n\nCommands: ${Object.keys(table).join(', ')}\n`);
