@@ -2,8 +2,9 @@
 // only what changed, depends_on conditions, the service name resolving to every replica, and the
 // built worker of examples/.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +40,43 @@ describe('tscompose up (e2e)', function () {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { ID: string; Name: string; Service: string; State: string; Health: string });
   const write = (yaml: string) => writeFileSync(join(dir, 'compose.yaml'), yaml);
+  /** A project of its own in a fresh directory; `down -v` and the directory go whatever happens. */
+  const withProject = async (yaml: string, body: (sub: string) => Promise<void>): Promise<void> => {
+    const sub = mkdtempSync('/tmp/tscompose-e2e-sub-');
+    writeFileSync(join(sub, 'compose.yaml'), yaml);
+    try {
+      await body(sub);
+    } finally {
+      await compose(['down', '-v', '-t', '0'], sub);
+      rmSync(sub, { recursive: true, force: true });
+    }
+  };
+  /** tscompose running in the background: its output so far, a wait for a pattern in it, its exit. */
+  const background = (args: string[], cwd: string): { proc: ChildProcess; out: () => string; waitFor: (re: RegExp) => Promise<void>; exited: Promise<number | null> } => {
+    const proc = spawn(process.execPath, [TSCOMPOSE, ...args], { cwd, env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const waiters: Array<{ re: RegExp; resolve: () => void }> = [];
+    const check = (): void => {
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (waiters[i]!.re.test(out)) waiters.splice(i, 1)[0]!.resolve();
+      }
+    };
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      check();
+    });
+    proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    // Bounded by the test's timeout: a pattern that never comes fails the test there.
+    const waitFor = (re: RegExp): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ re, resolve });
+        check();
+        void exited.then(() => !re.test(out) && reject(new Error(`tscompose ${args.join(' ')} exited before printing ${re}:\n${out}\n${err}`)));
+      });
+    return { proc, out: () => out, waitFor, exited };
+  };
 
   before(async function () {
     if (process.getuid?.() !== 0) this.skip();
@@ -153,7 +191,8 @@ services:
       const r = await compose(['up', '-d'], sub);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /service "migrate" didn't complete successfully: exit 3/);
-      assert.equal((await ps(sub)).find((c) => c.Name === 'dep-app-1'), undefined);
+      // Like compose: the dependant was created while migrate ran, and is never started.
+      assert.equal((await ps(sub)).find((c) => c.Name === 'dep-app-1')?.State, 'created');
     } finally {
       await compose(['down', '-t', '0'], sub);
       rmSync(sub, { recursive: true, force: true });
@@ -183,6 +222,183 @@ services:
       await compose(['down', '-v', '--rmi', 'local', '-t', '0'], ex);
       rmSync(ex, { recursive: true, force: true });
     }
+  });
+
+  it('logs: each line prefixed with its container, no colour off a TTY; --tail, -t; -f follows until the containers stop', async () => {
+    await withProject(
+      `
+name: lg
+services:
+  web:
+    image: busybox:latest
+    init: true
+    scale: 2
+    command: ["sh", "-c", "echo one; echo two; echo three; while [ ! -f /tmp/go ]; do sleep 0.1; done; echo after-go; exec sleep 1000"]
+`,
+      async (sub) => {
+        await ok(['up', '-d'], sub);
+        const follow = background(['logs', '-f'], sub);
+        await follow.waitFor(/lg-web-1 {2}\| three\n[^]*lg-web-2 {2}\| three\n|lg-web-2 {2}\| three\n[^]*lg-web-1 {2}\| three\n/);
+        const all = await ok(['logs'], sub);
+        assert.doesNotMatch(all.stdout, /\x1b\[/);
+        for (const n of ['lg-web-1', 'lg-web-2']) {
+          assert.deepEqual(all.stdout.split('\n').filter((l) => l.startsWith(`${n}  | `)), ['one', 'two', 'three'].map((w) => `${n}  | ${w}`));
+        }
+        const tail = await ok(['logs', '--tail', '1', 'web'], sub);
+        assert.deepEqual(tail.stdout.split('\n').filter(Boolean).sort(), ['lg-web-1  | three', 'lg-web-2  | three']);
+        const stamped = await ok(['logs', '-t', '--index', '1', 'web'], sub);
+        assert.match(stamped.stdout, /^lg-web-1 {2}\| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z one$/m);
+        // New lines reach the follower; stopping the containers ends it.
+        await ok(['exec', '--index', '2', 'web', 'touch', '/tmp/go'], sub);
+        await follow.waitFor(/lg-web-2 {2}\| after-go\n/);
+        await ok(['stop', '-t', '0'], sub);
+        assert.equal(await follow.exited, 0);
+        assert.doesNotMatch(follow.out(), /lg-web-1 {2}\| after-go/);
+      },
+    );
+  });
+
+  it('up attached streams prefixed logs; SIGINT stops the containers gracefully', async () => {
+    await withProject(
+      `
+name: att
+services:
+  app:
+    image: busybox:latest
+    init: true
+    command: ["sh", "-c", "echo hello-attached; exec sleep 1000"]
+  side:
+    image: busybox:latest
+    init: true
+    command: ["sh", "-c", "trap 'echo got-term; exit 0' TERM; echo side-up; while true; do sleep 0.1; done"]
+`,
+      async (sub) => {
+        const up = background(['up'], sub);
+        await up.waitFor(/att-app-1 +\| hello-attached\n/);
+        await up.waitFor(/att-side-1 +\| side-up\n/);
+        up.proc.kill('SIGINT');
+        await up.exited;
+        const list = await ps(sub);
+        assert.deepEqual(list.map((c) => `${c.Name}:${c.State}`), ['att-app-1:exited', 'att-side-1:exited']);
+        // Gracefully: the container had its stop signal and ran its handler.
+        assert.match((await ok(['logs', 'side'], sub)).stdout, /att-side-1 {2}\| got-term/);
+      },
+    );
+  });
+
+  it('anonymous volumes survive a recreation; -V renews them', async () => {
+    const yaml = (mode: string) => `
+name: anon
+services:
+  db:
+    image: busybox:latest
+    init: true
+    command: ["sleep", "1000"]
+    environment: {MODE: "${mode}"}
+    volumes: [/var/lib/db]
+`;
+    await withProject(yaml('1'), async (sub) => {
+      await ok(['up', '-d'], sub);
+      await ok(['exec', 'db', 'sh', '-c', 'echo kept > /var/lib/db/f'], sub);
+      const volOf = async () => (await api<{ Mounts: Array<{ Name?: string; Destination: string }> }>(d, '/containers/anon-db-1/json')).Mounts.find((m) => m.Destination === '/var/lib/db')!.Name!;
+      const first = await volOf();
+      writeFileSync(join(sub, 'compose.yaml'), yaml('2'));
+      const r = await ok(['up', '-d', '--progress', 'plain'], sub);
+      assert.match(r.stderr, /anon-db-1 {2}Recreate/);
+      assert.equal(await volOf(), first);
+      assert.equal((await ok(['exec', 'db', 'cat', '/var/lib/db/f'], sub)).stdout, 'kept\n');
+      writeFileSync(join(sub, 'compose.yaml'), yaml('3'));
+      await ok(['up', '-d', '-V'], sub);
+      const renewed = await volOf();
+      assert.notEqual(renewed, first);
+      assert.equal((await compose(['exec', 'db', 'cat', '/var/lib/db/f'], sub)).code, 1);
+      const vols = async () => ((await api<{ Volumes: Array<{ Name: string }> | null }>(d, '/volumes')).Volumes ?? []).map((v) => v.Name);
+      assert.ok(!(await vols()).includes(first), 'the old anonymous volume went with -V');
+      await ok(['down', '-v', '-t', '0'], sub);
+      assert.ok(!(await vols()).includes(renewed), 'down -v removes the anonymous volume');
+    });
+  });
+
+  it('network_mode service:X starts after X and shares its network; recreating X recreates it', async () => {
+    await withProject(
+      `
+name: nsm
+services:
+  sidecar:
+    image: busybox:latest
+    init: true
+    command: ["sleep", "1000"]
+    network_mode: "service:app"
+  app:
+    image: busybox:latest
+    init: true
+    command: ["sh", "-c", "echo hi > /tmp/i; exec httpd -f -p 8081 -h /tmp"]
+`,
+      async (sub) => {
+        const r = await ok(['up', '-d', '--progress', 'plain', 'sidecar'], sub);
+        assert.ok(r.stderr.indexOf('nsm-app-1  Started') < r.stderr.indexOf('nsm-sidecar-1  Starting'), r.stderr);
+        assert.equal((await ok(['exec', 'sidecar', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8081/i'], sub)).stdout, 'hi\n');
+        await ok(['up', '-d', '--force-recreate', '--no-deps', 'app'], sub);
+        const again = await ok(['up', '-d', '--progress', 'plain'], sub);
+        assert.match(again.stderr, /nsm-sidecar-1 {2}Recreate/);
+        assert.equal((await ok(['exec', 'sidecar', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8081/i'], sub)).stdout, 'hi\n');
+      },
+    );
+  });
+
+  it('secret and config content lives in a per-project directory with compose modes; down removes it', async () => {
+    const contentDir = `/run/tscompose/cf@${createHash('sha256').update(d.host).digest('hex').slice(0, 12)}`;
+    const yaml = `
+name: cf
+services:
+  app:
+    image: busybox:latest
+    init: true
+    command: ["sleep", "1000"]
+    secrets: [tok, {source: tok, target: /run/secrets/private, mode: 0400}]
+    configs: [{source: conf, target: /etc/app.conf}]
+secrets: {tok: {environment: CF_TOKEN}}
+configs: {conf: {content: "x=1"}}
+`;
+    const sub = mkdtempSync('/tmp/tscompose-e2e-cf-');
+    writeFileSync(join(sub, 'compose.yaml'), yaml);
+    const env = { ...d.env, CF_TOKEN: 's3cret' };
+    const runIn = (args: string[]) => run(process.execPath, [TSCOMPOSE, ...args], { cwd: sub, env });
+    try {
+      await runIn(['up', '-d']);
+      assert.equal(statSync(join(contentDir, 'secrets', 'tok')).mode & 0o777, 0o444);
+      assert.equal(statSync(join(contentDir, 'secrets', 'tok___400')).mode & 0o777, 0o400);
+      assert.equal(statSync(join(contentDir, 'configs', 'conf')).mode & 0o777, 0o444);
+      assert.equal((await runIn(['exec', 'app', 'cat', '/run/secrets/tok', '/etc/app.conf'])).stdout, 's3cretx=1');
+      assert.match((await runIn(['exec', 'app', 'stat', '-c', '%a', '/run/secrets/private'])).stdout, /^400\n$/);
+      await runIn(['down', '-t', '0']);
+      assert.ok(!existsSync(contentDir), `${contentDir} is left after down`);
+    } finally {
+      await runIn(['down', '-t', '0']).catch(() => undefined);
+      rmSync(sub, { recursive: true, force: true });
+    }
+  });
+
+  it('a network or volume whose configuration changed is refused, naming the difference', async () => {
+    const yaml = (internal: boolean, opt: string) => `
+name: cfg
+services:
+  app: {image: busybox:latest, init: true, command: ["sleep", "1000"], networks: [back], volumes: [data:/data]}
+networks: {back: {internal: ${internal}}}
+volumes: {data: {labels: {tier: "${opt}"}}}
+`;
+    await withProject(yaml(false, 'a'), async (sub) => {
+      await ok(['up', '-d'], sub);
+      writeFileSync(join(sub, 'compose.yaml'), yaml(true, 'a'));
+      const r = await compose(['up', '-d'], sub);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /network cfg_back exists but doesn't match the configuration in the compose file \(internal: true in the file, false on the engine\): run "tscompose down"/);
+      writeFileSync(join(sub, 'compose.yaml'), yaml(false, 'b'));
+      const v = await compose(['up', '-d'], sub);
+      assert.match(v.stderr, /volume cfg_data exists but doesn't match .*labels\.tier: "b" in the file, "a" on the engine.*down -v/);
+      await ok(['down', '-v', '-t', '0'], sub);
+      await ok(['up', '-d'], sub);
+    });
   });
 
   it('down -v removes containers, the network and the volumes', async () => {

@@ -1,12 +1,13 @@
-// Carries out an UpPlan against the engine: networks and volumes first, then each service as soon as
-// its dependencies have met their depends_on conditions — so independent services run in parallel
-// and a chain waits exactly as long as it must.
+// Carries out an UpPlan against the engine: networks and volumes first, then each service's
+// containers are created as soon as its dependencies' exist, and started as soon as those have met
+// their depends_on conditions — so independent services run in parallel, a dependant is made while
+// its dependency becomes healthy, and a chain waits exactly as long as it must.
 import { parseDuration, type Dependency, type Project, type Service } from '../../compose-spec/index.js';
 import { VERSION } from '../../lib/version.js';
 import type { Api, ContainerState } from './engine.js';
-import type { ContainerAction, EngineState, ServicePlan, UpPlan } from './plan.js';
+import { ANONYMOUS_VOLUME_LABEL, serviceImage, type ContainerAction, type EngineState, type ObservedContainer, type ServicePlan, type UpPlan } from './plan.js';
 import type { Progress } from './progress.js';
-import { containerSpec } from './spec.js';
+import { containerSpec, keptAnonymousVolumes, needsImageVolumes } from './spec.js';
 import { mark } from './timing.js';
 
 export interface ConvergeContext {
@@ -19,6 +20,8 @@ export interface ConvergeContext {
   noStart?: boolean;
   /** Overrides the services' stop_grace_period when stopping old containers (-t). */
   timeout?: number;
+  /** -V: recreated containers get new anonymous volumes; the old ones are removed. */
+  renewAnonVolumes?: boolean;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -105,6 +108,20 @@ export interface Converged {
   containers: Map<string, Array<{ id: string; name: string }>>;
 }
 
+/** A container of a service after the create phase, and what the start phase still has to do. */
+interface Prepared {
+  id: string;
+  name: string;
+  then: 'start' | 'restart' | 'none';
+}
+
+/**
+ * Two phases per service, as docker compose runs them: create (removals, recreations, new
+ * containers) as soon as the dependencies' containers exist — a network_mode service: needs their
+ * ids — and start once the dependencies have started and met their depends_on conditions. So a
+ * dependant's containers are made while its dependency is still becoming healthy, and start order
+ * is what it always was.
+ */
 export async function converge(ctx: ConvergeContext, plan: UpPlan): Promise<Converged> {
   const { api, project, progress } = ctx;
   for (const w of plan.warnings) process.stderr.write(`WARN ${w}\n`);
@@ -132,24 +149,39 @@ export async function converge(ctx: ConvergeContext, plan: UpPlan): Promise<Conv
     const svc = c.labels['com.docker.compose.service'];
     if (svc && c.labels['com.docker.compose.oneoff'] !== 'True') result.set(svc, [...(result.get(svc) ?? []), { id: c.id, name: c.name }]);
   }
-  const tasks = new Map<string, Promise<void>>();
+  const anonymous = new Set(ctx.state.volumes.filter((v) => Object.hasOwn(v.labels, ANONYMOUS_VOLUME_LABEL)).map((v) => v.name));
+  const created = new Map<string, Promise<Prepared[]>>();
+  const started = new Map<string, Promise<void>>();
   for (const sp of plan.levels.flat()) {
     const svc = project.services[sp.service]!;
-    const deps = Object.entries(svc.depends_on).filter(([dep]) => tasks.has(dep) || result.has(dep));
-    tasks.set(
+    const deps = Object.entries(svc.depends_on).filter(([dep]) => created.has(dep) || result.has(dep));
+    const made = (async () => {
+      for (const [dep] of deps) await created.get(dep);
+      const prepared = await prepareService(ctx, svc, sp, result, anonymous);
+      result.set(
+        sp.service,
+        prepared.map(({ id, name }) => ({ id, name })),
+      );
+      mark(`converge.${sp.service}.create`);
+      return prepared;
+    })();
+    created.set(sp.service, made);
+    started.set(
       sp.service,
       (async () => {
-        for (const [dep] of deps) await tasks.get(dep);
+        const prepared = await made;
+        for (const [dep] of deps) await started.get(dep);
         if (!ctx.noStart && deps.length > 0) {
           await Promise.all(deps.map(([dep, d]) => waitCondition(ctx, dep, d, result.get(dep) ?? [])));
           mark(`converge.${sp.service}.waitDependencies`);
         }
-        result.set(sp.service, await convergeService(ctx, svc, sp, result));
+        await startService(ctx, svc, prepared);
         mark(`converge.${sp.service}`);
       })(),
     );
   }
-  const settled = await Promise.allSettled(tasks.values());
+  // Every creation is awaited by its own start task, so these settle only when all work has ended.
+  const settled = await Promise.allSettled(started.values());
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
   return { containers: result };
@@ -168,17 +200,26 @@ async function removeContainer(ctx: ConvergeContext, id: string, name: string, s
   ctx.progress.update('Container', name, 'Removed', 'done');
 }
 
-async function convergeService(ctx: ConvergeContext, svc: Service, sp: ServicePlan, known: Map<string, Array<{ id: string; name: string }>>): Promise<Array<{ id: string; name: string }>> {
+/** The create phase of a service: removals, recreations and new containers, none started. */
+async function prepareService(
+  ctx: ConvergeContext,
+  svc: Service,
+  sp: ServicePlan,
+  known: Map<string, Array<{ id: string; name: string }>>,
+  anonymous: ReadonlySet<string>,
+): Promise<Prepared[]> {
   const { api, progress, project } = ctx;
   await Promise.all(sp.actions.filter((a) => a.kind === 'remove').map((a) => removeContainer(ctx, a.container.id, a.name, svc)));
 
-  const make = async (a: ContainerAction): Promise<string> => {
+  let imageVolumes: Promise<string[]> | undefined;
+  const make = async (a: ContainerAction, anonymousVolumes: Record<string, string> = {}): Promise<string> => {
     const spec = containerSpec(project, svc, {
       number: a.number,
       version: VERSION,
       name: a.name,
       secretFiles: ctx.files.secrets,
       configFiles: ctx.files.configs,
+      anonymousVolumes,
       serviceContainer: (s) => {
         const c = known.get(s)?.[0];
         if (!c) throw new Error(`service ${svc.name}: network_mode service:${s} needs a container of service ${s}; start it first`);
@@ -187,46 +228,51 @@ async function convergeService(ctx: ConvergeContext, svc: Service, sp: ServicePl
     });
     return api.createContainer(spec);
   };
-  const start = async (id: string, name: string): Promise<void> => {
-    if (ctx.noStart) return;
-    progress.update('Container', name, 'Starting');
-    await api.start(id);
-    progress.update('Container', name, 'Started', 'done');
+  /** What of the old container's anonymous volumes its successor keeps (none with -V). */
+  const carried = async (old: ObservedContainer): Promise<Record<string, string>> => {
+    const mounts = old.mounts ?? [];
+    if (ctx.renewAnonVolumes) return {};
+    // The image is asked for its VOLUMEs only when an old anonymous volume could be one of them.
+    const fromImage = needsImageVolumes(svc, mounts, anonymous) ? await (imageVolumes ??= api.imageVolumes(serviceImage(project, svc))) : [];
+    return keptAnonymousVolumes(svc, mounts, anonymous, fromImage);
+  };
+  /** -V: the old container's anonymous volumes go with it (a successor gets new ones). */
+  const dropAnonymous = async (old: ObservedContainer): Promise<void> => {
+    if (!ctx.renewAnonVolumes) return;
+    for (const m of old.mounts ?? []) {
+      if (m.type !== 'volume' || !anonymous.has(m.name)) continue;
+      await api.removeVolume(m.name).catch((e: Error) => process.stderr.write(`WARN container ${old.name}: anonymous volume ${m.name} was not removed: ${e.message}\n`));
+    }
   };
 
-  const out = await Promise.all(
+  return Promise.all(
     sp.actions
       .filter((a) => a.kind !== 'remove')
-      .map(async (a): Promise<{ id: string; name: string }> => {
+      .map(async (a): Promise<Prepared> => {
         try {
           switch (a.kind) {
             case 'keep':
               progress.update('Container', a.name, 'Running', 'done');
-              return { id: a.container.id, name: a.name };
+              return { id: a.container.id, name: a.name, then: 'none' };
             case 'start':
-              await start(a.container.id, a.name);
-              if (ctx.noStart) progress.update('Container', a.name, 'Created', 'done');
-              return { id: a.container.id, name: a.name };
+              return { id: a.container.id, name: a.name, then: 'start' };
             case 'restart':
-              progress.update('Container', a.name, 'Restarting');
-              await api.restart(a.container.id, stopTimeout(svc, ctx.timeout));
-              progress.update('Container', a.name, 'Restarted', 'done');
-              return { id: a.container.id, name: a.name };
+              return { id: a.container.id, name: a.name, then: 'restart' };
             case 'recreate': {
               progress.update('Container', a.name, 'Recreate');
+              const keep = await carried(a.old);
               await api.stop(a.old.id, stopTimeout(svc, ctx.timeout));
               await api.remove(a.old.id, { force: true });
-              const id = await make(a);
+              await dropAnonymous(a.old);
+              const id = await make(a, keep);
               progress.update('Container', a.name, 'Recreated', ctx.noStart ? 'done' : 'working');
-              await start(id, a.name);
-              return { id, name: a.name };
+              return { id, name: a.name, then: 'start' };
             }
             case 'create': {
               progress.update('Container', a.name, 'Creating');
               const id = await make(a);
               progress.update('Container', a.name, 'Created', ctx.noStart ? 'done' : 'working');
-              await start(id, a.name);
-              return { id, name: a.name };
+              return { id, name: a.name, then: 'start' };
             }
             default:
               throw new Error(`unexpected action ${(a as ContainerAction).kind}`);
@@ -237,5 +283,31 @@ async function convergeService(ctx: ConvergeContext, svc: Service, sp: ServicePl
         }
       }),
   );
-  return out;
+}
+
+/** The start phase of a service: start what was made or stopped, restart what a dependency asks. */
+async function startService(ctx: ConvergeContext, svc: Service, prepared: Prepared[]): Promise<void> {
+  const { api, progress } = ctx;
+  await Promise.all(
+    prepared.map(async (p) => {
+      try {
+        if (p.then === 'start') {
+          if (ctx.noStart) {
+            progress.update('Container', p.name, 'Created', 'done');
+            return;
+          }
+          progress.update('Container', p.name, 'Starting');
+          await api.start(p.id);
+          progress.update('Container', p.name, 'Started', 'done');
+        } else if (p.then === 'restart') {
+          progress.update('Container', p.name, 'Restarting');
+          await api.restart(p.id, stopTimeout(svc, ctx.timeout));
+          progress.update('Container', p.name, 'Restarted', 'done');
+        }
+      } catch (e) {
+        progress.update('Container', p.name, 'Error', 'error');
+        throw new Error(`container ${p.name}: ${(e as Error).message}`);
+      }
+    }),
+  );
 }

@@ -6,7 +6,7 @@ import { stopTimeout } from './converge.js';
 import { Api } from './engine.js';
 import { planDown } from './plan.js';
 import { createProgress } from './progress.js';
-import { loadForCommand } from './project.js';
+import { loadForCommand, removeContentFiles } from './project.js';
 import { mark } from './timing.js';
 import { LABELS } from '../../compose-spec/index.js';
 
@@ -81,6 +81,14 @@ export async function downCommand(global: GlobalOptions, argv: string[]): Promis
       );
     }
     mark('containers');
+    // The secret and config content written for the containers: theirs alone, and they are gone.
+    if (errors.length === 0) {
+      try {
+        removeContentFiles(project.name, api.client.host);
+      } catch (e) {
+        errors.push(`secret and config files of ${project.name}: ${(e as Error).message}`);
+      }
+    }
     await Promise.all([
       ...plan.networks.map((n) => attempt('Network', n, () => api.removeNetwork(n), ['Removing', 'Removed'])),
       ...plan.volumes.map((v) => attempt('Volume', v, () => api.removeVolume(v), ['Removing', 'Removed'])),

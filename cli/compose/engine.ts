@@ -19,7 +19,25 @@ export interface ContainerInspect {
 
 
 export function observe(c: ContainerSummary): ObservedContainer {
-  return { id: c.Id, name: nameOf(c), labels: c.Labels ?? {}, state: c.State };
+  const mounts = (c.Mounts ?? []).map((m) => ({ type: m.Type, name: m.Name ?? '', destination: m.Destination, rw: m.RW }));
+  return { id: c.Id, name: nameOf(c), labels: c.Labels ?? {}, state: c.State, mounts, ...(c.HostConfig?.NetworkMode ? { networkMode: c.HostConfig.NetworkMode } : {}) };
+}
+
+/** The list calls' network and volume entries, with the fields the planner compares. */
+interface NetworkEntry {
+  Id: string;
+  Name: string;
+  Labels: Record<string, string> | null;
+  Driver?: string;
+  Internal?: boolean;
+  Options?: Record<string, string> | null;
+  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null };
+}
+interface VolumeEntry {
+  Name: string;
+  Labels: Record<string, string> | null;
+  Driver?: string;
+  Options?: Record<string, string> | null;
 }
 
 const projectFilter = (project: string, extra: string[] = []): string => JSON.stringify({ label: [`${LABELS.project}=${project}`, ...extra] });
@@ -78,14 +96,21 @@ export class Api {
   async state(project: string): Promise<EngineState & { summaries: ContainerSummary[] }> {
     const [summaries, networks, volumes] = await Promise.all([
       this.containers(project),
-      this.client.call<Array<{ Id: string; Name: string; Labels: Record<string, string> | null }>>('/networks'),
-      this.client.call<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null }> | null }>('/volumes'),
+      this.client.call<NetworkEntry[]>('/networks'),
+      this.client.call<{ Volumes: VolumeEntry[] | null }>('/volumes'),
     ]);
     return {
       summaries,
       containers: summaries.map(observe),
-      networks: networks.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} })),
-      volumes: (volumes.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} })),
+      networks: networks.map((n) => ({
+        id: n.Id,
+        name: n.Name,
+        labels: n.Labels ?? {},
+        ...(n.Driver !== undefined
+          ? { config: { driver: n.Driver, internal: n.Internal ?? false, options: n.Options ?? {}, ipam: (n.IPAM?.Config ?? []).map((c) => ({ ...(c.Subnet ? { subnet: c.Subnet } : {}), ...(c.Gateway ? { gateway: c.Gateway } : {}) })) } }
+          : {}),
+      })),
+      volumes: (volumes.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {}, ...(v.Driver !== undefined ? { config: { driver: v.Driver, options: v.Options ?? {} } } : {}) })),
     };
   }
 
@@ -108,6 +133,12 @@ export class Api {
   async createVolume(project: string, key: string, v: Volume, version: string): Promise<void> {
     const labels = { ...v.labels, [LABELS.project]: project, [LABELS.volume]: key, [LABELS.version]: version };
     await this.client.call('/volumes/create', { body: { Name: v.name, ...(v.driver ? { Driver: v.driver } : {}), DriverOpts: v.driver_opts, Labels: labels } });
+  }
+
+  /** The VOLUME paths of an image's config (anonymous volumes the engine adds to its containers). */
+  async imageVolumes(ref: string): Promise<string[]> {
+    const img = await this.client.call<{ Config?: { Volumes?: Record<string, unknown> | null } | null }>(`/images/${encodeURIComponent(ref)}/json`);
+    return Object.keys(img.Config?.Volumes ?? {});
   }
 
   async removeNetwork(name: string): Promise<void> {

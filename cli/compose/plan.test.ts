@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { LABELS } from '../../compose-spec/index.js';
-import { isNoop, planDown, planUp, PlanError, type EngineState, type UpOptions, type UpPlan } from './plan.js';
+import { ANONYMOUS_VOLUME_LABEL, isNoop, planDown, planUp, PlanError, type EngineState, type UpOptions, type UpPlan } from './plan.js';
 import { observed, projectFrom } from './testing.js';
 
 const YAML = `
@@ -180,5 +180,95 @@ describe('planDown', () => {
     assert.deepEqual(d.volumes, ['proj_data']);
     assert.deepEqual(d.images, ['proj-worker']);
     assert.deepEqual(planDown(built, state, { removeOrphans: true, volumes: true, rmi: 'all' }).images, ['busybox', 'proj-worker']);
+  });
+});
+
+describe('planUp: network and volume configuration against the engine', () => {
+  const p = projectFrom(`
+services:
+  app: {image: busybox, networks: [back], volumes: [data:/data]}
+networks:
+  back: {internal: true, driver_opts: {com.docker.network.driver.mtu: "1400"}, ipam: {config: [{subnet: 10.9.0.0/24}]}, labels: {tier: back}}
+volumes:
+  data: {driver_opts: {type: tmpfs, device: tmpfs}, labels: {keep: "yes"}}
+`);
+  const netState = (o: { internal?: boolean; subnet?: string; labels?: Record<string, string>; options?: Record<string, string> } = {}): EngineState['networks'][number] => ({
+    id: 'n1',
+    name: 'proj_back',
+    labels: { [LABELS.project]: 'proj', [LABELS.network]: 'back', [LABELS.version]: '0.1.0', ...(o.labels ?? { tier: 'back' }) },
+    config: { driver: 'bridge', internal: o.internal ?? true, options: o.options ?? { 'com.docker.network.driver.mtu': '1400' }, ipam: [{ subnet: o.subnet ?? '10.9.0.0/24', gateway: '10.9.0.1' }] },
+  });
+  const volState = (options: Record<string, string> = { type: 'tmpfs', device: 'tmpfs' }, labels: Record<string, string> = { keep: 'yes' }): EngineState['volumes'][number] => ({
+    name: 'proj_data',
+    labels: { [LABELS.project]: 'proj', [LABELS.volume]: 'data', ...labels },
+    config: { driver: 'local', options },
+  });
+  const state = (n = netState(), v = volState()): EngineState => ({ containers: [], networks: [n], volumes: [v] });
+
+  it('uses them when they match (an unpinned gateway is the engine\'s choice)', () => {
+    const plan = planUp(p, state(), opts());
+    assert.deepEqual(plan.networks.map((n) => n.kind), ['exists']);
+    assert.deepEqual(plan.volumes.map((n) => n.kind), ['exists']);
+  });
+
+  it('refuses a network whose internal flag, subnet, driver options or labels differ, naming the difference and down', () => {
+    const cases: Array<[EngineState['networks'][number], RegExp]> = [
+      [netState({ internal: false }), /internal: true in the file, false on the engine/],
+      [netState({ subnet: '10.8.0.0/24' }), /ipam\.config\[0\]\.subnet: "10\.9\.0\.0\/24" in the file, "10\.8\.0\.0\/24" on the engine/],
+      [netState({ options: {} }), /driver_opts\.com\.docker\.network\.driver\.mtu: "1400" in the file, \(unset\) on the engine/],
+      [netState({ labels: { tier: 'front' } }), /labels\.tier: "back" in the file, "front" on the engine/],
+    ];
+    for (const [n, re] of cases) {
+      assert.throws(() => planUp(p, state(n), opts()), (e: Error) => e instanceof PlanError && /^network proj_back exists but doesn't match/.test(e.message) && re.test(e.message) && /tscompose down/.test(e.message));
+    }
+  });
+
+  it('refuses a volume whose driver options or labels differ, suggesting down -v', () => {
+    assert.throws(() => planUp(p, state(netState(), volState({ type: 'none' })), opts()), /volume proj_data exists but doesn't match .*driver_opts\.device: "tmpfs" in the file, \(unset\) on the engine.*driver_opts\.type: "tmpfs" in the file, "none" on the engine.*down -v/);
+    assert.throws(() => planUp(p, state(netState(), volState(undefined, {})), opts()), /labels\.keep: "yes" in the file, \(unset\) on the engine/);
+  });
+});
+
+describe('planUp: network_mode service:', () => {
+  const p = projectFrom(`
+services:
+  sidecar: {image: busybox, network_mode: "service:app"}
+  app: {image: busybox}
+`);
+
+  it('is a dependency: the target service is in an earlier level, and is pulled in when the sidecar is named', () => {
+    assert.deepEqual(summary(planUp(p, empty, opts())), [['app:create:1'], ['sidecar:create:1']]);
+    assert.deepEqual(summary(planUp(p, empty, opts({ services: ['sidecar'] }))), [['app:create:1'], ['sidecar:create:1']]);
+  });
+
+  it('recreates the sidecar when the target is recreated, or its namespace is another container\'s', () => {
+    const app = observed(p, 'app', 1);
+    const side = { ...observed(p, 'sidecar', 1), networkMode: `container:${app.id}` };
+    const networks = [{ id: 'n', name: 'proj_default', labels: { [LABELS.project]: 'proj', [LABELS.network]: 'default' } }];
+    assert.ok(isNoop(planUp(p, { containers: [app, side], networks, volumes: [] }, opts())));
+    const changed = projectFrom(`
+services:
+  sidecar: {image: busybox, network_mode: "service:app"}
+  app: {image: busybox, environment: {A: "1"}}
+`);
+    const plan = planUp(changed, { containers: [app, side], networks, volumes: [] }, opts());
+    assert.deepEqual(summary(plan), [['app:recreate:1'], ['sidecar:recreate:1']]);
+    const stale = { ...side, networkMode: 'container:0123456789ab' };
+    const again = planUp(p, { containers: [app, stale], networks, volumes: [] }, opts());
+    assert.deepEqual(summary(again), [['app:keep:1'], ['sidecar:recreate:1']]);
+    assert.equal(planUp(p, { containers: [app, stale], networks, volumes: [] }, opts({ recreate: 'never' })).levels[1]![0]!.actions[0]!.kind, 'keep');
+  });
+});
+
+describe('planDown: anonymous volumes', () => {
+  it('-v removes the anonymous volumes the containers mount (carried over ones are mounted by name)', () => {
+    const p = projectFrom(`
+services:
+  db: {image: busybox, volumes: [/var/lib/db]}
+`);
+    const c = { ...observed(p, 'db', 1), mounts: [{ type: 'volume', name: 'a'.repeat(64), destination: '/var/lib/db', rw: true }, { type: 'bind', name: '', destination: '/x', rw: true }] };
+    const state: EngineState = { containers: [c], networks: [], volumes: [{ name: 'a'.repeat(64), labels: { [ANONYMOUS_VOLUME_LABEL]: '' } }, { name: 'other', labels: { [ANONYMOUS_VOLUME_LABEL]: '' } }] };
+    assert.deepEqual(planDown(p, state, { removeOrphans: false, volumes: true }).volumes, ['a'.repeat(64)]);
+    assert.deepEqual(planDown(p, state, { removeOrphans: false, volumes: false }).volumes, []);
   });
 });

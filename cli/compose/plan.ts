@@ -10,18 +10,37 @@ export interface ObservedContainer {
   labels: Record<string, string>;
   /** Engine state: created, running, paused, restarting, exited, dead, removing. */
   state: string;
+  /** Its volume mounts (from the list call), for carrying anonymous volumes over a recreation. */
+  mounts?: ObservedMount[];
+  /** HostConfig.NetworkMode (e.g. container:<id>), when the engine reports it. */
+  networkMode?: string;
+}
+
+export interface ObservedMount {
+  type: string;
+  /** Volume name ('' for binds and tmpfs). */
+  name: string;
+  destination: string;
+  rw: boolean;
 }
 
 export interface ObservedNetwork {
   id: string;
   name: string;
   labels: Record<string, string>;
+  /** What the engine reports of its configuration; absent: not compared. */
+  config?: { driver: string; internal: boolean; options: Record<string, string>; ipam: Array<{ subnet?: string; gateway?: string }> };
 }
 
 export interface ObservedVolume {
   name: string;
   labels: Record<string, string>;
+  /** What the engine reports of its configuration; absent: not compared. */
+  config?: { driver: string; options: Record<string, string> };
 }
+
+/** The label the engine puts on volumes it created without a name (Docker's). */
+export const ANONYMOUS_VOLUME_LABEL = 'com.docker.volume.anonymous';
 
 export interface EngineState {
   containers: ObservedContainer[];
@@ -58,8 +77,11 @@ export type ResourceAction<T> =
 export type ContainerAction =
   /** A new replica with this number. */
   | { kind: 'create'; number: number; name: string }
-  /** Remove the old container and create the same number anew (config changed, or forced). */
-  | { kind: 'recreate'; number: number; name: string; old: ObservedContainer; reason: 'diverged' | 'forced' }
+  /**
+   * Remove the old container and create the same number anew: config changed, forced, or the
+   * container whose network namespace it shares (network_mode: service:) is another one now.
+   */
+  | { kind: 'recreate'; number: number; name: string; old: ObservedContainer; reason: 'diverged' | 'forced' | 'network' }
   /** Up to date but not running. */
   | { kind: 'start'; number: number; name: string; container: ObservedContainer }
   /** Up to date and running, but a dependency with restart: true is being recreated. */
@@ -144,23 +166,24 @@ function planResources<T extends Network | Volume>(
   project: Project,
   kind: 'network' | 'volume',
   wanted: Record<string, T>,
-  existing: Map<string, Record<string, string>>,
+  existing: Map<string, ObservedNetwork | ObservedVolume>,
 ): ResourceAction<T>[] {
   const label = kind === 'network' ? LABELS.network : LABELS.volume;
   const out: ResourceAction<T>[] = [];
   for (const key of Object.keys(wanted).sort()) {
     const spec = wanted[key]!;
     const name = spec.name || resourceName(project.name, key);
-    const labels = existing.get(name);
+    const found = existing.get(name);
     if (spec.external) {
-      if (!labels) throw new PlanError(`${kind} ${name} declared as external, but could not be found (create it first)`);
+      if (!found) throw new PlanError(`${kind} ${name} declared as external, but could not be found (create it first)`);
       out.push({ kind: 'exists', key, name, external: true });
       continue;
     }
-    if (!labels) {
+    if (!found) {
       out.push({ kind: 'create', key, name, spec });
       continue;
     }
+    const labels = found.labels;
     // Same check as compose: a resource of that name that another project (or key) made is not ours to use.
     const ownKey = labels[label];
     if (ownKey !== undefined && ownKey !== key) {
@@ -170,8 +193,61 @@ function planResources<T extends Network | Volume>(
     if (ownProject !== undefined && ownProject !== project.name) {
       throw new PlanError(`${kind} ${name} was found but has incorrect label ${LABELS.project} set to "${ownProject}" (expected "${project.name}")`);
     }
+    // Compose does not change a network or volume in place: one whose configuration differs from the
+    // file would leave containers on the old one, so the user is told to take the project down first.
+    const diff = kind === 'network' ? networkDiff(spec as Network, found as ObservedNetwork) : volumeDiff(spec as Volume, found as ObservedVolume);
+    if (diff.length > 0) {
+      const hint =
+        kind === 'network'
+          ? 'run "tscompose down" to remove it (and the containers on it), then "up" again'
+          : 'remove it with "tscompose down -v" (its data will be lost), then "up" again';
+      throw new PlanError(`${kind} ${name} exists but doesn't match the configuration in the compose file (${diff.join('; ')}): ${hint}`);
+    }
     out.push({ kind: 'exists', key, name, external: false });
   }
+  return out;
+}
+
+const show = (v: unknown): string => (v === undefined ? '(unset)' : JSON.stringify(v));
+
+/** Differences of two string maps, as "what.key: file X, engine Y". */
+function mapDiff(what: string, want: Record<string, string>, have: Record<string, string>): string[] {
+  const keys = [...new Set([...Object.keys(want), ...Object.keys(have)])].sort();
+  return keys.filter((k) => want[k] !== have[k]).map((k) => `${what}.${k}: ${show(want[k])} in the file, ${show(have[k])} on the engine`);
+}
+
+/** User labels of an engine object: compose's own (project, key, version, …) are not the file's. */
+const userLabels = (labels: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('com.docker.compose.')));
+
+/** What differs between a network of the file and the engine's network of that name. */
+export function networkDiff(spec: Network, found: ObservedNetwork): string[] {
+  const have = found.config;
+  if (!have) return [];
+  const out: string[] = [];
+  const driver = spec.driver ?? 'bridge';
+  if (driver !== have.driver) out.push(`driver: ${show(driver)} in the file, ${show(have.driver)} on the engine`);
+  if (spec.internal !== have.internal) out.push(`internal: ${spec.internal} in the file, ${have.internal} on the engine`);
+  out.push(...mapDiff('driver_opts', spec.driver_opts, have.options));
+  // Only what the file pins: an unset subnet or gateway is the engine's to choose.
+  (spec.ipam?.config ?? []).forEach((c, i) => {
+    const h = have.ipam[i];
+    if (c.subnet !== undefined && c.subnet !== h?.subnet) out.push(`ipam.config[${i}].subnet: ${show(c.subnet)} in the file, ${show(h?.subnet)} on the engine`);
+    if (c.gateway !== undefined && c.gateway !== h?.gateway) out.push(`ipam.config[${i}].gateway: ${show(c.gateway)} in the file, ${show(h?.gateway)} on the engine`);
+  });
+  out.push(...mapDiff('labels', spec.labels, userLabels(found.labels)));
+  return out;
+}
+
+/** What differs between a volume of the file and the engine's volume of that name. */
+export function volumeDiff(spec: Volume, found: ObservedVolume): string[] {
+  const have = found.config;
+  if (!have) return [];
+  const out: string[] = [];
+  const driver = spec.driver ?? 'local';
+  if (driver !== have.driver) out.push(`driver: ${show(driver)} in the file, ${show(have.driver)} on the engine`);
+  out.push(...mapDiff('driver_opts', spec.driver_opts, have.options));
+  out.push(...mapDiff('labels', spec.labels, userLabels(found.labels)));
   return out;
 }
 
@@ -193,12 +269,24 @@ export function planUp(project: Project, state: EngineState, opts: UpOptions): U
   const selected = selectServices(project, opts.services, opts.noDeps);
   const named = new Set(opts.services.length > 0 ? opts.services : selected);
   const used = usedResources(project, selected);
-  const networks = planResources(project, 'network', pick(project.networks, used.networks), new Map(state.networks.map((n) => [n.name, n.labels])));
-  const volumes = planResources(project, 'volume', pick(project.volumes, used.volumes), new Map(state.volumes.map((v) => [v.name, v.labels])));
+  const networks = planResources(project, 'network', pick(project.networks, used.networks), new Map(state.networks.map((n) => [n.name, n])));
+  const volumes = planResources(project, 'volume', pick(project.volumes, used.volumes), new Map(state.volumes.map((v) => [v.name, v])));
   const byService = projectContainers(project.name, state);
   const warnings: string[] = [];
 
   const recreated = new Set<string>();
+  const planned = new Map<string, ServicePlan>();
+  /**
+   * For network_mode service:X: the id of the container of X whose namespace the service will join,
+   * or null when that container is being made anew (so every container sharing it must be too).
+   */
+  const namespaceOf = (x: string): string | null | undefined => {
+    const p = planned.get(x);
+    if (!p) return byService.get(x)?.[0]?.id;
+    const first = p.actions.find((a) => a.kind !== 'remove');
+    if (!first) return undefined;
+    return first.kind === 'create' || first.kind === 'recreate' ? null : first.container.id;
+  };
   const levels: ServicePlan[][] = [];
   for (const level of serviceLevels(project, selected)) {
     const plans: ServicePlan[] = [];
@@ -208,6 +296,12 @@ export function planUp(project: Project, state: EngineState, opts: UpOptions): U
       const policy = named.has(name) ? opts.recreate : (opts.recreateDeps ?? (opts.recreate === 'force' ? 'diverged' : opts.recreate));
       const hash = serviceConfigHash(svc);
       const restartForDep = Object.entries(svc.depends_on).some(([dep, d]) => d.restart && recreated.has(dep));
+      const nsService = /^service:(.+)$/.exec(svc.network_mode ?? '')?.[1];
+      const ns = nsService !== undefined ? namespaceOf(nsService) : undefined;
+      // A container keeps the namespace it was created with: when that is not the one of the current
+      // container of X (X was or is being recreated), it must be recreated to share X's network again.
+      const staleNamespace = (c: ObservedContainer): boolean =>
+        nsService !== undefined && policy !== 'never' && (ns === null || (ns !== undefined && c.networkMode !== undefined && c.networkMode !== `container:${ns}`));
       const current = byService.get(name) ?? [];
       const actions: ContainerAction[] = [];
       const keepCount = Math.min(scale, current.length);
@@ -218,6 +312,8 @@ export function planUp(project: Project, state: EngineState, opts: UpOptions): U
         const diverged = c.labels[LABELS.configHash] !== hash;
         if (policy === 'force' || (policy === 'diverged' && diverged)) {
           actions.push({ kind: 'recreate', ...base, old: c, reason: policy === 'force' ? 'forced' : 'diverged' });
+        } else if (staleNamespace(c)) {
+          actions.push({ kind: 'recreate', ...base, old: c, reason: 'network' });
         } else if (c.state !== 'running' && c.state !== 'restarting') {
           actions.push({ kind: 'start', ...base, container: c });
         } else if (restartForDep) {
@@ -232,7 +328,9 @@ export function planUp(project: Project, state: EngineState, opts: UpOptions): U
       current.slice(keepCount).forEach((c) => actions.push({ kind: 'remove', number: numberOf(c), name: c.name, container: c }));
       actions.sort((a, b) => a.number - b.number);
       if (actions.some((a) => a.kind === 'recreate' || a.kind === 'restart')) recreated.add(name);
-      plans.push({ service: name, scale, actions });
+      const plan = { service: name, scale, actions };
+      planned.set(name, plan);
+      plans.push(plan);
     }
     levels.push(plans);
   }
@@ -293,11 +391,22 @@ export function planDown(project: Project, state: EngineState, opts: DownOptions
     .map(([key, n]) => n.name || resourceName(project.name, key))
     .sort();
   const volNames = new Map(state.volumes.map((v) => [v.name, v.labels]));
+  // -v takes the anonymous volumes of the containers too: those a recreation carried over are
+  // mounted by name, so removing the container with v=1 would leave them.
+  const anonymous = levels
+    .flat()
+    .flatMap((c) => c.mounts ?? [])
+    .filter((m) => m.type === 'volume' && Object.hasOwn(volNames.get(m.name) ?? {}, ANONYMOUS_VOLUME_LABEL))
+    .map((m) => m.name);
   const volumes = opts.volumes
-    ? Object.entries(project.volumes)
-        .filter(([key, v]) => !v.external && volNames.has(v.name || resourceName(project.name, key)))
-        .map(([key, v]) => v.name || resourceName(project.name, key))
-        .sort()
+    ? [
+        ...new Set([
+          ...Object.entries(project.volumes)
+            .filter(([key, v]) => !v.external && volNames.has(v.name || resourceName(project.name, key)))
+            .map(([key, v]) => v.name || resourceName(project.name, key)),
+          ...anonymous,
+        ]),
+      ].sort()
     : [];
   let images: string[] = [];
   if (opts.rmi) {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { checkCreateBody } from '../../agent/containers/create-config.js';
 import { LABELS, serviceConfigHash } from '../../compose-spec/index.js';
-import { containerSpec, type SpecOptions } from './spec.js';
+import { containerSpec, contentFileKey, keptAnonymousVolumes, needsImageVolumes, type SpecOptions } from './spec.js';
 import { projectFrom } from './testing.js';
 
 const base = (o: Partial<SpecOptions> = {}): SpecOptions => ({ number: 2, version: '0.1.0', name: 'proj-web-2', secretFiles: {}, configFiles: {}, ...o });
@@ -95,5 +95,50 @@ configs: {conf: {content: "x=1"}}
     const s = containerSpec(q, q.services.b!, base({ name: 'proj-b-1', serviceContainer: (n) => `id-of-${n}` }));
     assert.equal(s.body.HostConfig?.NetworkMode, 'container:id-of-a');
     assert.equal(s.body.NetworkingConfig, undefined);
+  });
+});
+
+describe('anonymous volumes across a recreation', () => {
+  const p = projectFrom(`
+services:
+  db:
+    image: busybox
+    volumes: [/var/lib/db, data:/data, {type: tmpfs, target: /cache}]
+volumes: {data: {}}
+`);
+  const svc = p.services.db!;
+  const anon = 'a'.repeat(64);
+  const img = 'b'.repeat(64);
+  const gone = 'c'.repeat(64);
+  const old = [
+    { type: 'volume', name: anon, destination: '/var/lib/db', rw: true },
+    { type: 'volume', name: 'proj_data', destination: '/data', rw: true },
+    { type: 'volume', name: img, destination: '/image/vol', rw: true },
+    { type: 'volume', name: gone, destination: '/cache', rw: true },
+  ];
+  const anonymous = new Set([anon, img, gone]);
+
+  it('keeps a source-less service volume and an image VOLUME no other mount takes; not named volumes or paths left', () => {
+    assert.ok(needsImageVolumes(svc, old, anonymous));
+    assert.ok(!needsImageVolumes(svc, old.slice(0, 2), anonymous));
+    assert.deepEqual(keptAnonymousVolumes(svc, old, anonymous, ['/image/vol/', '/cache']), { '/var/lib/db': anon, '/image/vol': img });
+    assert.deepEqual(keptAnonymousVolumes(svc, old, anonymous, []), { '/var/lib/db': anon });
+  });
+
+  it('mounts them by name in the new container', () => {
+    const spec = containerSpec(p, svc, base({ name: 'proj-db-1', anonymousVolumes: { '/var/lib/db': anon, '/image/vol': img } }));
+    const mounts = spec.body.HostConfig?.Mounts ?? [];
+    assert.deepEqual(mounts.filter((m) => m.Type === 'volume').map((m) => `${m.Source ?? ''}:${m.Target}`), [`${anon}:/var/lib/db`, 'proj_data:/data', `${img}:/image/vol`]);
+    checkCreateBody(spec.body);
+    const fresh = containerSpec(p, svc, base({ name: 'proj-db-1' }));
+    assert.equal(fresh.body.HostConfig?.Mounts?.find((m) => m.Target === '/var/lib/db')?.Source, undefined);
+  });
+});
+
+describe('contentFileKey', () => {
+  it('is the source, or the source with the uid, gid and mode asked for', () => {
+    assert.equal(contentFileKey({ source: 'token', target: '/run/secrets/token' }), 'token');
+    assert.equal(contentFileKey({ source: 'token', target: '/t', mode: 0o400 }), 'token#::400');
+    assert.equal(contentFileKey({ source: 'token', target: '/t', uid: '1000', gid: '1000', mode: 0o440 }), 'token#1000:1000:440');
   });
 });

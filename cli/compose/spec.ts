@@ -2,8 +2,9 @@
 // the extra networks to connect before start (v1.41 creates with one network only). Pure: files the
 // container needs (secrets, configs) arrive as host paths from the caller.
 import type { ContainerCreateBody, HostConfig, Mount as ApiMount } from '../../agent/containers/create-config.js';
-import { containerLabels, parseDuration, type Healthcheck, type Project, type Service, type ServiceNetwork } from '../../compose-spec/index.js';
-import { serviceImage } from './plan.js';
+import { containerLabels, parseDuration, type FileReference, type Healthcheck, type Project, type Service, type ServiceNetwork } from '../../compose-spec/index.js';
+import { posix } from 'node:path';
+import { serviceImage, type ObservedMount } from './plan.js';
 
 export interface SpecOptions {
   number: number;
@@ -14,6 +15,11 @@ export interface SpecOptions {
   /** Host path of each secret's and config's content, by top-level key. */
   secretFiles: Record<string, string>;
   configFiles: Record<string, string>;
+  /**
+   * Anonymous volumes of the container being replaced, by target path, to mount again (compose keeps
+   * them across a recreation unless -V); see keptAnonymousVolumes.
+   */
+  anonymousVolumes?: Record<string, string>;
   /** For network_mode service:NAME: the id of a container of that service. */
   serviceContainer?: (service: string) => string;
   /** `run`: replace the command, add env, no ports unless asked. */
@@ -27,6 +33,41 @@ export interface SpecOptions {
   user?: string;
   workdir?: string;
   labels?: Record<string, string>;
+}
+
+const cleanTarget = (p: string): string => posix.normalize(p).replace(/(.)\/+$/, '$1');
+
+/**
+ * Which anonymous volumes of a container being replaced its successor mounts again, by target path —
+ * docker compose's rule: a service volume without a source at the same path, or a VOLUME of the image
+ * at a path no other mount of the service takes. Others (the path left the file) are not carried.
+ */
+export function keptAnonymousVolumes(svc: Service, old: readonly ObservedMount[], anonymous: ReadonlySet<string>, imageVolumes: readonly string[]): Record<string, string> {
+  const anonTargets = new Set(svc.volumes.filter((m) => m.type === 'volume' && !m.source).map((m) => cleanTarget(m.target)));
+  const taken = new Set([...svc.volumes.map((m) => m.target), ...svc.tmpfs.map((t) => t.split(':')[0]!), ...svc.secrets.map((r) => r.target), ...svc.configs.map((r) => r.target)].map(cleanTarget));
+  const image = new Set(imageVolumes.map(cleanTarget));
+  const out: Record<string, string> = {};
+  for (const m of old) {
+    if (m.type !== 'volume' || !anonymous.has(m.name)) continue;
+    const target = cleanTarget(m.destination);
+    if (anonTargets.has(target) || (image.has(target) && !taken.has(target))) out[target] = m.name;
+  }
+  return out;
+}
+
+/** Whether the old container has anonymous volumes that only the image's VOLUMEs could claim. */
+export function needsImageVolumes(svc: Service, old: readonly ObservedMount[], anonymous: ReadonlySet<string>): boolean {
+  const anonTargets = new Set(svc.volumes.filter((m) => m.type === 'volume' && !m.source).map((m) => cleanTarget(m.target)));
+  return old.some((m) => m.type === 'volume' && anonymous.has(m.name) && !anonTargets.has(cleanTarget(m.destination)));
+}
+
+/**
+ * The key of a secret's or config's host file: its source, plus the uid/gid/mode a service asks for
+ * (content written by tscompose is one file per distinct ownership and mode, since it is bind-mounted).
+ */
+export function contentFileKey(r: FileReference): string {
+  if (r.uid === undefined && r.gid === undefined && r.mode === undefined) return r.source;
+  return `${r.source}#${r.uid ?? ''}:${r.gid ?? ''}:${r.mode === undefined ? '' : r.mode.toString(8)}`;
 }
 
 export interface Connect {
@@ -108,7 +149,7 @@ export function containerSpec(project: Project, svc: Service, o: SpecOptions): C
       const opts = [m.read_only ? 'ro' : 'rw', m.bind?.propagation, m.bind?.selinux].filter((x): x is string => !!x);
       binds.push(`${m.source}:${m.target}:${opts.join(',')}`);
     } else if (m.type === 'volume') {
-      const named = m.source ? (project.volumes[m.source]?.name ?? m.source) : undefined;
+      const named = m.source ? (project.volumes[m.source]?.name ?? m.source) : o.anonymousVolumes?.[cleanTarget(m.target)];
       const vo = { ...(m.volume?.nocopy ? { NoCopy: true } : {}), ...(m.volume?.subpath ? { Subpath: m.volume.subpath } : {}) };
       mounts.push({ Type: 'volume', ...(named ? { Source: named } : {}), Target: m.target, ReadOnly: m.read_only, ...(Object.keys(vo).length ? { VolumeOptions: vo } : {}) });
     } else if (m.type === 'tmpfs') {
@@ -116,18 +157,23 @@ export function containerSpec(project: Project, svc: Service, o: SpecOptions): C
       mounts.push({ Type: 'tmpfs', Target: m.target, ...(Object.keys(to).length ? { TmpfsOptions: to } : {}) });
     } else throw new Error(`service ${svc.name}: volume ${m.target}: mount type "${m.type}" is not supported by tscompose`);
   }
+  // The image's VOLUMEs of the old container: the engine would make new empty ones for them.
+  const covered = new Set(mounts.map((m) => cleanTarget(m.Target)));
+  for (const [target, name] of Object.entries(o.anonymousVolumes ?? {})) {
+    if (!covered.has(target)) mounts.push({ Type: 'volume', Source: name, Target: target, ReadOnly: false });
+  }
   for (const t of svc.tmpfs) {
     const i = t.indexOf(':');
     if (i === -1) tmpfs[t] = '';
     else tmpfs[t.slice(0, i)] = t.slice(i + 1);
   }
   for (const s of svc.secrets) {
-    const file = o.secretFiles[s.source];
+    const file = o.secretFiles[contentFileKey(s)] ?? o.secretFiles[s.source];
     if (!file) throw new Error(`service ${svc.name}: secret ${s.source} has no content (file: or environment:)`);
     binds.push(`${file}:${s.target}:ro`);
   }
   for (const c of svc.configs) {
-    const file = o.configFiles[c.source];
+    const file = o.configFiles[contentFileKey(c)] ?? o.configFiles[c.source];
     if (!file) throw new Error(`service ${svc.name}: config ${c.source} has no content (file:, content: or environment:)`);
     binds.push(`${file}:${c.target}:ro`);
   }

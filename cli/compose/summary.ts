@@ -11,6 +11,8 @@ export interface ContainerSummary {
   Labels: Record<string, string>;
   State: string;
   Status: string;
+  HostConfig?: { NetworkMode?: string };
+  Mounts?: Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }>;
 }
 
 export const nameOf = (c: ContainerSummary): string => (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, '');

@@ -23,6 +23,7 @@ const FLAGS = {
   removeOrphans: { names: ['--remove-orphans'], value: false },
   noDeps: { names: ['--no-deps'], value: false },
   noStart: { names: ['--no-start'], value: false },
+  renewAnonVolumes: { names: ['-V', '--renew-anon-volumes'], value: false },
   wait: { names: ['--wait'], value: false },
   waitTimeout: { names: ['--wait-timeout'], value: true },
   timeout: { names: ['-t', '--timeout'], value: true },
@@ -47,6 +48,7 @@ Options:
       --remove-orphans         Remove containers of services not in the compose file
       --no-deps                Don't start linked services
       --no-start               Don't start the services after creating them
+  -V, --renew-anon-volumes     Recreate anonymous volumes instead of retrieving data from the previous containers
       --wait                   Wait for services to be running|healthy (implies -d)
       --wait-timeout SECONDS   Maximum time to wait with --wait
   -t, --timeout SECONDS        Shutdown timeout for containers being replaced
@@ -117,7 +119,7 @@ export async function upCommand(global: GlobalOptions, argv: string[], create = 
     const build: Builder = async (p, s, pr) => (await import('./build.js')).buildService(api, p, s, pr);
     await ensureImages(api, project, [...new Set([...toCheck, ...needed])].sort(), { ...(pull ? { pull: pull as PullPolicy } : {}), build: has('build'), noBuild: has('noBuild') }, progress, build);
     mark('images');
-    const result = await converge({ api, project, progress, files: contentFiles(loaded), state, ...(create || has('noStart') ? { noStart: true } : {}), ...(timeout !== undefined ? { timeout } : {}) }, plan);
+    const result = await converge({ api, project, progress, files: contentFiles(loaded), state, ...(create || has('noStart') ? { noStart: true } : {}), ...(has('renewAnonVolumes') ? { renewAnonVolumes: true } : {}), ...(timeout !== undefined ? { timeout } : {}) }, plan);
     mark('converge');
     if (has('wait')) await waitHealthy(api, project.name, [...result.containers.entries()].filter(([s]) => plan.levels.flat().some((p) => p.service === s)).flatMap(([, l]) => l), waitTimeout, progress);
     progress.stop();
