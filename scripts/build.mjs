@@ -54,7 +54,7 @@ await build({
         logLevel: 'warning',
         // esbuild's ESM output has no require(); some CommonJS deps (node-forge, ws) need one.
         banner: {
-          js: "#!/usr/bin/env node\nimport { createRequire as __tsswarmCreateRequire } from 'node:module'; const require = __tsswarmCreateRequire(import.meta.url);",
+          js: "#!/usr/bin/env -S node --\nimport { createRequire as __tsswarmCreateRequire } from 'node:module'; const require = __tsswarmCreateRequire(import.meta.url);",
         },
         define: { 'process.env.TSSWARM_BUNDLED': '"1"' },
 });

@@ -69,7 +69,8 @@ export async function runCli(
   opts: { input?: string } = {},
 ): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const p = run(process.execPath, [TSSWARM, ...args], { env, maxBuffer: 64 << 20 });
+    // `--`: Node 20 would otherwise read a --env-file meant for the CLI as its own option.
+    const p = run(process.execPath, ['--', TSSWARM, ...args], { env, maxBuffer: 64 << 20 });
     p.child.stdin?.end(opts.input ?? '');
     const { stdout, stderr } = await p;
     return { stdout, stderr, code: 0 };
