@@ -8,6 +8,8 @@ export interface DaemonOptions {
   dataRoot: string;
   execRoot: string;
   host: string;
+  /** dockerd's --live-restore: containers keep running when the daemon stops; the next one re-attaches. */
+  liveRestore?: boolean;
 }
 
 export function socketPath(host: string): string {

@@ -1,7 +1,7 @@
 // The per-host daemon (dockerd's role): owns the engine's state and serves the Engine API on a unix socket.
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { mkdir, unlink, writeFile, readFile, chmod } from 'node:fs/promises';
+import { mkdir, unlink, chmod, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hostname, cpus, totalmem, release } from 'node:os';
 import { Router } from './api/router.js';
@@ -9,6 +9,7 @@ import { DaemonOptions, socketPath } from './config.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { VERSION, API_VERSION } from '../lib/version.js';
 import type { Engine } from './engine.js';
+import { acquirePidFile, releasePidFile } from './pidfile.js';
 
 export interface VersionInfo {
   Version: string;
@@ -23,6 +24,10 @@ export interface VersionInfo {
 export class Daemon {
   readonly router = new Router();
   private server?: Server;
+  /** dev/inode of the socket this daemon bound: at stop it is unlinked only if it is still that one. */
+  private socketId?: { dev: number; ino: number };
+  /** Pid files held as locks on the data root and the exec root. */
+  private locks: string[] = [];
   private readonly log: Logger;
   readonly startedAt = new Date();
   engine?: Engine;
@@ -72,9 +77,29 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.startInner();
+    } catch (e) {
+      // A daemon that failed to start must not keep the roots locked (nor leave its socket).
+      this.server?.close();
+      this.server = undefined;
+      await this.unlinkOwnSocket();
+      await this.releaseLocks();
+      throw e;
+    }
+  }
+
+  private async startInner(): Promise<void> {
     const sock = socketPath(this.opts.host);
     await mkdir(this.opts.dataRoot, { recursive: true, mode: 0o711 });
     await mkdir(this.opts.execRoot, { recursive: true, mode: 0o700 });
+    // Before anything else: a second daemon on the same roots would re-attach to the first one's
+    // containers and, when it stops, kill them and tear down the shared networking.
+    for (const f of [join(this.opts.dataRoot, 'tsswarm.pid'), join(this.opts.execRoot, 'tsswarm.pid')]) {
+      if (this.locks.includes(f)) continue; // --data-root and --exec-root may be the same directory
+      await acquirePidFile(f);
+      this.locks.push(f);
+    }
     await mkdir(dirname(sock), { recursive: true });
     await claimSocket(sock);
     // The engine is loaded only here so that `tsswarm version` never pays for it.
@@ -114,9 +139,10 @@ export class Daemon {
         resolve();
       });
     });
-    await chmod(sock, 0o660);
     this.server = server;
-    await writeFile(join(this.opts.execRoot, 'tsswarm.pid'), `${process.pid}\n`);
+    const st = await stat(sock);
+    this.socketId = { dev: st.dev, ino: st.ino };
+    await chmod(sock, 0o660);
     this.log.info('daemon listening', { host: this.opts.host, dataRoot: this.opts.dataRoot, pid: process.pid });
   }
 
@@ -129,11 +155,23 @@ export class Daemon {
     await this.engine?.close().catch((err: Error) => this.log.error('engine shutdown failed', { err }));
     server.closeAllConnections();
     await closed;
-    await unlink(socketPath(this.opts.host)).catch(() => undefined);
-    const pidFile = join(this.opts.execRoot, 'tsswarm.pid');
-    const pid = await readFile(pidFile, 'utf8').catch(() => '');
-    if (pid.trim() === String(process.pid)) await unlink(pidFile).catch(() => undefined);
+    await this.unlinkOwnSocket();
+    await this.releaseLocks();
     this.log.info('daemon stopped');
+  }
+
+  /** Unlinks the socket path only while it is still the socket this daemon bound (not a successor's). */
+  private async unlinkOwnSocket(): Promise<void> {
+    const id = this.socketId;
+    if (!id) return;
+    this.socketId = undefined;
+    const sock = socketPath(this.opts.host);
+    const st = await stat(sock).catch(() => undefined);
+    if (st && st.dev === id.dev && st.ino === id.ino) await unlink(sock).catch(() => undefined);
+  }
+
+  private async releaseLocks(): Promise<void> {
+    for (const f of this.locks.splice(0)) await releasePidFile(f);
   }
 }
 

@@ -47,6 +47,7 @@ export class Engine {
     readonly network: NetworkManager,
     readonly containers: ContainerService,
     private readonly log: Logger,
+    private readonly liveRestore: boolean,
   ) {}
 
   static async open(opts: DaemonOptions, log: Logger): Promise<Engine> {
@@ -63,13 +64,15 @@ export class Engine {
       log: (msg) => netLog.info(msg),
     });
     const containers = new ContainerService({ dataRoot: opts.dataRoot, images, runtime, volumes, network, log: log.child('containers') });
-    const e = new Engine(images, runtime, volumes, network, containers, log);
+    const e = new Engine(images, runtime, volumes, network, containers, log, opts.liveRestore === true);
     await containers.load();
     return e;
   }
 
   /**
-   * Stops containers and closes listeners. With TSSWARM_TEARDOWN=1 (tests) it also removes every
+   * Stops containers (Docker without live-restore: each gets its stop signal and, when it ignores it,
+   * SIGKILL after its stop timeout — a `sleep` as PID 1 ignores SIGTERM, hence ~10 s) and closes
+   * listeners. With live-restore the containers stay up under their monitors and nothing waits. With TSSWARM_TEARDOWN=1 (tests) it also removes every
    * container and all kernel networking this daemon made, so nothing is left behind.
    */
   async close(): Promise<void> {
@@ -78,7 +81,8 @@ export class Engine {
       await this.network.teardown().catch((e: Error) => this.log.warn('network teardown failed', { err: e }));
       return;
     }
-    await this.containers.shutdown();
+    if (this.liveRestore) await this.containers.detach();
+    else await this.containers.shutdown();
     await this.network.close();
   }
 }

@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { socketPath } from '../agent/config.js';
 import { STATUS_STREAM } from '../agent/api/run-protocol.js';
 import { ConnectError } from './run-client.js';
+import { writeIfOpen } from './commands/base.js';
 
 export interface Hijacked {
   socket: Socket;
@@ -118,7 +119,7 @@ export function runSession(h: Hijacked, o: SessionOptions): Promise<{ detached: 
   let frames: Buffer = Buffer.alloc(0);
   const onOutput = (chunk: Buffer): void => {
     if (!o.framed) {
-      process.stdout.write(chunk);
+      writeIfOpen(process.stdout, chunk);
       return;
     }
     frames = frames.length ? Buffer.concat([frames, chunk]) : chunk;
@@ -129,7 +130,7 @@ export function runSession(h: Hijacked, o: SessionOptions): Promise<{ detached: 
       const data = frames.subarray(8, 8 + size);
       frames = frames.subarray(8 + size);
       if (type === STATUS_STREAM) o.onStatus?.(data);
-      else (type === 2 ? process.stderr : process.stdout).write(data);
+      else writeIfOpen(type === 2 ? process.stderr : process.stdout, data);
     }
   };
   const onInput = (b: Buffer): void => {

@@ -157,7 +157,7 @@ export function buildRunOptions(p: Parsed, io: RunFlagsIo, command: 'run' | 'cre
   body.OpenStdin = interactive;
   body.StdinOnce = interactive && !detach;
 
-  const env = [...readKeyValueFiles(list(p, 'env-file'), '--env-file', io, true), ...list(p, 'env').map((e) => validateEnv(e, io))];
+  const env = [...readKeyValueFiles(list(p, 'env-file'), '--env-file', io, true), ...list(p, 'env').flatMap((e) => validateEnv(e, io) ?? [])];
   if (env.length > 0) body.Env = env;
 
   const labels = parseLabels([...readKeyValueFiles(list(p, 'label-file'), '--label-file', io, false), ...list(p, 'label')]);
@@ -294,12 +294,13 @@ export function buildRunOptions(p: Parsed, io: RunFlagsIo, command: 'run' | 'cre
 // ---- env and labels ---------------------------------------------------------------------------
 
 /** Docker's ValidateEnv: `KEY=VAL` as is; a bare `KEY` takes the client's value if it has one. */
-export function validateEnv(val: string, io: Pick<RunFlagsIo, 'lookupEnv'>): string {
+/** A bare KEY takes the client's value; unset on the client it is left out (undefined), as Docker does. */
+export function validateEnv(val: string, io: Pick<RunFlagsIo, 'lookupEnv'>): string | undefined {
   const [k, v] = splitOnce(val, '=');
   if (k === '') throw bad(val, '-e, --env', 'invalid environment variable: empty name (expected KEY=VALUE or KEY)');
   if (v !== undefined) return val;
   const fromEnv = io.lookupEnv(k);
-  return fromEnv === undefined ? val : `${k}=${fromEnv}`;
+  return fromEnv === undefined ? undefined : `${k}=${fromEnv}`;
 }
 
 /**

@@ -2,6 +2,10 @@
 // that start-up stays fast.
 import { parseGlobalArgs, UsageError, type GlobalOptions } from './compose/args.js';
 import { mark, report } from './compose/timing.js';
+import { BROKEN_PIPE_EXIT, exitQuietlyOnBrokenPipe, isBrokenPipe } from './commands/base.js';
+
+// `tscompose logs | head -1`: the reader going away ends us quietly, as it does docker compose.
+exitQuietlyOnBrokenPipe();
 
 type Command = (opts: GlobalOptions, argv: string[]) => Promise<number>;
 
@@ -75,6 +79,7 @@ main(process.argv.slice(2)).then(
     process.exit(code);
   },
   (err: unknown) => {
+    if (isBrokenPipe(err)) process.exit(BROKEN_PIPE_EXIT);
     if (err instanceof Error && err.name === 'CommandError') {
       process.stderr.write(`${err.message}\n`);
       process.exit((err as Error & { code?: number }).code ?? 1);

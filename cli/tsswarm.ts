@@ -2,6 +2,7 @@
 // `tsswarm version` stays fast.
 import { VERSION } from '../lib/version.js';
 import { FlagError } from '../lib/flags.js';
+import { BROKEN_PIPE_EXIT, errorLine, exitQuietlyOnBrokenPipe, isBrokenPipe } from './commands/base.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -80,6 +81,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cmd = commands[name];
+  // `tsswarm logs c | head -1`: the reader going away ends the CLI quietly, as it does Docker's. Not for
+  // the daemon, which must outlive whatever reads its output.
+  if (name !== 'daemon') exitQuietlyOnBrokenPipe();
   if (!cmd) {
     process.stderr.write(`tsswarm: '${name}' is not a tsswarm command.\nSee 'tsswarm --help'.\n`);
     return 1;
@@ -90,8 +94,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`tsswarm: ${msg}\n`);
+    if (isBrokenPipe(err)) process.exit(BROKEN_PIPE_EXIT);
+    process.stderr.write(`${errorLine(err)}\n`);
     // Docker exits 125 when the error is the CLI's own (bad flags), 1 otherwise.
     const code = (err as { exitCode?: unknown }).exitCode;
     process.exit(typeof code === 'number' ? code : err instanceof FlagError ? 125 : 1);

@@ -244,4 +244,32 @@ describe('e2e: build', function () {
     const cfg = await store.config(id);
     assert.deepEqual(cfg.config?.Cmd, ['/nothing']);
   });
+
+  it('VOLUME creates its directories (root, 0755) so a later RUN can write there', async () => {
+    const ctx = await context({ Dockerfile: 'FROM busybox\nVOLUME /data /srv/deep/vol\nRUN echo seeded > /data/seed && touch /srv/deep/vol/x\n' });
+    const { id } = await build(ctx);
+    const cfg = await store.config(id);
+    assert.deepEqual(cfg.config?.Volumes, { '/data': {}, '/srv/deep/vol': {} });
+    assert.equal(await runIn(id, ['stat', '-c', '%u:%g %a %F', '/data', '/srv/deep', '/srv/deep/vol']), '0:0 755 directory\n0:0 755 directory\n0:0 755 directory\n');
+    // An existing directory is left as it is: no layer for it.
+    const again = await build(await context({ Dockerfile: 'FROM busybox\nVOLUME /tmp\n' }));
+    assert.equal(store.get(again.id).layers.length, store.get('busybox').layers.length);
+    assert.equal(await runIn(again.id, ['stat', '-c', '%a', '/tmp']), '1777\n');
+  });
+
+  it('an unchanged rebuild prints "Using cache" for ARG steps, and only the image ID for FROM (as Docker)', async () => {
+    const ctx = await context({ Dockerfile: 'FROM busybox\nARG WHO=world\nENV X=1\nRUN echo "hi $WHO" > /who\n' });
+    const first = await build(ctx);
+    const { id, lines } = await build(ctx);
+    assert.equal(id, first.id);
+    const after = (step: string): string[] => lines.slice(lines.indexOf(step) + 1, lines.indexOf(step) + 3);
+    assert.match(after('Step 1/4 : FROM busybox')[0]!, /^ ---> [0-9a-f]{12}$/);
+    assert.deepEqual(after('Step 2/4 : ARG WHO=world')[0], ' ---> Using cache');
+    assert.match(after('Step 2/4 : ARG WHO=world')[1]!, /^ ---> [0-9a-f]{12}$/);
+    assert.equal(lines.filter((l) => l === ' ---> Using cache').length, 3, lines.join('\n'));
+    // Another value misses only where it is used.
+    const other = await build(ctx, { buildArgs: { WHO: 'you' } });
+    assert.equal(other.lines.filter((l) => l === ' ---> Using cache').length, 2, other.lines.join('\n'));
+    assert.equal(await runIn(other.id, ['cat', '/who']), 'hi you\n');
+  });
 });

@@ -50,6 +50,13 @@ describe('image/api (Docker-shaped JSON)', function () {
     assert.equal(b!.Id, bb);
     assert.deepEqual(b!.RepoTags, ['busybox:latest']);
     assert.deepEqual((await listImages(store, { filters: { reference: ['busybox'] } })).map((x) => x.Id), [bb]);
+    // Only the matching names stay (Docker's `images REPO[:TAG]`), wildcards allowed.
+    const byRef = async (ref: string): Promise<[string, string[]][]> => (await listImages(store, { filters: { reference: [ref] } })).map((x) => [x.Id, x.RepoTags]);
+    assert.deepEqual(await byRef('app'), [[app, ['app:1']]]);
+    assert.deepEqual(await byRef('localhost:5000/app:1'), [[app, ['localhost:5000/app:1']]]);
+    assert.deepEqual(await byRef('*/app'), [[app, ['localhost:5000/app:1']]]);
+    assert.deepEqual(await byRef('app:2'), []);
+    assert.deepEqual(await byRef('busy*'), [[bb, ['busybox:latest']]]);
     assert.deepEqual((await listImages(store, { filters: { label: ['team=a'] } })).map((x) => x.Id), [app]);
     assert.deepEqual((await listImages(store, { filters: { dangling: ['true'] } })).map((x) => x.Id), []);
   });

@@ -99,7 +99,14 @@ export async function listImages(store: ImageStore, opts: ListImagesOptions = {}
       const want = f.dangling[0] === 'true' || f.dangling[0] === '1';
       if ((s.RepoTags.length === 0) !== want) continue;
     }
-    if (f.reference?.length && !f.reference.some((p) => s.RepoTags.some((t) => referenceMatches(p, t)))) continue;
+    if (f.reference?.length) {
+      // As Docker's daemon: only the names that match stay in the summary (`images busybox` lists no
+      // other tag of the same image), and an image with none is left out.
+      const matches = (name: string): boolean => f.reference!.some((p) => referenceMatches(p, name));
+      s.RepoTags = s.RepoTags.filter(matches);
+      s.RepoDigests = s.RepoDigests.filter(matches);
+      if (!s.RepoTags.length && !s.RepoDigests.length) continue;
+    }
     if (f.label?.length) {
       const ok = f.label.every((l) => {
         const eq = l.indexOf('=');

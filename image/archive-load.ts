@@ -113,13 +113,14 @@ export async function loadArchive(store: ImageStore, file: string, opts: LoadOpt
     try {
       entries = await indexTarFile(plain);
     } catch (err) {
-      throw new InvalidImageError(`${file}: not an image archive: ${errorMessage(err)}`);
+      // No path in the message: over the Engine API `file` is the daemon's own temp copy of the upload.
+      throw new InvalidImageError(`invalid image archive: ${errorMessage(err)}`);
     }
     const ar = new Archive(plain, entries);
     let images: NewImage[];
     if (ar.has('manifest.json')) images = await fromDockerArchive(store, lease, ar);
     else if (ar.has('index.json')) images = await fromOciLayout(store, lease, ar, opts);
-    else throw new InvalidImageError(`${file}: neither a docker-archive (manifest.json) nor an OCI image layout (index.json)`);
+    else throw new InvalidImageError('invalid image archive: no manifest.json (docker-archive) or index.json (OCI image layout) in it');
     const ids = await store.commitImages(lease, images);
     const out: LoadResult = { images: [], messages: [] };
     images.forEach((img, i) => {
@@ -163,7 +164,7 @@ async function decompressIfNeeded(file: string, scratch: string): Promise<string
   try {
     await pipeline(createReadStream(file), createGunzip(), createWriteStream(out));
   } catch (err) {
-    throw new InvalidImageError(`${file}: bad gzip data: ${errorMessage(err)}`);
+    throw new InvalidImageError(`invalid image archive: bad gzip data: ${errorMessage(err)}`);
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { processLayerStream, UnsafeLayerError } from './unpack.js';
+import { plainUnpackArgs, processLayerStream, tsunpackPath, UnsafeLayerError } from './unpack.js';
 import { sha256 } from './digest.js';
 import { DigestMismatchError } from './errors.js';
 import { ensureTsunpack } from './testing/native.js';
@@ -101,6 +101,29 @@ describe('image/unpack (tsunpack)', function () {
     assert.deepEqual((await readdir(join(L, 'etc'))).sort(), ['motd']);
     assert.deepEqual((await readdir(join(L, 'opq'))).sort(), ['kept']);
     if (havePython) assert.equal(getXattr(join(L, 'opq'), 'trusted.overlay.opaque'), 'y');
+  });
+
+  it('--plain keeps .wh. names as files and sets no trusted.overlay xattr', async () => {
+    const d = await fresh();
+    const tar = await tarBytes([
+      { h: { name: 'etc/', type: 'dir' } },
+      { h: { name: 'etc/motd', type: 'file' }, data: Buffer.from('keep') },
+      { h: { name: 'etc/.wh.motd', type: 'file' }, data: Buffer.from('w') },
+      { h: { name: 'opq/', type: 'dir', xattrs: { 'trusted.overlay.opaque': 'y' } } },
+      { h: { name: 'opq/.wh..wh..opq', type: 'file' }, data: Buffer.alloc(0) },
+      { h: { name: '.wh.x', type: 'file' }, data: Buffer.from('x') },
+    ]);
+    await processLayerStream([tar], { unpackDir: join(d, 'layer'), plain: true });
+    const L = join(d, 'layer');
+    assert.deepEqual((await readdir(join(L, 'etc'))).sort(), ['.wh.motd', 'motd']);
+    assert.equal(await readFile(join(L, 'etc/motd'), 'utf8'), 'keep');
+    assert.equal(await readFile(join(L, 'etc/.wh.motd'), 'utf8'), 'w');
+    assert.equal(await readFile(join(L, '.wh.x'), 'utf8'), 'x');
+    assert.ok((await lstat(join(L, 'opq/.wh..wh..opq'))).isFile());
+    if (havePython) assert.equal(getXattr(join(L, 'opq'), 'trusted.overlay.opaque'), undefined);
+    // The helper's own arguments for callers that spawn it themselves.
+    const r = spawnSync(tsunpackPath(), plainUnpackArgs(join(d, 'again')), { input: tar });
+    assert.equal(r.status, 1, 'the directory must exist');
   });
 
   it('reads GNU longname/longlink tars (what GNU tar writes)', async () => {

@@ -62,6 +62,16 @@ export interface LayerStreamOptions {
   /** The blob digest announced: a corrupt blob is reported as a digest mismatch, not as bad gzip. */
   expectedBlobDigest?: Digest;
   what?: string;
+  /**
+   * Files to copy rather than an image layer (a build context, an archive to extract): ".wh.*" names
+   * stay ordinary files and no trusted.overlay.* xattr is set (tsunpack --plain).
+   */
+  plain?: boolean;
+}
+
+/** tsunpack's arguments to extract a plain tar (not a layer: no whiteouts) into `dir`. */
+export function plainUnpackArgs(dir: string): string[] {
+  return ['--plain', dir];
 }
 
 const ResultSchema = z.object({
@@ -97,7 +107,7 @@ export async function processLayerStream(
     throw new InvalidImageError(`${what}: zstd-compressed layers are not supported`);
   }
 
-  const args = [...(opts.blobFile ? ['--blob', opts.blobFile] : []), opts.unpackDir ?? '--hash-only'];
+  const args = [...(opts.blobFile ? ['--blob', opts.blobFile] : []), ...(opts.plain && opts.unpackDir ? ['--plain'] : []), opts.unpackDir ?? '--hash-only'];
   const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';

@@ -91,7 +91,7 @@ export function buildRoutes(router: Router, e: Engine): void {
       await mkdir(context);
       try {
         // tsunpack refuses entries that would escape the directory (.., absolute names, links out).
-        await processLayerStream(req, { unpackDir: context, what: 'build context' });
+        await processLayerStream(req, { unpackDir: context, what: 'build context', plain: true });
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         throw new ApiError(400, err instanceof UnsafeLayerError ? msg : `build: cannot unpack the build context (a tar, optionally gzip): ${msg}`);

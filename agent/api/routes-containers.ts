@@ -227,16 +227,20 @@ export function containerRoutes(router: Router, e: Engine): void {
       const c = cs.resolve(params.id!);
       const r = ExecCreateSchema.safeParse((await json()) ?? {});
       if (!r.success) throw badRequest(`invalid exec config: ${describeIssues(r.error)}`);
+      if (c.State.Status === 'paused') throw conflict(`Container ${c.Id} is paused, unpause the container before exec`);
       if (c.State.Status !== 'running') throw conflict(`Container ${c.Id} is not running`);
       const id = randomBytes(32).toString('hex');
       execs.set(id, { id, containerId: c.Id, config: r.data, running: false, exitCode: null, pid: 0 });
       sendJson(res, 201, { Id: id });
       return HANDLED;
     })
-    .post('/exec/{id}/start', async ({ params, query, req, res }) => {
+    .post('/exec/{id}/start', async ({ params, query, req, res, json }) => {
       const x = execs.get(params.id!);
       if (!x) throw notFound(`No such exec instance: ${params.id!}`);
       if (x.running || x.exitCode !== null) throw conflict(`exec ${x.id} has already been started`);
+      // Docker's body {"Detach": true}: start it and answer at once (the CLI's exec -d). Only a JSON
+      // body is read here: otherwise the body is the process's stdin.
+      const detach = /application\/json/.test(req.headers['content-type'] ?? '') && ((await json()) as { Detach?: unknown } | null)?.Detach === true;
       const c = cs.resolve(x.containerId);
       const cfg = x.config;
       const env = [...(cfg.Env ?? [])];
@@ -251,6 +255,25 @@ export function containerRoutes(router: Router, e: Engine): void {
         }
       }
       const withStdin = truthy(query.get('stdin'));
+      if (detach) {
+        const h = await e.runtime.exec(c.Id, proc);
+        x.running = true;
+        x.handle = h;
+        h.stdout?.resume();
+        h.stderr?.resume();
+        h.stdin?.end();
+        void h.wait().then(
+          (r) => {
+            x.running = false;
+            x.exitCode = r.exitCode;
+            setTimeout(() => execs.delete(x.id), 5 * 60_000).unref();
+          },
+          () => {
+            x.running = false;
+          },
+        );
+        return undefined;
+      }
       if (cfg.Tty || wantsUpgrade(req)) return execHijacked(e, x, c.Id, proc, query, req, res);
       const h = await e.runtime.exec(c.Id, proc);
       x.running = true;

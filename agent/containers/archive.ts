@@ -14,7 +14,7 @@ import { posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { TarWriter, encodeHeader, padding, END_OF_ARCHIVE, type TarHeader } from '../../image/tar.js';
-import { tsunpackPath } from '../../image/unpack.js';
+import { plainUnpackArgs, tsunpackPath } from '../../image/unpack.js';
 import { readTar } from '../../lib/tar-stream.js';
 
 /** Linux's limit on symlinks followed in one lookup. */
@@ -299,17 +299,14 @@ async function* gunzipIfNeeded(src: AsyncIterable<Uint8Array>): AsyncGenerator<U
 }
 
 /**
- * The tar as tsunpack gets it: names checked, owners reset unless kept, and no ".wh." names, which
- * tsunpack (a layer unpacker) would turn into overlay whiteouts, deleting files instead of copying.
+ * The tar as tsunpack gets it: names checked, owners reset unless kept. ".wh." names pass: tsunpack
+ * runs with --plain, so they are copied as files rather than turned into overlay whiteouts.
  */
 async function* filtered(dir: FileHandle, dirPath: string, input: AsyncIterable<Uint8Array>, opts: ExtractOptions): AsyncGenerator<Uint8Array> {
   for await (const e of readTar(gunzipIfNeeded(input))) {
     if (e.skip) continue;
     const rel = cleanEntryName(e.h.name);
     const h: TarHeader = { ...e.h, name: rel === '' ? './' : e.h.type === 'dir' ? `${rel}/` : rel };
-    if (rel && posix.basename(rel).startsWith('.wh.')) {
-      throw new ArchiveError(`cannot copy "${rel}": names starting with ".wh." are reserved for overlay whiteouts`, 'EINVAL');
-    }
     if (h.type === 'hardlink' && h.linkname) h.linkname = cleanEntryName(h.linkname);
     if (opts.noOverwriteDirNonDir && rel) {
       const cur = await lstatBelow(dir, rel);
@@ -332,7 +329,7 @@ async function* filtered(dir: FileHandle, dirPath: string, input: AsyncIterable<
  * an inherited fd, so it works below exactly the directory we resolved.
  */
 export async function extractInto(loc: Location, input: AsyncIterable<Uint8Array>, opts: ExtractOptions): Promise<void> {
-  const child = spawn(tsunpackPath(), ['/proc/self/fd/3'], { stdio: ['pipe', 'ignore', 'pipe', loc.dir.fd] });
+  const child = spawn(tsunpackPath(), plainUnpackArgs('/proc/self/fd/3'), { stdio: ['pipe', 'ignore', 'pipe', loc.dir.fd] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (t: string) => {
     if (stderr.length < 8192) stderr += t;

@@ -1,6 +1,7 @@
 // The body of Engine API `POST /containers/create` (Docker v1.41 names). Lenient on fields we do not
 // know, because Docker clients send many more; strict on the types of those we do. Go clients send
 // `null` for empty slices and maps, so every optional field also accepts null and reads it as absent.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { badRequest } from '../api/router.js';
 
@@ -151,6 +152,11 @@ export function parseCreateBody(body: unknown): ContainerCreateBody {
   return r.data;
 }
 
+/** CPUs this process may run on (Docker's sysinfo.NumCPU uses the affinity mask too). */
+function hostCpus(): number {
+  return availableParallelism();
+}
+
 /** Docker's smallest allowed memory limit (6 MiB) and healthcheck duration (1 ms). */
 export const MIN_MEMORY = 6 * 1024 * 1024;
 const MIN_HEALTH_DURATION = 1_000_000;
@@ -173,6 +179,9 @@ export function checkCreateBody(b: ContainerCreateBody): string[] {
     out.push('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   }
   if (h.NanoCpus !== undefined && h.NanoCpus < 0) out.push('Range of CPUs is from 0.01 to the number of CPUs available (HostConfig.NanoCpus)');
+  // Docker (verifyPlatformContainerResources) refuses more CPUs than the host has, with this wording.
+  const ncpu = hostCpus();
+  if (h.NanoCpus !== undefined && h.NanoCpus > ncpu * 1e9) out.push(`range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
   if (h.ShmSize !== undefined && h.ShmSize < 0) out.push('SHM size can not be less than 0 (HostConfig.ShmSize)');
   const rp = h.RestartPolicy;
   if (rp) {

@@ -1,6 +1,6 @@
 // Resolves a create request's -v/--mount/--tmpfs/image VOLUMEs into mount points, creating named and
 // anonymous volumes (with copy-up from the image) as Docker does at create time.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { badRequest } from '../api/router.js';
 import type { VolumeService } from '../volumes/service.js';
@@ -34,7 +34,14 @@ export function planMounts(body: ContainerCreateBody, imageVolumes: string[]): M
       throw e;
     }
     if (s.type === 'bind') {
-      if (!existsSync(s.source)) throw badRequest(`invalid mount config: bind source path does not exist: ${s.source} (HostConfig.Binds "${b}")`);
+      // As Docker's -v: a missing host directory is created (only --mount type=bind refuses, below).
+      if (!existsSync(s.source)) {
+        try {
+          mkdirSync(s.source, { recursive: true, mode: 0o755 });
+        } catch (e) {
+          throw badRequest(`error while creating mount source path '${s.source}': ${(e as Error).message} (HostConfig.Binds "${b}")`);
+        }
+      }
       add({ Type: 'bind', Source: s.source, Destination: s.target, Mode: s.mode, RW: !s.readOnly, Propagation: s.propagation ?? 'rprivate' });
     } else {
       add({ Type: 'volume', Name: s.source, Source: '', Destination: s.target, Mode: s.mode, RW: !s.readOnly, Propagation: '', Anonymous: s.source === '' }, { name: s.source, noCopy: s.noCopy });

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hostname as hostName } from 'node:os';
 import { ApiError, badRequest, conflict, notFound } from '../api/router.js';
 import { RecordStore } from '../store/records.js';
 import type { Logger } from '../../lib/log.js';
@@ -226,7 +227,8 @@ export class ContainerService {
       const vols = await createVolumes(plan, this.d.volumes, lowerDirs, id);
       created = vols.created;
       const config: ContainerConfig = {
-        Hostname: body.Hostname || id.slice(0, 12),
+        // --network host: the host's name, as Docker does.
+        Hostname: body.Hostname || (mode === 'host' ? hostName() : id.slice(0, 12)),
         Domainname: body.Domainname ?? '',
         User: user,
         Env: env,
@@ -408,8 +410,9 @@ export class ContainerService {
     } catch (err) {
       await this.d.network.releaseContainer(id).catch(() => undefined);
       if (made) await this.d.runtime.delete(id, { force: true }).catch(() => undefined);
-      const msg = err instanceof Error ? err.message : String(err);
-      c.State = { ...c.State, Status: c.State.Status === 'restarting' ? 'exited' : c.State.Status === 'created' ? 'created' : 'exited', Pid: 0, Error: msg, ExitCode: 128 };
+      // The driver prefixes "create ID: "; the container's name is said below.
+      const msg = (err instanceof Error ? err.message : String(err)).replace(`create ${id}: `, '');
+      c.State = { ...c.State, Status: c.State.Status === 'restarting' ? 'exited' : c.State.Status === 'created' ? 'created' : 'exited', Pid: 0, Error: msg, ExitCode: err instanceof RuntimeError && (err.exitCode === 126 || err.exitCode === 127) ? err.exitCode : 128 };
       await this.save(c);
       if (err instanceof ApiError) throw err;
       if (err instanceof NetworkError) throw new ApiError(err.status, msg);
@@ -863,6 +866,19 @@ export class ContainerService {
         }
       }),
     );
+    await this.settle();
+    await this.store.flush();
+  }
+
+  /**
+   * Daemon shutdown with live-restore: the containers keep running under their monitors (the next
+   * daemon re-attaches in load()); only timers stop and records are flushed.
+   */
+  async detach(): Promise<void> {
+    this.shuttingDown = true;
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+    this.restartTimers.clear();
+    for (const r of this.running.values()) if (r.healthTimer) clearTimeout(r.healthTimer);
     await this.settle();
     await this.store.flush();
   }

@@ -44,7 +44,10 @@ export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
     }
   }
   const files: [string, string][] = [['/etc/hostname', 'hostname']];
-  if (inp.netns !== 'host') files.push(['/etc/hosts', 'hosts']);
+  // With the host's network the host's /etc/hosts applies, read-only, as Docker does.
+  if (inp.netns === 'host') {
+    if (!c.Mounts.some((m) => m.Destination === '/etc/hosts')) mounts.push({ destination: '/etc/hosts', type: 'bind', source: '/etc/hosts', options: ['rbind', 'rprivate', 'ro'] });
+  } else files.push(['/etc/hosts', 'hosts']);
   files.push(['/etc/resolv.conf', 'resolv.conf']);
   const covered = new Set(c.Mounts.map((m) => m.Destination));
   for (const [dest, file] of files) {

@@ -1,8 +1,9 @@
 // Pieces the engine commands share: flag parsing with --help, stream demultiplexing, error exits.
 import type { IncomingMessage } from 'node:http';
 import { Client, DaemonError } from '../client.js';
+import { errorLine, writeIfOpen } from './base.js';
 
-export { ExitError, HELP, parse, needArgs, parseFilters, filtersParam, str, bool, list } from './base.js';
+export { ExitError, BROKEN_PIPE_EXIT, errorLine, isBrokenPipe, writeIfOpen, HELP, parse, needArgs, parseFilters, filtersParam, str, bool, list } from './base.js';
 
 /** Reads Docker's multiplexed stream and writes each frame to stdout or stderr. */
 export async function demux(res: IncomingMessage, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<void> {
@@ -13,7 +14,7 @@ export async function demux(res: IncomingMessage, out: NodeJS.WritableStream = p
       const size = buf.readUInt32BE(4);
       if (buf.length < 8 + size) break;
       const payload = buf.subarray(8, 8 + size);
-      (buf[0] === 2 ? err : out).write(payload);
+      writeIfOpen(buf[0] === 2 ? err : out, payload);
       buf = buf.subarray(8 + size);
     }
   }
@@ -44,7 +45,7 @@ export async function eachArg(args: string[], fn: (a: string) => Promise<string 
       const out = await fn(a);
       if (out !== undefined) process.stdout.write(`${out}\n`);
     } catch (e) {
-      process.stderr.write(`Error response from daemon: ${(e as Error).message}\n`);
+      process.stderr.write(`${errorLine(e)}\n`);
       code = 1;
     }
   }

@@ -343,7 +343,7 @@ export async function exec(argv: string[]): Promise<number> {
       body: { Cmd: cmd, Env: list(p, 'env'), User: str(p, 'user') ?? '', WorkingDir: wd ?? '', AttachStdin: interactive, AttachStdout: true, AttachStderr: true, Tty: tty },
     });
   } catch (e) {
-    if (e instanceof DaemonError) throw new ExitError(e.message, e.status === 404 ? 1 : 126);
+    if (e instanceof DaemonError) throw new ExitError(`Error response from daemon: ${e.message}`, e.status === 404 ? 1 : 126);
     throw e;
   }
   if (!bool(p, 'detach') && (interactive || tty)) {
@@ -356,12 +356,13 @@ export async function exec(argv: string[]): Promise<number> {
     const info = await c.call<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);
     return info.ExitCode ?? 0;
   }
-  const res = await c.rawStream(`/exec/${created.Id}/start`, interactive ? process.stdin : undefined, { stdin: interactive ? 1 : undefined });
-  if ((res.statusCode ?? 0) >= 400) await body(res);
   if (bool(p, 'detach')) {
-    res.resume();
+    // The daemon starts it and answers at once; a stream closed by our exit would kill the process.
+    await c.call(`/exec/${created.Id}/start`, { method: 'POST', body: { Detach: true, Tty: tty } });
     return 0;
   }
+  const res = await c.rawStream(`/exec/${created.Id}/start`, interactive ? process.stdin : undefined, { stdin: interactive ? 1 : undefined });
+  if ((res.statusCode ?? 0) >= 400) await body(res);
   await demux(res);
   const info = await c.call<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);
   return info.ExitCode ?? 0;

@@ -7,6 +7,7 @@ const specs: FlagSpec[] = [
   { name: 'data-root', type: 'string', description: `Root of persistent state (default ${DEFAULT_DATA_ROOT})` },
   { name: 'exec-root', type: 'string', description: `Root of runtime state (default ${DEFAULT_EXEC_ROOT})` },
   { name: 'host', short: 'H', type: 'string', description: `Socket to listen on (default ${DEFAULT_HOST})` },
+  { name: 'live-restore', type: 'bool', description: 'Keep containers running when the daemon stops' },
   { name: 'help', type: 'bool' },
 ];
 
@@ -14,6 +15,7 @@ const DaemonOptions = z.object({
   dataRoot: z.string().startsWith('/', 'must be an absolute path'),
   execRoot: z.string().startsWith('/', 'must be an absolute path'),
   host: z.string().regex(/^unix:\/\/\/.+/, 'must be unix:///absolute/path.sock'),
+  liveRestore: z.boolean(),
 });
 
 export default async function daemon(argv: string[]): Promise<number> {
@@ -27,6 +29,7 @@ export default async function daemon(argv: string[]): Promise<number> {
     dataRoot: (flags['data-root'] as string | undefined) ?? DEFAULT_DATA_ROOT,
     execRoot: (flags['exec-root'] as string | undefined) ?? DEFAULT_EXEC_ROOT,
     host: (flags.host as string | undefined) ?? DEFAULT_HOST,
+    liveRestore: flags['live-restore'] === true,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

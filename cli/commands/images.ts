@@ -5,6 +5,8 @@ import { FlagError } from '../../lib/flags.js';
 import { formatInspect, formatList } from '../../lib/format/index.js';
 import { humanSize, timeAgo } from '../../lib/units.js';
 import type { ImageSummary } from '../../image/index.js';
+import { DaemonError } from '../client.js';
+import { dockerTime } from './base.js';
 import { body, bool, client, eachArg, enc, filtersParam, list, needArgs, parse, parseFilters, str } from './common.js';
 
 export async function load(argv: string[]): Promise<number> {
@@ -62,7 +64,7 @@ export async function images(argv: string[]): Promise<number> {
         ID: noTrunc ? i.Id : i.Id.slice(7, 19),
         Digest: i.RepoDigests[0]?.split('@')[1] ?? '<none>',
         CreatedSince: timeAgo(i.Created * 1000, now),
-        CreatedAt: new Date(i.Created * 1000).toISOString(),
+        CreatedAt: dockerTime(i.Created),
         Size: humanSize(i.Size),
       };
     });
@@ -121,25 +123,44 @@ export async function tag(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Prints a pull/push JSON-message stream. An error before anything was printed is the daemon refusing
+ * the request (Docker's daemon answers those with an HTTP error: "Error response from daemon: …"); one
+ * after progress began is printed bare, as Docker's CLI prints a stream's error.
+ */
 async function progress(path: string, query: Record<string, string | undefined>, quiet: boolean, headers: Record<string, string> = {}): Promise<number> {
   const res = await client().raw(path, { method: 'POST', query, headers });
   if ((res.statusCode ?? 0) >= 400) await body(res);
   let rest = '';
   let code = 0;
+  let started = false;
   for await (const chunk of res) {
     const lines = (rest + (chunk as Buffer).toString()).split('\n');
     rest = lines.pop() ?? '';
     for (const l of lines.filter(Boolean)) {
       const m = JSON.parse(l) as { status?: string; id?: string; error?: string };
       if (m.error) {
-        process.stderr.write(`${m.error}\n`);
+        process.stderr.write(`${started ? '' : 'Error response from daemon: '}${m.error}\n`);
         code = 1;
-      } else if (!quiet && m.status && (!m.id || !/^(Downloading|Uploading|Extracting)/.test(m.status))) {
-        process.stdout.write(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
+      } else if (m.status) {
+        started = true;
+        if (!quiet && (!m.id || !/^(Downloading|Uploading|Extracting)/.test(m.status))) process.stdout.write(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
       }
     }
   }
   return code;
+}
+
+/**
+ * NAME[:TAG|@DIGEST] split as Docker's CLI sends it (repository, and the tag or digest apart), the tag
+ * defaulting to "latest", so that the daemon's summary names the tag it worked on.
+ */
+function splitReference(name: string): { repo: string; tag: string; defaulted: boolean; digest: boolean } {
+  const at = name.indexOf('@');
+  if (at >= 0) return { repo: name.slice(0, at), tag: name.slice(at + 1), defaulted: false, digest: true };
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) return { repo: name.slice(0, colon), tag: name.slice(colon + 1), defaulted: false, digest: false };
+  return { repo: name, tag: 'latest', defaulted: true, digest: false };
 }
 
 export async function pull(argv: string[]): Promise<number> {
@@ -147,9 +168,13 @@ export async function pull(argv: string[]): Promise<number> {
   const p = parse(argv, usage, [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }]);
   if (!p) return 0;
   needArgs(p, 1, 'pull', usage);
-  const auth = await (await import('./login.js')).registryAuthHeader(p.args[0]!);
-  const code = await progress('/images/create', { fromImage: p.args[0] }, bool(p, 'quiet'), auth);
-  if (code === 0 && bool(p, 'quiet')) process.stdout.write(`${p.args[0]}\n`);
+  const name = p.args[0]!;
+  const auth = await (await import('./login.js')).registryAuthHeader(name);
+  const ref = splitReference(name);
+  const quiet = bool(p, 'quiet');
+  if (ref.defaulted && !quiet) process.stdout.write('Using default tag: latest\n');
+  const code = await progress('/images/create', { fromImage: ref.repo, tag: ref.tag }, quiet, auth);
+  if (code === 0 && quiet) process.stdout.write(`${ref.digest ? `${ref.repo}@${ref.tag}` : `${ref.repo}:${ref.tag}`}\n`);
   return code;
 }
 
@@ -158,8 +183,24 @@ export async function push(argv: string[]): Promise<number> {
   const p = parse(argv, usage, [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }]);
   if (!p) return 0;
   needArgs(p, 1, 'push', usage);
-  const auth = await (await import('./login.js')).registryAuthHeader(p.args[0]!);
-  return progress(`/images/${enc(p.args[0]!)}/push`, {}, bool(p, 'quiet'), auth);
+  const name = p.args[0]!;
+  const auth = await (await import('./login.js')).registryAuthHeader(name);
+  const ref = splitReference(name);
+  if (ref.defaulted && !bool(p, 'quiet')) process.stdout.write('Using default tag: latest\n');
+  // The tag goes apart (as Docker's CLI sends it): the daemon names it in its "TAG: digest:" line.
+  const [path, query] = ref.digest ? [`/images/${enc(name)}/push`, {}] : [`/images/${enc(ref.repo)}/push`, { tag: ref.tag }];
+  try {
+    return await progress(path, query, bool(p, 'quiet'), auth);
+  } catch (e) {
+    // The daemon answers 404 when the image is not here; Docker says so in these words, in the stream
+    // after naming the repository.
+    if (!(e instanceof DaemonError) || e.status !== 404) throw e;
+    const { parseReference, repositoryName, familiarRepository } = await import('../../image/reference.js');
+    const r = parseReference(name);
+    if (!bool(p, 'quiet')) process.stdout.write(`The push refers to repository [${repositoryName(r)}]\n`);
+    process.stderr.write(`An image does not exist locally with the tag: ${familiarRepository(r)}\n`);
+    return 1;
+  }
 }
 
 export async function prune(argv: string[]): Promise<number> {

@@ -22,6 +22,16 @@ function checkFlags(p: Parsed, b: ContainerCreateBody): void {
   }
 }
 
+/**
+ * Docker's CLI (runStartContainerErr) derives run's exit code from the daemon's message: the command
+ * could not be found 127, could not be run 126, any other failure 125.
+ */
+export function startErrorCode(msg: string): number {
+  if (/executable file not found|no such file or directory/.test(msg)) return 127;
+  if (/permission denied|exec format error|cannot run executable/.test(msg)) return 126;
+  return 125;
+}
+
 /** Creates the container; a daemon refusal exits 125 as Docker does. */
 export async function createContainer(c: Client, b: ContainerCreateBody, name: string | undefined): Promise<string> {
   const { DaemonError } = await import('../client.js');
@@ -81,7 +91,7 @@ export default async function run(argv: string[]): Promise<number> {
     r = await postRun(host, qs.toString(), o.body, onFrame);
   }
   const tDone = performance.now();
-  if (r.kind === 'error') throw new ExitError(r.message, 125);
+  if (r.kind === 'error') throw new ExitError(r.message, startErrorCode(r.message));
   if (r.kind === 'created') {
     for (const w of r.warnings) process.stderr.write(`WARNING: ${w}\n`);
     process.stdout.write(`${r.id}\n`);
@@ -120,7 +130,7 @@ async function runInteractive(host: string, qs: URLSearchParams, body: Container
       h = await hijackRequest(host, path, body);
     }
   } catch (e) {
-    if (e instanceof HijackRefused) throw new ExitError(e.message, 125);
+    if (e instanceof HijackRefused) throw new ExitError(e.message, startErrorCode(e.message));
     throw e;
   }
   const id = h.headers[CONTAINER_HEADER] ?? '';

@@ -4,6 +4,7 @@ import { parseFlags, UsageError, type GlobalOptions } from './args.js';
 import { Api, nameOf } from './engine.js';
 import { LABELS } from '../../compose-spec/index.js';
 import { checkServices, CommandError, loadForCommand } from './project.js';
+import { writeIfOpen } from '../commands/base.js';
 
 const COLOURS = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
 
@@ -62,7 +63,7 @@ export function prefixes(names: string[], colour: boolean): Map<string, string> 
 }
 
 export async function followLogs(api: Api, targets: LogTarget[], o: FollowOptions): Promise<void> {
-  const write = o.write ?? ((s: string) => void process.stdout.write(s));
+  const write = o.write ?? ((s: string) => writeIfOpen(process.stdout, s));
   const colour = !o.noColour && process.stdout.isTTY === true && !process.env.NO_COLOR;
   const pre = prefixes(
     targets.map((t) => t.name),

@@ -12,6 +12,7 @@ import { parseFlags, UsageError, type GlobalOptions } from './args.js';
 import { quickProjectName } from './name.js';
 import { nameOf, type ContainerSummary } from './summary.js';
 import { mark } from './timing.js';
+import { dockerTime } from '../commands/base.js';
 
 const FLAGS = {
   all: { names: ['-a', '--all'], value: false },
@@ -33,6 +34,7 @@ export interface PsRow {
   Project: string;
   Service: string;
   Created: number;
+  CreatedAt: string;
   CreatedSince: string;
   RunningFor: string;
   State: string;
@@ -66,10 +68,12 @@ export function psRow(c: ContainerSummary & { StateDetail?: { Health?: { Status:
     Name: nameOf(c),
     Names: nameOf(c),
     Image: c.Image,
-    Command: `"${cmd}"`,
+    // Quoted as Go's strconv.Quote does it (docker compose's formatter).
+    Command: JSON.stringify(cmd),
     Project: c.Labels[LABELS.project] ?? '',
     Service: c.Labels[LABELS.service] ?? '',
     Created: c.Created,
+    CreatedAt: dockerTime(c.Created),
     CreatedSince: created,
     RunningFor: created,
     State: c.State,
@@ -124,10 +128,12 @@ export async function psCommand(global: GlobalOptions, argv: string[]): Promise<
   }
   mark('list');
   const now = Date.now();
-  const rows = list.map((c) => psRow(c, now, parsed.values.has('noTrunc')));
+  const format = parsed.values.get('format')?.at(-1);
+  // docker compose's JSON carries the whole command; only the table shortens it.
+  const rows = list.map((c) => psRow(c, now, parsed.values.has('noTrunc') || format === 'json'));
   const { formatList } = await import('../../lib/format/index.js');
   process.stdout.write(
-    formatList(parsed.values.get('format')?.at(-1), rows, {
+    formatList(format, rows, {
       defaultTable: 'table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.CreatedSince}}\t{{.Status}}\t{{.Ports}}',
       headers: { Name: 'NAME', CreatedSince: 'CREATED' },
     }),

@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { digestHex, type Digest } from '../digest.js';
 import { NoSuchImageError } from '../errors.js';
 import type { ImageLayer } from '../records.js';
@@ -297,8 +297,12 @@ class BuildRun {
     const lookup = stageLookup(state.config.Env, args);
     if (raw.kind === 'ARG') {
       at(raw.loc, 'ARG', () => args.declare(raw.args, envLookup(state.config.Env ?? [])));
-      if (!trigger) this.out(` ---> ${short(state.key)}`);
-      return state;
+      if (trigger) return state;
+      // Docker's classic builder commits an ARG step like ENV or LABEL, so an unchanged rebuild prints
+      // " ---> Using cache" for it. The values are not part of the key (as in Docker): the RUN steps
+      // that see them carry them in theirs.
+      const key = stepKey(state.key, { kind: 'ARG', args: raw.args });
+      return this.cached(state, key, async () => ({ ...state, key }));
     }
     if (raw.kind === 'FROM') {
       throw new DockerfileError({ file: raw.loc.file, line: raw.loc.line }, 'FROM', 'not allowed here');
@@ -312,6 +316,8 @@ class BuildRun {
         return this.copyStep(instr, state);
       case 'WORKDIR':
         return this.workdirStep(instr, state);
+      case 'VOLUME':
+        return this.volumeStep(instr, state);
       default: {
         const key = stepKey(state.key, describe(instr));
         return this.cached(state, key, async () => {
@@ -330,27 +336,52 @@ class BuildRun {
       const next = at(instr.loc, 'WORKDIR', () => applyInstruction(state, instr));
       const dir = next.config.WorkingDir ?? '/';
       // Docker creates the directory; only a missing one costs a layer.
-      const ops = await this.withView(state.layers, async (root) => {
-        const look = diskLookup(root);
-        const missing: CopyOp[] = [];
+      const layers = await this.makeDirs(state, [dir], `WORKDIR ${dir}`);
+      return { ...state, key, layers, config: next.config, history: this.history(instr, state, layers.length === state.layers.length) };
+    });
+  }
+
+  /**
+   * VOLUME: the config's volumes, and the directories themselves (root's, 0755) when missing, as
+   * Docker's builder leaves them in the image, so a later RUN can write there.
+   */
+  private async volumeStep(instr: InstructionOf<'VOLUME'>, state: StageState): Promise<StageState> {
+    const key = stepKey(state.key, describe(instr));
+    return this.cached(state, key, async () => {
+      const next = at(instr.loc, 'VOLUME', () => applyInstruction(state, instr));
+      const dirs = instr.paths.map((p) => posix.resolve('/', state.config.WorkingDir ?? '/', p));
+      const layers = await this.makeDirs(state, dirs, `VOLUME ${instr.paths.join(' ')}`);
+      return { ...state, key, layers, config: next.config, history: this.history(instr, state, layers.length === state.layers.length) };
+    });
+  }
+
+  /** The layers with one more holding whichever of `dirs` (and their parents) are missing; unchanged when none is. */
+  private async makeDirs(state: StageState, dirs: string[], what: string): Promise<ImageLayer[]> {
+    const ops = await this.withView(state.layers, async (root) => {
+      const look = diskLookup(root);
+      const made = new Set<string>();
+      const missing: CopyOp[] = [];
+      for (const dir of dirs) {
+        const chain: CopyOp[] = [];
         let p = dir;
-        while (p !== '/' && p !== '' && !look(p)) {
-          missing.unshift({ dest: p, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0 });
+        while (p !== '/' && p !== '' && !look(p) && !made.has(p)) {
+          chain.unshift({ dest: p, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0 });
           p = p.slice(0, p.lastIndexOf('/')) || '/';
         }
-        if (missing.length && p !== '/') {
+        // The existing parent goes into the layer as it is, so the layer's tar has the whole path.
+        if (chain.length && p !== '/' && !made.has(p)) {
           const e = look(p);
-          if (e?.type === 'dir') missing.unshift({ dest: p, type: 'dir', mode: e.mode, uid: e.uid, gid: e.gid, size: 0 });
+          if (e?.type === 'dir') chain.unshift({ dest: p, type: 'dir', mode: e.mode, uid: e.uid, gid: e.gid, size: 0 });
         }
-        return missing;
-      });
-      const layers = [...state.layers];
-      if (ops.length > 0) {
-        layers.push(await this.ingest(state, copyItems(ops, { abs: (x) => x, mtime: () => 0 }, Math.floor(Date.now() / 1000)), `WORKDIR ${dir}`));
+        for (const op of chain) {
+          made.add(op.dest);
+          missing.push(op);
+        }
       }
-      const s: StageState = { ...state, key, layers, config: next.config, history: this.history(instr, state, ops.length === 0) };
-      return s;
+      return missing;
     });
+    if (ops.length === 0) return state.layers;
+    return [...state.layers, await this.ingest(state, copyItems(ops, { abs: (x) => x, mtime: () => 0 }, Math.floor(Date.now() / 1000)), what)];
   }
 
   private async runStep(instr: InstructionOf<'RUN'>, state: StageState, args: ArgScope): Promise<StageState> {

@@ -1,6 +1,6 @@
 // build: -lz
 /*
- * tsunpack [--blob FILE] DIR|--hash-only < layer
+ * tsunpack [--blob FILE] [--plain] DIR|--hash-only < layer
  *
  * Extracts one image layer (a tar stream on stdin, plain or gzip) into DIR so that DIR can serve as
  * an overlayfs lower dir. Node cannot mknod, lchown or set xattrs on special files, hence this helper.
@@ -16,6 +16,9 @@
  *   The final component is never followed (O_NOFOLLOW / AT_SYMLINK_NOFOLLOW).
  * - ".wh.NAME" becomes a 0/0 character device NAME; ".wh..wh..opq" sets trusted.overlay.opaque=y on
  *   its directory (overlayfs' own whiteout format).
+ * - --plain: the tar is not a layer but files to copy (docker cp, a build context): ".wh.*" names are
+ *   ordinary names, and no trusted.overlay.* xattr is ever set (not even one the tar carries), so
+ *   nothing extracted can act as a whiteout or an opaque directory.
  * - Modes, owners, mtimes, xattrs, hard links, symlinks, fifos and device nodes are kept.
  * - On success prints one JSON line {"entries":N,"compression":"gzip"|"none","blobDigest":"sha256:…",
  *   "blobSize":N,"diffId":"sha256:…","tarSize":N}. Durability is not per layer: the store calls
@@ -59,6 +62,7 @@
 static int root_fd = -1;
 static const char *cur_name = "";
 static int is_root;
+static int plain; /* --plain: no whiteout translation, no trusted.overlay.* xattrs */
 
 /* ---------- input: stdin, hashed (blob digest), stored (--blob), inflated, hashed (diffID) ---------- */
 
@@ -374,6 +378,8 @@ static void meta_clear(struct meta *m) {
 }
 
 static void meta_add_xattr(struct meta *m, const char *name, const char *val, size_t len) {
+  /* Copied files must not turn into overlay metadata (opaque dirs, redirects) in a container's upper dir. */
+  if (plain && strncmp(name, "trusted.overlay.", 16) == 0) return;
   for (size_t i = 0; i < m->nxattrs; i++) {
     if (strcmp(m->xattrs[i].name, name) == 0) {
       free(m->xattrs[i].value);
@@ -717,11 +723,12 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--blob") == 0 && i + 1 < argc) blob_path = argv[++i];
     else if (strcmp(argv[i], "--hash-only") == 0) hash_only = 1;
+    else if (strcmp(argv[i], "--plain") == 0) plain = 1;
     else if (!dir && argv[i][0] != '-') dir = argv[i];
     else dir = NULL, hash_only = -1;
   }
   if (hash_only < 0 || (hash_only ? dir != NULL : dir == NULL)) {
-    fprintf(stderr, "usage: tsunpack [--blob FILE] DIR|--hash-only < layer | tsunpack --syncfs DIR\n");
+    fprintf(stderr, "usage: tsunpack [--blob FILE] [--plain] DIR|--hash-only < layer | tsunpack --syncfs DIR\n");
     return 1;
   }
   umask(0);
@@ -861,7 +868,7 @@ int main(int argc, char **argv) {
 
     int dfd = open_parent(path, &name);
 
-    if (strncmp(name, ".wh.", 4) == 0) {
+    if (!plain && strncmp(name, ".wh.", 4) == 0) {
       if (strcmp(name, ".wh..wh..opq") == 0) {
         if (fsetxattr(dfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
           DIE("set trusted.overlay.opaque: %s", strerror(errno));

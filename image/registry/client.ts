@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from 'node:net';
 import { sha256, type Digest } from '../digest.js';
 import { DigestMismatchError } from '../errors.js';
 import { isLoopbackHost, registryEndpointHost } from '../reference.js';
@@ -81,7 +82,10 @@ export class RegistryClient {
         lastErr = err;
       }
     }
-    const why = lastErr instanceof Error ? (lastErr.cause instanceof Error ? lastErr.cause.message : lastErr.message) : String(lastErr);
+    let why = lastErr instanceof Error ? (lastErr.cause instanceof Error ? lastErr.cause.message : lastErr.message) : String(lastErr);
+    // fetch refuses the ports on its "bad port" list (1, 7, 25, …) without trying them; "bad port" then
+    // hides the real state of the host, so connect once ourselves to report what Docker would.
+    if (why === 'bad port') why = await tcpProbe(this.endpointHost);
     const hint = this.insecure ? '' : ` (plain http is only used for loopback hosts and --insecure-registry ${this.domain})`;
     throw new RegistryError(`cannot reach registry ${this.endpointHost}: ${why}${hint}`, undefined, true);
   }
@@ -360,4 +364,22 @@ async function* rechunk(src: AsyncIterable<Uint8Array>, size: number): AsyncGene
     }
   }
   if (n > 0) yield Buffer.concat(parts);
+}
+
+/**
+ * Why a registry on a port fetch will not use is out of reach: the connection error (ECONNREFUSED …),
+ * or, when something does answer there, that our HTTP client does not use that port.
+ */
+export async function tcpProbe(hostPort: string): Promise<string> {
+  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(hostPort);
+  const host = m?.[1] ?? m?.[2] ?? hostPort;
+  const port = Number(m?.[3] ?? 443);
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(`port ${port} is on the fetch standard's list of blocked ports; use another port for the registry`);
+    });
+    sock.once('error', (err) => resolve(err.message));
+  });
 }

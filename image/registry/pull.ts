@@ -32,9 +32,13 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
   const emit = (e: ProgressEvent): void => opts.onProgress?.(e);
   const client = await clientFor(ref.domain, opts);
   const repo = ref.path;
-  emit({ status: `${ref.tag ?? ref.digest}: Pulling from ${familiarRepository(ref)}` });
+  // What the name pulled pointed at before: "Image is up to date" means the name did not move (Docker's
+  // rule), not that the same image was there under another name.
+  const before = store.resolve(formatReference(ref))?.id;
 
   const top = await client.getManifest(repo, ref.digest ?? ref.tag ?? 'latest');
+  // After the manifest resolved, as Docker's daemon does: a pull that cannot start printed nothing.
+  emit({ status: `${ref.tag ?? ref.digest}: Pulling from ${familiarRepository(ref)}` });
   let m = top;
   if (INDEX_TYPES.includes(top.mediaType)) {
     const index = parseJson(IndexSchema, top.bytes, `index ${top.digest}`);
@@ -50,7 +54,6 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
   if (diffIds.length !== manifest.layers.length) {
     throw new InvalidImageError(`manifest ${m.digest} has ${manifest.layers.length} layers, its config ${diffIds.length} diff_ids`);
   }
-  const existing = store.resolve(manifest.config.digest);
   const chains = chainIds(diffIds);
 
   const lease = store.lease();
@@ -111,9 +114,9 @@ export async function pullImage(store: ImageStore, name: string, opts: PullOptio
         repoDigests: [repoDigest],
       },
     ]);
-    const upToDate = existing?.id === id;
-    emit({ status: `Digest: ${top.digest}` });
-    emit({ status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarName(ref)}` });
+    const upToDate = before === id;
+    // The "Digest:" / "Status:" summary is the caller's to print from the result (the Engine API route
+    // does): printed here as well, it came out twice.
     return { id: id!, digest: top.digest, reference: formatReference(ref), upToDate };
   } catch (err) {
     await lease.rollback();

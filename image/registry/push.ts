@@ -85,6 +85,7 @@ export async function pushImage(store: ImageStore, name: string, opts: PushOptio
   const digest = await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType);
   const repoDigest = `${repositoryName(ref)}@${digest}`;
   await store.recordPushed(rec.id, { digest, mediaType: manifest.mediaType, bytes: manifest.bytes }, repoDigest);
-  emit({ status: `${tag}: digest: ${digest} size: ${manifest.bytes.length}` });
+  // The "TAG: digest: … size: …" summary is the caller's to print (the Engine API route does, with the
+  // tag it was asked for): printed here as well, it came out twice.
   return { digest, size: manifest.bytes.length, repoDigest };
 }
