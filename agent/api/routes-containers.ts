@@ -1,6 +1,6 @@
 // Engine API: /containers/* and /exec/*.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ApiError, HANDLED, badRequest, conflict, notFound, sendJson, type Router } from './router.js';
@@ -12,6 +12,7 @@ import { resolveUser } from '../containers/spec.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { FilterError, matchLabels, matchName, parseFilters, checkFilterKeys, type Filters } from '../../lib/filters.js';
 import { statusText } from '../../lib/units.js';
+import { TopError, dirSize, dockerStats, sample, top as topOf, type DockerStats, type Sample } from '../containers/stats.js';
 import { NoSuchImageError } from '../../image/index.js';
 import type { ExecHandle } from '../../runtime/index.js';
 import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from './run-protocol.js';
@@ -89,8 +90,15 @@ export function containerRoutes(router: Router, e: Engine): void {
       const limit = Number(query.get('limit') ?? -1);
       if (limit > 0) list = list.slice(0, limit);
       const nowMs = Date.now();
-      return list.map((c) => {
-        const v = summaryView(c, live(e, c));
+      const withSize = truthy(query.get('size'));
+      return Promise.all(list.map(async (c) => {
+        const v: ReturnType<typeof summaryView> & { SizeRw?: number; SizeRootFs?: number } = summaryView(c, live(e, c));
+        if (withSize) {
+          // Docker: SizeRw is the writable layer, SizeRootFs that plus the image.
+          const rec = e.images.resolve(c.Image);
+          v.SizeRw = await dirSize(join(cs.dir(c.Id), 'upper'));
+          v.SizeRootFs = v.SizeRw + (rec ? e.images.imageSize(rec) : 0);
+        }
         const s = c.State.Status;
         v.Status = statusText(
           {
@@ -106,7 +114,7 @@ export function containerRoutes(router: Router, e: Engine): void {
           nowMs,
         );
         return v;
-      });
+      }));
     })
     .post('/containers/create', async ({ query, json, res }) => {
       const body = parseCreateBody(await json());
@@ -205,23 +213,59 @@ export function containerRoutes(router: Router, e: Engine): void {
       }
       return undefined;
     })
-    .get('/containers/{id}/top', async ({ params }) => {
+    .get('/containers/{id}/top', async ({ params, query }) => {
       const c = cs.resolve(params.id!);
       if (c.State.Status !== 'running' && c.State.Status !== 'paused') throw conflict(`Container ${c.Id} is not running`);
       const pids = await e.runtime.ps(c.Id);
-      return { Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], Processes: pids.map(procRow).filter((r): r is string[] => r !== undefined) };
+      try {
+        return await topOf(query.get('ps_args') ?? '', pids);
+      } catch (err) {
+        // Docker answers a failing ps or an unusable output with a 500 carrying the reason.
+        if (err instanceof TopError) throw new ApiError(500, err.message);
+        throw err;
+      }
     })
-    .get('/containers/{id}/stats', async ({ params }) => {
+    .get('/containers/{id}/stats', async ({ params, query, req, res }) => {
       const c = cs.resolve(params.id!);
-      const base = { read: new Date().toISOString(), id: c.Id, name: `/${c.Name}` };
-      if (c.State.Status !== 'running' && c.State.Status !== 'paused') return { ...base, memory_stats: {}, cpu_stats: {}, pids_stats: {} };
-      const st = await e.runtime.stats(c.Id);
-      return {
-        ...base,
-        pids_stats: { current: st.pids.current, limit: st.pids.limit },
-        memory_stats: { usage: st.memory.usage, limit: st.memory.limit, ...(st.memory.stat ? { stats: st.memory.stat } : {}) },
-        cpu_stats: { cpu_usage: { total_usage: st.cpu.usageNs, usage_in_usermode: st.cpu.userNs, usage_in_kernelmode: st.cpu.systemNs }, online_cpus: 0 },
+      const name = `/${c.Name}`;
+      const stream = !['0', 'false'].includes(query.get('stream') ?? '1');
+      const oneShot = truthy(query.get('one-shot'));
+      const up = (): boolean => {
+        const s = cs.resolve(c.Id).State.Status;
+        return s === 'running' || s === 'paused';
       };
+      const empty = (): DockerStats => ({
+        read: new Date().toISOString(), preread: '0001-01-01T00:00:00Z', id: c.Id, name,
+        pids_stats: {}, memory_stats: {}, cpu_stats: { cpu_usage: { total_usage: 0 } }, precpu_stats: { cpu_usage: { total_usage: 0 } },
+        blkio_stats: { io_service_bytes_recursive: null },
+      });
+      const take = (): Promise<Sample> => sample(() => e.runtime.stats(c.Id));
+      const frameOf = async (cur: Sample, prev: Sample | undefined): Promise<DockerStats> => dockerStats(c.Id, name, cs.resolve(c.Id).State.Pid, cur, prev);
+      if (!stream) {
+        if (!up()) return empty();
+        // Like Docker (unless one-shot), two samples so precpu_stats makes a CPU % possible.
+        const first = await take();
+        if (oneShot) return frameOf(first, undefined);
+        await new Promise((r) => setTimeout(r, 500));
+        return frameOf(await take(), first);
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      let closed = false;
+      req.on('close', () => (closed = true));
+      let prev: Sample | undefined;
+      while (!closed) {
+        if (!up()) {
+          res.write(JSON.stringify(empty()) + '\n');
+          break;
+        }
+        const cur = await take().catch(() => undefined);
+        if (!cur) break;
+        res.write(JSON.stringify(await frameOf(cur, prev)) + '\n');
+        prev = cur;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      res.end();
+      return HANDLED;
     })
     .post('/containers/{id}/exec', async ({ params, json, res }) => {
       const c = cs.resolve(params.id!);
@@ -639,21 +683,4 @@ function firstStop(e: Engine, id: string, req: IncomingMessage): Promise<void> {
     e.containers.events.once(`removed:${id}`, done);
     req.socket.once('close', done);
   });
-}
-
-/** One `ps -ef`-like row from /proc. */
-function procRow(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ppid = after[1]!;
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1] ?? '?';
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-    const ticks = (Number(after[11]) + Number(after[12])) / 100;
-    const time = new Date(ticks * 1000).toISOString().slice(11, 19);
-    return [uid === '0' ? 'root' : uid, String(pid), ppid, '0', '', '?', time, cmd];
-  } catch {
-    return undefined;
-  }
 }

@@ -3,7 +3,7 @@
 import { DaemonError } from '../client.js';
 import { FlagError } from '../../lib/flags.js';
 import { formatInspect, formatList, tabwrite } from '../../lib/format/index.js';
-import { timeAgo, humanSize, parseDuration } from '../../lib/units.js';
+import { timeAgo, humanSizeWithPrecision, bytesSize, parseDuration } from '../../lib/units.js';
 import { ExitError, body, bool, client, demux, eachArg, enc, list, needArgs, parse, str } from './common.js';
 import type { Client } from '../client.js';
 import type { Hijacked } from '../interactive.js';
@@ -118,6 +118,7 @@ export async function ps(argv: string[]): Promise<number> {
     { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
     { name: 'last', short: 'n', type: 'int', description: 'Show n last created containers (includes all states)' },
     { name: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container (includes all states)' },
+    { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes' },
   ]);
   if (!p) return 0;
   const filters: Record<string, string[]> = {};
@@ -127,8 +128,11 @@ export async function ps(argv: string[]): Promise<number> {
     (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
   }
   const last = bool(p, 'latest') ? 1 : typeof p.flags.last === 'number' ? p.flags.last : undefined;
-  const rows = await client().call<Summary[]>('/containers/json', {
-    query: { all: bool(p, 'all') || last !== undefined ? 1 : undefined, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined, limit: last },
+  const fmt = str(p, 'format');
+  // Docker also computes sizes when a --format asks for .Size.
+  const withSize = bool(p, 'size') || (fmt?.includes('.Size') ?? false);
+  const rows = await client().call<(Summary & { SizeRw?: number; SizeRootFs?: number })[]>('/containers/json', {
+    query: { size: withSize ? 1 : undefined, all: bool(p, 'all') || last !== undefined ? 1 : undefined, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined, limit: last },
   });
   const noTrunc = bool(p, 'no-trunc');
   const now = Date.now();
@@ -145,16 +149,17 @@ export async function ps(argv: string[]): Promise<number> {
     Labels: Object.entries(r.Labels).map(([k, v]) => `${k}=${v}`).join(','),
     Mounts: r.Mounts.map((m) => m.Name || m.Destination).join(','),
     Networks: Object.keys(r.NetworkSettings.Networks).join(','),
+    Size: r.SizeRw === undefined ? '0B' : `${humanSizeWithPrecision(r.SizeRw, 3)} (virtual ${humanSizeWithPrecision(r.SizeRootFs ?? 0, 3)})`,
   }));
-  const fmt = str(p, 'format');
   if (bool(p, 'quiet') && !fmt) {
     process.stdout.write(view.map((v) => `${v.ID}\n`).join(''));
     return 0;
   }
   process.stdout.write(
     formatList(fmt, view, {
-      defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
+      defaultTable: `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${bool(p, 'size') ? '\t{{.Size}}' : ''}`,
       headers: { ID: 'CONTAINER ID', RunningFor: 'CREATED', CreatedAt: 'CREATED AT' },
+      rowType: '*formatter.ContainerContext',
     }),
   );
   return 0;
@@ -369,13 +374,64 @@ export async function exec(argv: string[]): Promise<number> {
 }
 
 export async function top(argv: string[]): Promise<number> {
-  const usage = 'tsswarm top CONTAINER';
-  const p = parse(argv, usage, []);
+  const usage = 'tsswarm top CONTAINER [ps OPTIONS]';
+  // Everything after the container goes to ps (`top c -o pid,comm`, `top c aux`), as with Docker.
+  const p = parse(argv, usage, [], { stopAtPositional: true, positionalsBeforeStop: 1 });
   if (!p) return 0;
   needArgs(p, 1, 'top', usage);
-  const r = await client().call<{ Titles: string[]; Processes: string[][] }>(`/containers/${enc(p.args[0]!)}/top`);
+  const psArgs = p.args.slice(1).join(' ');
+  const r = await client().call<{ Titles: string[]; Processes: string[][] }>(`/containers/${enc(p.args[0]!)}/top`, { query: { ps_args: psArgs || undefined } });
   process.stdout.write(tabwrite([r.Titles, ...r.Processes].map((row) => row.join('\t') + '\n').join('')));
   return 0;
+}
+
+interface StatsBody {
+  id: string;
+  name: string;
+  memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
+  pids_stats: { current?: number };
+  cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
+  blkio_stats: { io_service_bytes_recursive: { op: string; value: number }[] | null };
+}
+
+/** One row of `stats`, computed as the Docker CLI does from a stats body with its previous sample. */
+function statsRow(s: StatsBody): Record<string, string> {
+  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+  const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+  const online = s.cpu_stats.online_cpus || 1;
+  const cpu = sysDelta > 0 && cpuDelta > 0 && s.precpu_stats.system_cpu_usage ? (cpuDelta / sysDelta) * online * 100 : 0;
+  // Docker leaves the page cache out of the usage: inactive_file (v2) or total_inactive_file (v1).
+  const st = s.memory_stats.stats ?? {};
+  const cache = st.total_inactive_file ?? st.inactive_file ?? 0;
+  const raw = s.memory_stats.usage ?? 0;
+  const mem = cache < raw ? raw - cache : raw;
+  const limit = s.memory_stats.limit ?? 0;
+  let rx = 0;
+  let tx = 0;
+  for (const n of Object.values(s.networks ?? {})) {
+    rx += n.rx_bytes;
+    tx += n.tx_bytes;
+  }
+  let rd = 0;
+  let wr = 0;
+  for (const b of s.blkio_stats.io_service_bytes_recursive ?? []) {
+    if (b.op.toLowerCase() === 'read') rd += b.value;
+    else if (b.op.toLowerCase() === 'write') wr += b.value;
+  }
+  const id = s.id.slice(0, 12);
+  return {
+    Container: id,
+    ID: id,
+    Name: s.name.replace(/^\//, ''),
+    CPUPerc: `${cpu.toFixed(2)}%`,
+    MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`,
+    MemPerc: `${(limit > 0 ? (mem / limit) * 100 : 0).toFixed(2)}%`,
+    NetIO: `${humanSizeWithPrecision(rx, 3)} / ${humanSizeWithPrecision(tx, 3)}`,
+    BlockIO: `${humanSizeWithPrecision(rd, 3)} / ${humanSizeWithPrecision(wr, 3)}`,
+    PIDs: String(s.pids_stats.current ?? 0),
+  };
 }
 
 export async function stats(argv: string[]): Promise<number> {
@@ -384,32 +440,34 @@ export async function stats(argv: string[]): Promise<number> {
     { name: 'no-stream', type: 'bool', description: 'Disable streaming stats and only pull the first result' },
     { name: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
     { name: 'format', type: 'string', description: 'Format output using a custom template' },
+    { name: 'no-trunc', type: 'bool', description: 'Do not truncate output' },
   ]);
   if (!p) return 0;
   const c = client();
-  let ids = p.args;
-  if (ids.length === 0) ids = (await c.call<Summary[]>('/containers/json', { query: { all: bool(p, 'all') ? 1 : undefined } })).map((s) => s.Id);
-  const rows = [];
-  for (const id of ids) {
-    const s = await c.call<{ id: string; name: string; memory_stats: { usage?: number; limit?: number }; pids_stats: { current?: number } }>(`/containers/${enc(id)}/stats`, { query: { stream: 0 } });
-    const usage = s.memory_stats.usage ?? 0;
-    const limit = s.memory_stats.limit ?? 0;
-    rows.push({
-      Container: s.id.slice(0, 12),
-      ID: s.id.slice(0, 12),
-      Name: s.name.replace(/^\//, ''),
-      MemUsage: `${humanSize(usage)} / ${limit > 0 && limit < 2 ** 62 ? humanSize(limit) : 'unlimited'}`,
-      MemPerc: limit > 0 && limit < 2 ** 62 ? `${((usage / limit) * 100).toFixed(2)}%` : '--',
-      PIDs: String(s.pids_stats.current ?? 0),
+  const named = p.args;
+  const frame = async (): Promise<string> => {
+    const ids = named.length ? named : (await c.call<Summary[]>('/containers/json', { query: { all: bool(p, 'all') ? 1 : undefined } })).map((s) => s.Id);
+    // Each one-shot body carries two samples ~0.5 s apart (precpu_stats), so CPU % is real.
+    const bodies = await Promise.all(ids.map((id) => c.call<StatsBody>(`/containers/${enc(id)}/stats`, { query: { stream: 0 } })));
+    const rows = bodies.map(statsRow);
+    if (bool(p, 'no-trunc')) for (const [i, r] of rows.entries()) r.ID = r.Container = bodies[i]!.id;
+    return formatList(str(p, 'format'), rows, {
+      defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}',
+      headers: { ID: 'CONTAINER ID', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' },
     });
+  };
+  if (bool(p, 'no-stream')) {
+    process.stdout.write(await frame());
+    return 0;
   }
-  process.stdout.write(
-    formatList(str(p, 'format'), rows, {
-      defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}',
-      headers: { ID: 'CONTAINER ID', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', PIDs: 'PIDS' },
-    }),
-  );
-  return 0;
+  // Streaming until interrupted: a TTY is redrawn in place (clear screen, cursor home) like Docker.
+  const tty = process.stdout.isTTY === true;
+  for (;;) {
+    const started = Date.now();
+    const out = await frame();
+    process.stdout.write(tty ? `\x1b[2J\x1b[H${out}` : out);
+    await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
+  }
 }
 
 export async function rename(argv: string[]): Promise<number> {

@@ -7,7 +7,7 @@
 import { parseTemplate } from './template.js';
 import { tabwrite } from './tabwriter.js';
 
-export { parseTemplate, renderTemplate, sprintf, printValue, TemplateError, type Template } from './template.js';
+export { parseTemplate, renderTemplate, sprintf, printValue, TemplateError, type Template, type TemplateOptions } from './template.js';
 export { tabwrite, type TabwriterOptions } from './tabwriter.js';
 
 export interface ListFormatOptions {
@@ -17,6 +17,11 @@ export interface ListFormatOptions {
   headers?: Record<string, string>;
   /** `-q`: only print this field, one per line. */
   quietField?: string;
+  /**
+   * Docker's Go type of a row (e.g. "*formatter.ContainerContext"): when set, a field the rows lack is
+   * an error naming it, as Docker's list commands fail; unset keeps the lenient <no value>.
+   */
+  rowType?: string;
 }
 
 const TABLE = 'table';
@@ -48,7 +53,7 @@ export function formatList(format: string | undefined, rows: readonly unknown[],
   if (tpl === TABLE) tpl = opts.defaultTable;
   if (isTable) tpl = tpl.slice(TABLE.length);
   tpl = unescapeFormat(tpl.trim());
-  const t = parseTemplate(tpl);
+  const t = parseTemplate(tpl, opts.rowType !== undefined ? { strictRowType: opts.rowType } : {});
   const lines: string[] = [];
   if (isTable) lines.push(t.execute(headerRow(opts.headers ?? {})));
   for (const r of rows) lines.push(t.execute(r));

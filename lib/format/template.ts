@@ -556,7 +556,11 @@ interface Scope {
 }
 
 class Exec {
-  constructor(private readonly src: string) {}
+  constructor(
+    private readonly src: string,
+    private readonly opts: TemplateOptions = {},
+    private readonly root: Value = undefined,
+  ) {}
 
   private err(pos: number, what: string, msg: string): never {
     throw new TemplateError(`template: :${lineCol(this.src, pos)}: executing "" at <${what}>: ${msg}`);
@@ -670,6 +674,11 @@ class Exec {
       shown += `.${f}`;
       if (cur === undefined || cur === null) this.err(pos, shown, `nil pointer evaluating ${shown}`);
       if (typeof cur !== 'object' || Array.isArray(cur)) this.err(pos, shown, `can't evaluate field ${f} in type ${typeName(cur)}`);
+      // A list command's row is a Go struct in Docker: an unknown field is an error there, while a
+      // missing key of a map (labels, inspect's JSON) reads as <no value>.
+      if (this.opts.strictRowType !== undefined && cur === this.root && !(f in (cur as object))) {
+        this.err(pos, shown, `can't evaluate field ${f} in type ${this.opts.strictRowType}`);
+      }
       cur = (cur as Record<string, Value>)[f];
     }
     return cur;
@@ -697,17 +706,26 @@ export interface Template {
   execute(data: Value): string;
 }
 
-export function parseTemplate(src: string): Template {
+export interface TemplateOptions {
+  /**
+   * Treat the data passed to execute() as a struct of this Go type (e.g. "*formatter.ContainerContext"):
+   * a field it lacks is an execution error naming the type, as in Docker's list commands.
+   * Unset (inspect -f and other callers): a missing key gives <no value>.
+   */
+  strictRowType?: string;
+}
+
+export function parseTemplate(src: string, opts: TemplateOptions = {}): Template {
   const nodes = new Parser(src, lex(src)).parseAll();
   return {
     execute(data: Value): string {
       const out: string[] = [];
-      new Exec(src).run(nodes, { dot: data, vars: new Map([['$', data]]) }, out);
+      new Exec(src, opts, data).run(nodes, { dot: data, vars: new Map([['$', data]]) }, out);
       return out.join('');
     },
   };
 }
 
-export function renderTemplate(src: string, data: Value): string {
-  return parseTemplate(src).execute(data);
+export function renderTemplate(src: string, data: Value, opts: TemplateOptions = {}): string {
+  return parseTemplate(src, opts).execute(data);
 }
