@@ -110,6 +110,7 @@ export class Daemon {
     const { buildRoutes } = await import('./api/routes-build.js');
     const { archiveRoutes } = await import('./api/routes-archive.js');
     const { authRoutes } = await import('./api/routes-auth.js');
+    const { eventRoutes } = await import('./api/routes-events.js');
     const engine = await Engine.open(this.opts, this.log.child('engine'));
     this.engine = engine;
     containerRoutes(this.router, engine);
@@ -118,6 +119,7 @@ export class Daemon {
     buildRoutes(this.router, engine);
     archiveRoutes(this.router, engine);
     authRoutes(this.router);
+    eventRoutes(this.router, engine);
     const server = createServer((req, res) => {
       // A container removal finishes in the background (service.ts removeRecord). Calls about other
       // objects wait for it, so e.g. `network rm` right after `run --rm` never finds the container's

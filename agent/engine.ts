@@ -1,5 +1,6 @@
 // The engine: the services one daemon owns (images, runtime, volumes, networks, containers), opened
 // and reconciled at start and closed at stop.
+import type { EventBus } from './events.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +50,11 @@ export class Engine {
     private readonly log: Logger,
     private readonly liveRestore: boolean,
   ) {}
+
+  /** The event stream (GET /events); it lives on the container service, which publishes the most. */
+  get events(): EventBus {
+    return this.containers.bus;
+  }
 
   static async open(opts: DaemonOptions, log: Logger): Promise<Engine> {
     locateHelpers();

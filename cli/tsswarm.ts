@@ -55,6 +55,7 @@ const commands: Record<string, Entry> = {
   build: { load: () => import('./commands/build.js'), help: 'Build an image from a Dockerfile' },
   cp: { load: () => import('./commands/cp.js'), help: 'Copy files/folders between a container and the local filesystem' },
   history: { load: () => import('./commands/history.js'), help: 'Show the history of an image' },
+  events: { load: () => import('./commands/events.js'), help: 'Get real time events from the server' },
   login: { load: () => import('./commands/login.js').then((m) => ({ default: m.login })), help: 'Log in to a registry' },
   logout: { load: () => import('./commands/login.js').then((m) => ({ default: m.logout })), help: 'Log out from a registry' },
   network: objects('network', 'Manage networks'),

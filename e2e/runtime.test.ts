@@ -443,7 +443,7 @@ describe('runtime (e2e)', function () {
       await until(() => readLog(join(env.root, id, 'container.log')).length > 0, 'ready');
       const h = await env.rt.exec(id, { args: ['sh', '-c', 'cat /proc/1/comm; sh -c "sleep 0 & exec sleep 0.2"; grep -l "^State:.*Z" /proc/[0-9]*/status | wc -l'] });
       const out = await collect(h.stdout);
-      assert.deepEqual(out.split('\n').slice(0, 2), ['tsbox-init', '0']);
+      assert.deepEqual(out.split('\n').slice(0, 2), ['tsswarm-init', '0']);
       // sleep is not PID 1 here, so SIGTERM (forwarded by the init) ends it.
       await env.rt.kill(id, 'SIGTERM');
       const exit = await env.rt.wait(id);

@@ -57,6 +57,7 @@ export function imageRoutes(router: Router, e: Engine): void {
         try {
           await pipeline(req, createWriteStream(file));
           const r = await loadArchive(images, file);
+          for (const m of r.messages) e.events.publish('image', 'load', m.replace(/^Loaded image(?: ID)?: /, ''));
           res.writeHead(200, { 'Content-Type': 'application/json' });
           res.end(r.messages.map((m) => JSON.stringify({ stream: `${m}\n` }) + '\n').join(''));
           return HANDLED;
@@ -74,6 +75,7 @@ export function imageRoutes(router: Router, e: Engine): void {
         const file = join(dir, 'archive.tar');
         try {
           await saveArchive(images, names, file);
+          for (const n of names) e.events.publish('image', 'save', n);
           res.writeHead(200, { 'Content-Type': 'application/x-tar' });
           await pipeline(createReadStream(file), res);
           return HANDLED;
@@ -98,6 +100,7 @@ export function imageRoutes(router: Router, e: Engine): void {
             insecureRegistries: (process.env.TSSWARM_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
             onProgress: (ev) => res.write(JSON.stringify({ status: ev.status, id: ev.id, progressDetail: ev.total !== undefined ? { current: ev.current, total: ev.total } : {} }) + '\n'),
           });
+          e.events.publish('image', 'pull', ref);
           res.write(JSON.stringify({ status: `Digest: ${r.digest}` }) + '\n');
           res.write(JSON.stringify({ status: r.upToDate ? `Status: Image is up to date for ${ref}` : `Status: Downloaded newer image for ${ref}` }) + '\n');
         } catch (err) {
@@ -122,6 +125,7 @@ export function imageRoutes(router: Router, e: Engine): void {
             insecureRegistries: (process.env.TSSWARM_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
             onProgress: (ev) => res.write(JSON.stringify({ status: ev.status, id: ev.id }) + '\n'),
           });
+          e.events.publish('image', 'push', ref);
           res.write(JSON.stringify({ status: `${tag ?? 'latest'}: digest: ${r.digest} size: ${r.size}`, aux: { Digest: r.digest, Size: r.size } }) + '\n');
         } catch (err) {
           res.write(JSON.stringify({ error: (err as Error).message, errorDetail: { message: (err as Error).message } }) + '\n');
@@ -147,6 +151,7 @@ export function imageRoutes(router: Router, e: Engine): void {
         if (!repo) throw badRequest('tag: repo is required');
         const tag = query.get('tag');
         await images.tag(params.name!, tag ? `${repo}:${tag}` : repo);
+        e.events.publish('image', 'tag', images.get(params.name!).id, { name: tag ? `${repo}:${tag}` : repo });
         res.writeHead(201).end();
         return HANDLED;
       }),
@@ -162,7 +167,9 @@ export function imageRoutes(router: Router, e: Engine): void {
           const running = users.find((id) => e.containers.isRunning(id));
           throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${(running ?? users[0]!).slice(0, 12)} is using its referenced image ${rec.id.slice(7, 19)}`);
         }
-        return images.remove(name, { force });
+        const out = await images.remove(name, { force });
+        for (const r of out as { Untagged?: string; Deleted?: string }[]) e.events.publish('image', r.Untagged ? 'untag' : 'delete', r.Untagged ? rec.id : r.Deleted!, r.Untagged ? { name: r.Untagged } : { name });
+        return out;
       }),
     );
 }

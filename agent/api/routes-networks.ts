@@ -70,11 +70,14 @@ export function networkRoutes(router: Router, e: Engine): void {
           options: b.Options ?? {},
         }),
       );
+      e.events.publish('network', 'create', info.id, { name: info.name, type: info.driver });
       sendJson(res, 201, { Id: info.id, Warning: '' });
       return HANDLED;
     })
     .delete('/networks/{id}', async ({ params }) => {
+      const gone = await net(() => nm.inspectNetwork(params.id!));
       await net(() => nm.removeNetwork(params.id!));
+      e.events.publish('network', 'destroy', gone.id, { name: gone.name, type: gone.driver });
       return undefined;
     })
     .post('/networks/prune', async () => ({ NetworksDeleted: await net(() => nm.pruneNetworks()) }))
@@ -89,6 +92,7 @@ export function networkRoutes(router: Router, e: Engine): void {
         await net(() => nm.connect({ network: info.id, containerId: c.Id, containerName: c.Name, netns: { pid: c.State.Pid }, aliases, ...(ip ? { ip } : {}) }));
       }
       await e.containers.setNetwork(c.Id, info.name, { Aliases: aliases, ...(ip ? { IPv4Address: ip } : {}) });
+      e.events.publish('network', 'connect', info.id, { container: c.Id, name: info.name, type: info.driver });
       return undefined;
     })
     .post('/networks/{id}/disconnect', async ({ params, json }) => {
@@ -98,6 +102,7 @@ export function networkRoutes(router: Router, e: Engine): void {
       const info = await net(() => nm.inspectNetwork(params.id!));
       if (c.State.Status === 'running' || c.State.Status === 'paused') await net(() => nm.disconnect(info.id, c.Id));
       await e.containers.setNetwork(c.Id, info.name, undefined);
+      e.events.publish('network', 'disconnect', info.id, { container: c.Id, name: info.name, type: info.driver });
       return undefined;
     });
 
@@ -120,6 +125,7 @@ export function networkRoutes(router: Router, e: Engine): void {
         ...(r.data.DriverOpts ? { DriverOpts: r.data.DriverOpts } : {}),
         ...(r.data.Labels ? { Labels: r.data.Labels } : {}),
       });
+      e.events.publish('volume', 'create', v.Name, { driver: v.Driver });
       sendJson(res, 201, v);
       return HANDLED;
     })
@@ -134,6 +140,7 @@ export function networkRoutes(router: Router, e: Engine): void {
     .get('/volumes/{name}', async ({ params }) => vs.inspect(params.name!))
     .delete('/volumes/{name}', async ({ params, query }) => {
       await vs.remove(params.name!, { force: query.get('force') === '1' || query.get('force') === 'true' });
+      e.events.publish('volume', 'destroy', params.name!, { driver: 'local' });
       return undefined;
     });
 

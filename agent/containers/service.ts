@@ -21,6 +21,7 @@ import { isActive, validateRecord, type ContainerConfig, type ContainerRecord } 
 import { containerSpec, resolveUser } from './spec.js';
 import { createVolumes, planMounts } from './mounts.js';
 import { Timelines } from './timeline.js';
+import { EventBus } from '../events.js';
 
 export interface ContainerServiceDeps {
   dataRoot: string;
@@ -68,6 +69,8 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export class ContainerService {
   readonly events = new EventEmitter();
+  /** The daemon's Docker event stream (GET /events); every service publishes to this one bus. */
+  readonly bus = new EventBus();
   private readonly store: RecordStore<ContainerRecord>;
   private readonly names = new NameIndex('container');
   private readonly running = new Map<string, Running>();
@@ -282,7 +285,14 @@ export class ContainerService {
       throw err;
     }
     this.d.log.info('container created', { id, name, image: imageRef });
+    const made = this.store.get(id);
+    if (made) this.publish(made, 'create');
     return { Id: id, Warnings: [] };
+  }
+
+  /** A container event with Docker's attributes: the labels, image and name, then the extras. */
+  private publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.bus.publish('container', action, c.Id, { ...(c.Config.Labels ?? {}), image: c.Config.Image, name: c.Name, ...extra });
   }
 
   // ------------------------------------------------------------------ start
@@ -407,6 +417,7 @@ export class ContainerService {
       this.tl.mark(id, 'start.save');
       this.watch(c, hc);
       this.d.log.info('container started', { id, name: c.Name, pid });
+      this.publish(c, 'start');
     } catch (err) {
       await this.d.network.releaseContainer(id).catch(() => undefined);
       if (made) await this.d.runtime.delete(id, { force: true }).catch(() => undefined);
@@ -464,6 +475,7 @@ export class ContainerService {
       c.State.Status = 'restarting';
     }
     this.d.log.info('container exited', { id, exitCode, restart: c.State.Status === 'restarting' });
+    this.publish(c, 'die', { exitCode: String(exitCode) });
     this.events.emit(`exit:${id}`, exitCode);
     this.tl.mark(id, 'exit.report');
     if (c.State.Status !== 'restarting' && c.HostConfig.AutoRemove && !this.shuttingDown) {
@@ -547,7 +559,10 @@ export class ContainerService {
     }
     const c = this.store.get(id);
     if (!c || this.running.get(id) !== r) return;
+    const before = c.State.Health?.Status;
     c.State.Health = applyProbe(c.State.Health ?? initialHealth(), result, hc, r.startedMs);
+    // Docker reports a change of health only, not every probe.
+    if (c.State.Health.Status !== before && c.State.Health.Status !== 'starting') this.publish(c, `health_status: ${c.State.Health.Status}`);
     await this.save(c);
     this.scheduleProbe(id, r, hc, nextProbeDelay(c.State.Health, hc, r.startedMs, Date.now()));
   }
@@ -560,6 +575,8 @@ export class ContainerService {
    * Resolves undefined when the container is removed first or `cancel` is called.
    */
   attachStreams(id: string): { conn: Promise<AttachConnection | undefined>; cancel: () => void } {
+    const rec = this.store.get(id);
+    if (rec) this.publish(rec, 'attach');
     if (this.running.has(id)) {
       return { conn: this.d.runtime.attach(id).catch(() => undefined), cancel: () => undefined };
     }
@@ -600,7 +617,11 @@ export class ContainerService {
   /** Returns false when it was not running (the API answers 304). */
   stop(ref: string, timeoutSec?: number, signal?: string): Promise<boolean> {
     const c0 = this.resolve(ref);
-    return this.locked(c0.Id, () => this.stopLocked(c0.Id, timeoutSec, signal));
+    return this.locked(c0.Id, async () => {
+      const stopped = await this.stopLocked(c0.Id, timeoutSec, signal);
+      if (stopped) this.publish(c0, 'stop');
+      return stopped;
+    });
   }
 
   private async stopLocked(id: string, timeoutSec?: number, signal?: string): Promise<boolean> {
@@ -651,6 +672,7 @@ export class ContainerService {
         r.stoppedByUser = true;
       }
       await this.d.runtime.kill(c0.Id, sig);
+      this.publish(c0, 'kill', { signal: String(sig) });
       if (sig === 9) await r.exited;
     });
   }
@@ -663,6 +685,7 @@ export class ContainerService {
       this.cancelRestart(c.Id);
       c.ManuallyStopped = false;
       await this.startLocked(c);
+      this.publish(c, 'restart');
     });
   }
 
@@ -675,6 +698,7 @@ export class ContainerService {
       await this.d.runtime.pause(c.Id);
       c.State.Status = 'paused';
       await this.save(c);
+      this.publish(c, 'pause');
     });
   }
 
@@ -686,6 +710,7 @@ export class ContainerService {
       await this.d.runtime.resume(c.Id);
       c.State.Status = 'running';
       await this.save(c);
+      this.publish(c, 'unpause');
     });
   }
 
@@ -724,9 +749,11 @@ export class ContainerService {
     const c = this.resolve(ref);
     const n = validateName(newName);
     return this.locked(c.Id, async () => {
+      const oldName = c.Name;
       this.names.rename(c.Id, n);
       c.Name = n;
       await this.save(c);
+      this.publish(c, 'rename', { oldName: `/${oldName}` });
     });
   }
 
@@ -769,6 +796,7 @@ export class ContainerService {
     this.names.remove(id);
     this.store.forget(id);
     this.events.emit(`removed:${id}`);
+    this.publish(c, 'destroy');
     this.consoleSizes.delete(id);
     this.tl.mark(id, 'rm.report');
     const pending = this.cleanups.get(id);

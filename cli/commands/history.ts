@@ -61,6 +61,7 @@ export default async function history(argv: string[]): Promise<number> {
     formatList(str(p, 'format'), rows, {
       defaultTable: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
       headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedBy: 'CREATED BY', CreatedAt: 'CREATED AT' },
+      rowType: '*formatter.historyContext',
     }),
   );
   return 0;

@@ -66,6 +66,11 @@ export async function images(argv: string[]): Promise<number> {
         CreatedSince: timeAgo(i.Created * 1000, now),
         CreatedAt: dockerTime(i.Created),
         Size: humanSize(i.Size),
+        // The rest of Docker's ImageContext fields, so a template naming them is not an error.
+        VirtualSize: humanSize(i.Size),
+        Containers: 'N/A',
+        SharedSize: 'N/A',
+        UniqueSize: 'N/A',
       };
     });
   });
@@ -77,6 +82,7 @@ export async function images(argv: string[]): Promise<number> {
     formatList(str(p, 'format'), rows, {
       defaultTable: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}',
       headers: { ID: 'IMAGE ID', CreatedSince: 'CREATED' },
+      rowType: '*formatter.ImageContext',
     }),
   );
   return 0;

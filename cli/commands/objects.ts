@@ -49,6 +49,13 @@ async function inspectMany(argv: string[], cmd: string, path: (n: string) => str
   return code;
 }
 
+/** Labels as Docker's list formatters print them: k=v joined by commas. */
+function labelsText(labels: Record<string, string> | null | undefined): string {
+  return Object.entries(labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
 interface NetView {
   Id: string;
   Name: string;
@@ -98,12 +105,12 @@ export const network = group('network', {
     if (!p) return 0;
     const filters = parseFilters(list(p, 'filter'));
     const nets = await client().call<NetView[]>('/networks', { query: { filters: filtersParam(filters) } });
-    const rows = nets.map((n) => ({ ID: bool(p, 'no-trunc') ? n.Id : n.Id.slice(0, 12), Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: String(n.Internal), CreatedAt: n.Created }));
+    const rows = nets.map((n) => ({ ID: bool(p, 'no-trunc') ? n.Id : n.Id.slice(0, 12), Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: String(n.Internal), IPv6: 'false', Labels: labelsText(n.Labels), CreatedAt: n.Created }));
     if (bool(p, 'quiet') && !str(p, 'format')) {
       process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
       return 0;
     }
-    process.stdout.write(formatList(str(p, 'format'), rows, { defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', headers: { ID: 'NETWORK ID' } }));
+    process.stdout.write(formatList(str(p, 'format'), rows, { defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', headers: { ID: 'NETWORK ID' }, rowType: '*formatter.networkContext' }));
     return 0;
   },
   inspect: (argv) => inspectMany(argv, 'network inspect', (n) => `/networks/${n}`),
@@ -186,12 +193,12 @@ export const volume = group('volume', {
     if (!p) return 0;
     const filters = parseFilters(list(p, 'filter'));
     const r = await client().call<{ Volumes: VolView[] }>('/volumes', { query: { filters: filtersParam(filters) } });
-    const rows = r.Volumes.map((v) => ({ Driver: v.Driver, Name: v.Name, Mountpoint: v.Mountpoint, Scope: v.Scope, CreatedAt: v.CreatedAt }));
+    const rows = r.Volumes.map((v) => ({ Driver: v.Driver, Name: v.Name, Mountpoint: v.Mountpoint, Scope: v.Scope, CreatedAt: v.CreatedAt, Labels: labelsText(v.Labels), Links: 'N/A', Size: 'N/A' }));
     if (bool(p, 'quiet') && !str(p, 'format')) {
       process.stdout.write(rows.map((x) => `${x.Name}\n`).join(''));
       return 0;
     }
-    process.stdout.write(formatList(str(p, 'format'), rows, { defaultTable: 'table {{.Driver}}\t{{.Name}}', headers: { Name: 'VOLUME NAME' } }));
+    process.stdout.write(formatList(str(p, 'format'), rows, { defaultTable: 'table {{.Driver}}\t{{.Name}}', headers: { Name: 'VOLUME NAME' }, rowType: '*formatter.volumeContext' }));
     return 0;
   },
   inspect: (argv) => inspectMany(argv, 'volume inspect', (n) => `/volumes/${n}`),

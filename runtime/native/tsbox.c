@@ -845,19 +845,22 @@ __attribute__((noreturn)) static void exec_program(struct config *c, const char 
 }
 
 /* PID 1 when the spec asks for an init: reaps every zombie, forwards signals to the program, and
- * exits with its status. */
-__attribute__((noreturn)) static void run_init(struct config *c, const char *path) {
+ * exits with its status. The program is forked here (its path is resolved and the fds are set up
+ * already); the init itself then re-executes tsbox from init_exe_fd, so that `ps` in the container
+ * reads "/sbin/tsswarm-init -- CMD..." like Docker's "/sbin/docker-init -- CMD..." instead of the
+ * host path of this helper (PR_SET_MM_ARG_START is refused without CAP_SYS_RESOURCE in the init
+ * user namespace). The child's pid travels on a pipe at INIT_PID_FD, not in argv or the environment,
+ * so /proc/1/cmdline and /proc/1/environ read like Docker's. */
+#define INIT_ARGV0 "/sbin/tsswarm-init"
+#define INIT_PID_FD 3
+static int init_exe_fd = -1;
+
+__attribute__((noreturn)) static void init_loop(pid_t child) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
-  pid_t child = fork();
-  if (child < 0) fail(1, "init: fork: %s", serr(errno));
-  if (child == 0) {
-    reset_signals();
-    exec_program(c, path);
-  }
   for (int i = 3; i < 1024; i++) close(i);
-  prctl(PR_SET_NAME, "tsbox-init", 0, 0, 0);
+  prctl(PR_SET_NAME, "tsswarm-init", 0, 0, 0);
   for (;;) {
     siginfo_t si;
     int sig = sigwaitinfo(&all, &si);
@@ -876,6 +879,57 @@ __attribute__((noreturn)) static void run_init(struct config *c, const char *pat
   }
 }
 
+__attribute__((noreturn)) static void run_init(struct config *c, const char *path) {
+  sigset_t all;
+  sigfillset(&all);
+  /* Blocked from before the fork to the end: the mask survives the exec, so no signal (and no
+   * SIGCHLD of a quick program) is lost while the init re-executes. */
+  sigprocmask(SIG_BLOCK, &all, NULL);
+  pid_t child = fork();
+  if (child < 0) fail(1, "init: fork: %s", serr(errno));
+  if (child == 0) {
+    if (init_exe_fd >= 0) close(init_exe_fd);
+    reset_signals();
+    exec_program(c, path);
+  }
+  if (init_exe_fd >= 0) {
+    /* Keep the exe fd out of the way, then hand the pid over on a pipe at INIT_PID_FD. */
+    int exe = fcntl(init_exe_fd, F_DUPFD_CLOEXEC, 100);
+    for (int i = 3; i < 1024; i++)
+      if (i != exe) close(i);
+    int p[2];
+    if (exe >= 0 && pipe(p) == 0) {
+      char num[16];
+      int n = snprintf(num, sizeof num, "%d", (int)child);
+      if (write(p[1], num, (size_t)n) == n && (p[0] == INIT_PID_FD || dup2(p[0], INIT_PID_FD) == INIT_PID_FD)) {
+        close(p[1]);
+        if (p[0] != INIT_PID_FD) close(p[0]);
+        const char **argv = calloc((size_t)c->nargv + 3, sizeof *argv);
+        if (argv) {
+          argv[0] = INIT_ARGV0;
+          argv[1] = "--";
+          for (int i = 0; i < c->nargv; i++) argv[i + 2] = c->argv[i];
+          c->env[c->nenv] = NULL;
+          syscall(SYS_execveat, exe, "", (char *const *)argv, (char *const *)c->env, AT_EMPTY_PATH);
+        }
+      }
+    }
+    /* The re-exec failed: stay the init in this process, only the command line differs. */
+  }
+  init_loop(child);
+}
+
+/* `tsbox` started as INIT_ARGV0 by run_init: read the program's pid and be the init. */
+__attribute__((noreturn)) static void init_main(void) {
+  char num[16] = {0};
+  ssize_t n = read(INIT_PID_FD, num, sizeof num - 1);
+  close(INIT_PID_FD);
+  pid_t child = n > 0 ? (pid_t)atoi(num) : 0;
+  /* Without a pid there is no one to forward to; kill(0, ...) would hit our own group. */
+  if (child <= 0) _exit(1);
+  init_loop(child);
+}
+
 /* ---------------------------------------------------------------- container init (clone child) */
 
 struct child_fds {
@@ -889,6 +943,9 @@ __attribute__((noreturn)) static void container_init(struct config *c, struct ch
   /* Wait for the monitor to put us in our cgroup and write the id maps. */
   if (read(f->go_r, &b, 1) != 1) _exit(1);
   close(f->go_r);
+  /* Opened before pivot_root, while our own binary is still reachable, for run_init's re-exec.
+   * O_RDONLY rather than O_PATH, since execveat needs a file it can read. */
+  if (c->init) init_exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   umask(0);
 
   int newuser = has_new_ns(c, "user");
@@ -1736,6 +1793,7 @@ static int cmd_exec(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[0], INIT_ARGV0) && !strcmp(argv[1], "--")) init_main();
   if (argc < 2) fail(2, "usage: tsbox create|exec ...");
   if (!strcmp(argv[1], "create")) return cmd_create(argc, argv);
   if (!strcmp(argv[1], "exec")) return cmd_exec(argc, argv);
