@@ -5,23 +5,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageStore, saveArchive } from '../image/index.js';
 import { startRegistry, type TestRegistry } from '../image/testing/registry.js';
-import { importBusyboxImage } from '../image/testing/busybox-image.js';
 import { ROOT, TSSWARM, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { loadBusyboxImage } from './helpers/busybox.js';
 
 const TSCOMPOSE = join(ROOT, 'dist/tscompose.js');
-
-/** A busybox docker-archive, as e2e/engine.test.ts makes it. */
-async function busyboxArchive(dir: string): Promise<string> {
-  const storeDir = join(dir, 'store');
-  const s = await ImageStore.open(storeDir);
-  await importBusyboxImage(s);
-  const file = join(dir, 'busybox.tar');
-  await saveArchive(s, ['busybox:latest'], file);
-  rmSync(storeDir, { recursive: true, force: true });
-  return file;
-}
 
 /**
  * Runs a CLI with stdout on a pipe whose reader goes away after the first chunk (`… | head -c1`), and
@@ -48,10 +36,8 @@ describe('e2e: CLI fixes', function () {
   before(async function () {
     if (process.getuid?.() !== 0) this.skip();
     work = mkdtempSync('/tmp/tsswarm-cli-fixes-');
-    const archive = await busyboxArchive(work);
     d = await startDaemon();
-    const r = await cli(['load', '-i', archive]);
-    assert.equal(r.code, 0, r.stderr);
+    await loadBusyboxImage(d, work);
   });
 
   after(async function () {

@@ -4,24 +4,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageStore, saveArchive } from '../image/index.js';
-import { importBusyboxImage } from '../image/testing/busybox-image.js';
 import { TarWriter } from '../image/tar.js';
 import { PassThrough } from 'node:stream';
 import { readTar } from '../lib/tar-stream.js';
 import { TSSWARM, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { loadBusyboxImage } from './helpers/busybox.js';
 
 type Result = { stdout: string; stderr: string; code: number };
-
-async function busyboxArchive(dir: string): Promise<string> {
-  const storeDir = join(dir, 'store');
-  const s = await ImageStore.open(storeDir);
-  await importBusyboxImage(s);
-  const file = join(dir, 'busybox.tar');
-  await saveArchive(s, ['busybox:latest'], file);
-  rmSync(storeDir, { recursive: true, force: true });
-  return file;
-}
 
 /** Runs the CLI with binary stdin/stdout (tar streams). */
 function cliBinary(d: TestDaemon, args: string[], input?: Buffer): Promise<{ stdout: Buffer; stderr: string; code: number }> {
@@ -62,11 +51,9 @@ describe('e2e: tsswarm cp', function () {
 
   before(async function () {
     work = mkdtempSync('/tmp/tsswarm-cp-e2e-');
-    const archive = await busyboxArchive(work);
     d = await startDaemon();
     cli = (args) => d.cli(args);
-    const r = await cli(['load', '-i', archive]);
-    assert.equal(r.code, 0, r.stderr);
+    await loadBusyboxImage(d, work);
     const run = await cli(['run', '-d', '--name', 'live', 'busybox', 'sh', '-c', 'mkdir -p /data/sub && echo inside > /data/sub/f && ln -s /etc/passwd /data/pw && ln -s ../../../../../../etc /data/up && exec sleep 1000']);
     assert.equal(run.code, 0, run.stderr);
     // The set-up above has run once the symlink exists.

@@ -3,23 +3,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ImageStore, saveArchive } from '../image/index.js';
-import { importBusyboxImage } from '../image/testing/busybox-image.js';
-import { TSSWARM, runCli, startDaemon, type TestDaemon } from './helpers/daemon.js';
-
-async function busyboxArchive(dir: string): Promise<string> {
-  const storeDir = join(dir, 'store');
-  const s = await ImageStore.open(storeDir);
-  await importBusyboxImage(s);
-  const file = join(dir, 'busybox.tar');
-  await saveArchive(s, ['busybox:latest'], file);
-  rmSync(storeDir, { recursive: true, force: true });
-  return file;
-}
+import { TSSWARM, ping, runCli, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { busyboxArchive, loadBusyboxImage } from './helpers/busybox.js';
 
 /** Polls `check` until it returns a value; bounded by a count, not by asserting on time. */
 async function eventually<T>(what: string, check: () => Promise<T | undefined>, tries = 300, everyMs = 100): Promise<T> {
@@ -29,17 +17,6 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`gave up waiting for ${what}`);
-}
-
-function ping(sock: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: sock, path: '/_ping' }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.once('error', () => resolve(false));
-    req.end();
-  });
 }
 
 const exited = (p: ChildProcess): Promise<number | null> =>
@@ -178,11 +155,9 @@ describe('e2e: engine fixes — containers', function () {
 
   before(async function () {
     work = mkdtempSync('/tmp/tsswarm-fixes-e2e-');
-    const archive = await busyboxArchive(work);
     d = await startDaemon();
     cli = (args) => d.cli(args);
-    const r = await cli(['load', '-i', archive]);
-    assert.equal(r.code, 0, r.stderr);
+    await loadBusyboxImage(d, work);
   });
   after(async function () {
     await d?.stop();
@@ -269,10 +244,9 @@ describe('e2e: engine fixes — host network and binds', function () {
 
   before(async function () {
     work = mkdtempSync('/tmp/tsswarm-fixes-e2e-');
-    const archive = await busyboxArchive(work);
     d = await startDaemon();
     cli = (args) => d.cli(args);
-    assert.equal((await cli(['load', '-i', archive])).code, 0);
+    await loadBusyboxImage(d, work);
   });
   after(async function () {
     await d?.stop();

@@ -2,20 +2,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
-import { ImageStore, saveArchive } from '../image/index.js';
-import { importBusyboxImage } from '../image/testing/busybox-image.js';
 import { startDaemon, type TestDaemon } from './helpers/daemon.js';
-
-async function busyboxArchive(dir: string): Promise<string> {
-  const storeDir = join(dir, 'store');
-  const s = await ImageStore.open(storeDir);
-  await importBusyboxImage(s);
-  const file = join(dir, 'busybox.tar');
-  await saveArchive(s, ['busybox:latest'], file);
-  rmSync(storeDir, { recursive: true, force: true });
-  return file;
-}
+import { loadBusyboxImage } from './helpers/busybox.js';
 
 function getJson<T>(host: string, path: string): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
@@ -37,11 +25,9 @@ describe('e2e: engine fixes 2 — stats, top, formats, --init', function () {
 
   before(async function () {
     work = mkdtempSync('/tmp/tsswarm-fixes2-');
-    const archive = await busyboxArchive(work);
     d = await startDaemon();
     cli = (args) => d.cli(args);
-    const r = await cli(['load', '-i', archive]);
-    assert.equal(r.code, 0, r.stderr);
+    await loadBusyboxImage(d, work);
     const up = await cli(['run', '-d', '--name', 'busy', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/big bs=1k count=64 2>/dev/null; while :; do :; done']);
     assert.equal(up.code, 0, up.stderr);
   });

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageStore, saveArchive } from '../image/index.js';
-import { importBusyboxImage } from '../image/testing/busybox-image.js';
 import { TSSWARM, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { loadBusyboxImage } from './helpers/busybox.js';
 
 type Step = { expect: string } | { send: string } | { resize: [number, number] } | { sleep: number };
 
@@ -87,17 +86,6 @@ function underPty(d: TestDaemon, args: string[], steps: Step[], size: [number, n
   });
 }
 
-/** A busybox docker-archive built once per run. */
-async function busyboxArchive(dir: string): Promise<string> {
-  const storeDir = join(dir, 'store');
-  const s = await ImageStore.open(storeDir);
-  await importBusyboxImage(s);
-  const file = join(dir, 'busybox.tar');
-  await saveArchive(s, ['busybox:latest'], file);
-  rmSync(storeDir, { recursive: true, force: true });
-  return file;
-}
-
 describe('e2e: terminals, attach and stdin', function () {
   let work: string;
   let d: TestDaemon;
@@ -105,10 +93,8 @@ describe('e2e: terminals, attach and stdin', function () {
 
   before(async function () {
     work = mkdtempSync('/tmp/tsswarm-tty-e2e-');
-    const archive = await busyboxArchive(work);
     d = await startDaemon();
-    const r = await cli(['load', '-i', archive]);
-    assert.equal(r.code, 0, r.stderr);
+    await loadBusyboxImage(d, work);
   });
 
   after(async function () {

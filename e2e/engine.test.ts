@@ -6,22 +6,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ImageStore, saveArchive } from '../image/index.js';
-import { importBusyboxImage } from '../image/testing/busybox-image.js';
 import { TSSWARM, runCli, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { busyboxArchive, loadBusyboxImage } from './helpers/busybox.js';
 
 type Cli = (args: string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
-
-/** A busybox docker-archive built once per run. */
-async function busyboxArchive(dir: string): Promise<string> {
-  const storeDir = join(dir, 'store');
-  const s = await ImageStore.open(storeDir);
-  await importBusyboxImage(s);
-  const file = join(dir, 'busybox.tar');
-  await saveArchive(s, ['busybox:latest'], file);
-  rmSync(storeDir, { recursive: true, force: true });
-  return file;
-}
 
 /** A unique 4-char prefix for this daemon's kernel objects (bridges, veths' bridge, nft table). */
 const netPrefix = (): string => `e${randomBytes(2).toString('hex').slice(0, 3)}`;
@@ -76,7 +64,6 @@ function httpGet(url: string): Promise<string | undefined> {
 
 describe('e2e: engine (containers from the CLI)', function () {
   let work: string;
-  let archive: string;
   let d: TestDaemon;
   let cli: Cli;
   const prefix = netPrefix();
@@ -84,11 +71,9 @@ describe('e2e: engine (containers from the CLI)', function () {
 
   before(async function () {
     work = mkdtempSync('/tmp/tsswarm-engine-e2e-');
-    archive = await busyboxArchive(work);
     d = await withNetEnv(prefix, () => startDaemon());
     cli = (args) => d.cli(args);
-    const r = await cli(['load', '-i', archive]);
-    assert.equal(r.code, 0, r.stderr);
+    const r = await loadBusyboxImage(d, work);
     assert.match(r.stdout, /Loaded image: busybox:latest/);
   });
 

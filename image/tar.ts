@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { BLOCK, checksumMatches, cstr, entryNames, isMetaFlag, num, padTo512, parsePax, typeFlag } from '../lib/tar-header.js';
 
 /** Tar reading and writing for image archives and test layers. Layer extraction is tsunpack's job. */
 
@@ -25,7 +26,6 @@ export interface TarHeader {
   pax?: Record<string, string>;
 }
 
-const BLOCK = 512;
 const TYPE_FLAG: Record<TarType, string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
 
 function paxRecord(key: string, value: Uint8Array): Buffer {
@@ -90,7 +90,7 @@ export function encodeHeader(h: TarHeader): Buffer {
 }
 
 export function padding(size: number): Buffer {
-  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+  return Buffer.alloc(padTo512(size));
 }
 
 export const END_OF_ARCHIVE = Buffer.alloc(BLOCK * 2);
@@ -153,37 +153,6 @@ export interface TarIndexEntry {
   offset: number;
 }
 
-function cstr(b: Buffer, off: number, len: number): string {
-  const end = b.indexOf(0, off);
-  return b.toString('utf8', off, end < 0 || end > off + len ? off + len : end);
-}
-
-function num(b: Buffer, off: number, len: number): number {
-  if (b[off]! & 0x80) {
-    let v = b[off]! & 0x3f;
-    for (let i = 1; i < len; i++) v = v * 256 + b[off + i]!;
-    return v;
-  }
-  const s = cstr(b, off, len).trim();
-  return s ? parseInt(s, 8) : 0;
-}
-
-function parsePax(body: Buffer): Map<string, string> {
-  const out = new Map<string, string>();
-  let pos = 0;
-  while (pos < body.length) {
-    const sp = body.indexOf(0x20, pos);
-    if (sp < 0) throw new Error('malformed PAX header');
-    const len = parseInt(body.toString('ascii', pos, sp), 10);
-    if (!(len > 0) || pos + len > body.length) throw new Error('malformed PAX header');
-    const rec = body.toString('utf8', sp + 1, pos + len - 1);
-    const eq = rec.indexOf('=');
-    if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1));
-    pos += len;
-  }
-  return out;
-}
-
 /**
  * Lists the entries of a tar file with where their data starts, so that members can be streamed
  * straight from the archive without extracting it first.
@@ -197,7 +166,7 @@ export async function indexTarFile(path: string): Promise<TarIndexEntry[]> {
     let pos = 0;
     let longName: string | undefined;
     let longLink: string | undefined;
-    let pax = new Map<string, string>();
+    let pax = new Map<string, Buffer>();
     const readAt = async (buf: Buffer, at: number): Promise<void> => {
       const { bytesRead } = await fh.read(buf, 0, buf.length, at);
       if (bytesRead !== buf.length) throw new Error(`truncated tar archive at byte ${at}`);
@@ -205,26 +174,24 @@ export async function indexTarFile(path: string): Promise<TarIndexEntry[]> {
     while (pos + BLOCK <= fileSize) {
       await readAt(h, pos);
       if (h.every((x) => x === 0)) break;
-      let sum = 0;
-      for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
-      if (num(h, 148, 8) !== sum) throw new Error(`not a tar archive (bad header checksum at byte ${pos})`);
-      const flag = String.fromCharCode(h[156]!);
+      if (!checksumMatches(h)) throw new Error(`not a tar archive (bad header checksum at byte ${pos})`);
+      const flag = typeFlag(h);
       let size = num(h, 124, 12);
       const dataOff = pos + BLOCK;
-      if (flag === 'x' || flag === 'L' || flag === 'K' || flag === 'g') {
+      if (isMetaFlag(flag)) {
         if (size > 1 << 24) throw new Error('tar metadata header too large');
         const body = Buffer.alloc(size);
         await readAt(body, dataOff);
-        if (flag === 'x') pax = parsePax(body);
+        if (flag === 'x') pax = parsePax(body, false);
         else if (flag === 'L') longName = cstr(body, 0, body.length);
         else if (flag === 'K') longLink = cstr(body, 0, body.length);
-        pos = dataOff + size + ((BLOCK - (size % BLOCK)) % BLOCK);
+        pos = dataOff + size + padTo512(size);
         continue;
       }
-      const prefix = h.toString('ascii', 257, 262) === 'ustar' ? cstr(h, 345, 155) : '';
-      let name = pax.get('path') ?? longName ?? (prefix ? `${prefix}/${cstr(h, 0, 100)}` : cstr(h, 0, 100));
-      const linkname = pax.get('linkpath') ?? longLink ?? cstr(h, 157, 100);
-      const paxSize = pax.get('size');
+      const names = entryNames(h, pax, longName, longLink);
+      let name = names.name;
+      const linkname = names.linkname;
+      const paxSize = pax.get('size')?.toString('utf8');
       if (paxSize !== undefined) size = Number(paxSize);
       const type: TarIndexEntry['type'] =
         flag === '0' || flag === '\0' || flag === '7'
@@ -241,7 +208,7 @@ export async function indexTarFile(path: string): Promise<TarIndexEntry[]> {
       if (name.endsWith('/')) name = name.replace(/\/+$/, '');
       const dataSize = type === 'file' || type === 'other' ? size : 0;
       out.push({ name, type, size: dataSize, linkname, offset: dataOff });
-      pos = dataOff + dataSize + ((BLOCK - (dataSize % BLOCK)) % BLOCK);
+      pos = dataOff + dataSize + padTo512(dataSize);
       if (pos > fileSize) throw new Error(`truncated tar archive: entry ${name} runs past the end`);
       longName = longLink = undefined;
       pax = new Map();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { plainUnpackArgs, processLayerStream, tsunpackPath, UnsafeLayerError } from './unpack.js';
@@ -10,17 +9,7 @@ import { sha256 } from './digest.js';
 import { DigestMismatchError } from './errors.js';
 import { ensureTsunpack } from './testing/native.js';
 import { makeTestDir } from './testing/tmp.js';
-import { TarWriter, type TarHeader } from './tar.js';
-
-async function tarBytes(entries: Array<{ h: TarHeader; data?: Uint8Array }>): Promise<Buffer> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const w = new TarWriter(out);
-  for (const e of entries) await w.add(e.h, e.data);
-  await w.finish();
-  return Buffer.concat(chunks);
-}
+import { tarBuffer, type TarEntry } from './testing/archives.js';
 
 function getXattr(path: string, name: string): string | undefined {
   const r = spawnSync('python3', ['-c', 'import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).decode())', path, name], { encoding: 'utf8' });
@@ -46,7 +35,7 @@ describe('image/unpack (tsunpack)', function () {
 
   it('keeps modes, owners, mtimes, xattrs, hard links, symlinks, devices and fifos', async () => {
     const d = await fresh();
-    const tar = await tarBytes([
+    const tar = await tarBuffer([
       { h: { name: 'd/', type: 'dir', mode: 0o750, uid: 1000, gid: 1001, mtime: 1_000_000 } },
       { h: { name: 'd/f', type: 'file', mode: 0o4755, uid: 1000, gid: 1001, mtime: 2_000_000, xattrs: { 'user.k': 'v', 'security.capability': Buffer.from([1, 0, 0, 2, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) } }, data: Buffer.from('data') },
       { h: { name: 'd/hl', type: 'hardlink', linkname: 'd/f' } },
@@ -86,7 +75,7 @@ describe('image/unpack (tsunpack)', function () {
 
   it('turns .wh. files into overlay whiteouts and .wh..wh..opq into opaque dirs', async () => {
     const d = await fresh();
-    const tar = await tarBytes([
+    const tar = await tarBuffer([
       { h: { name: 'etc/', type: 'dir' } },
       { h: { name: 'etc/.wh.motd', type: 'file' }, data: Buffer.alloc(0) },
       { h: { name: 'opq/', type: 'dir' } },
@@ -105,7 +94,7 @@ describe('image/unpack (tsunpack)', function () {
 
   it('--plain keeps .wh. names as files and sets no trusted.overlay xattr', async () => {
     const d = await fresh();
-    const tar = await tarBytes([
+    const tar = await tarBuffer([
       { h: { name: 'etc/', type: 'dir' } },
       { h: { name: 'etc/motd', type: 'file' }, data: Buffer.from('keep') },
       { h: { name: 'etc/.wh.motd', type: 'file' }, data: Buffer.from('w') },
@@ -141,7 +130,7 @@ describe('image/unpack (tsunpack)', function () {
 
   it('computes the blob digest of the compressed stream and the diffID of the tar', async () => {
     const d = await fresh();
-    const tar = await tarBytes([{ h: { name: 'a', type: 'file' }, data: Buffer.from('a') }]);
+    const tar = await tarBuffer([{ h: { name: 'a', type: 'file' }, data: Buffer.from('a') }]);
     const gz = gzipSync(tar);
     const r = await processLayerStream([gz.subarray(0, 7), gz.subarray(7)], { unpackDir: join(d, 'layer') });
     assert.equal(r.blobDigest, sha256(gz));
@@ -149,7 +138,7 @@ describe('image/unpack (tsunpack)', function () {
     assert.equal(r.compression, 'gzip');
   });
 
-  const hostile: Array<[string, Array<{ h: TarHeader; data?: Uint8Array }>]> = [
+  const hostile: Array<[string, TarEntry[]]> = [
     ['an absolute path', [{ h: { name: '/OUT/abs', type: 'file' }, data: Buffer.from('x') }]],
     ['a .. component', [{ h: { name: 'a/../../OUT/dotdot', type: 'file' }, data: Buffer.from('x') }]],
     ['.. via PAX path', [{ h: { name: 'ok', type: 'file', pax: { path: '../OUT/pax' } }, data: Buffer.from('x') }]],
@@ -194,7 +183,7 @@ describe('image/unpack (tsunpack)', function () {
         h: { ...e.h, linkname: e.h.linkname?.replace('OUTSIDE', outside), name: e.h.name.replace('/OUT/', `${outside}/`) },
         data: e.data,
       }));
-      const tar = await tarBytes(fixed);
+      const tar = await tarBuffer(fixed);
       await assert.rejects(processLayerStream([tar], { unpackDir: join(d, 'layer') }), (err: unknown) => {
         assert.ok(err instanceof UnsafeLayerError, `expected UnsafeLayerError, got ${String(err)}`);
         return true;
@@ -206,7 +195,7 @@ describe('image/unpack (tsunpack)', function () {
 
   it('stores the blob as given, hashes without unpacking, and matches the portable sha256', async () => {
     const d = await fresh();
-    const tar = await tarBytes([
+    const tar = await tarBuffer([
       { h: { name: 'big', type: 'file' }, data: randomBytes(3 << 20) },
       { h: { name: 'small', type: 'file' }, data: Buffer.from('s') },
     ]);
@@ -230,9 +219,9 @@ describe('image/unpack (tsunpack)', function () {
   });
 
   it('reads concatenated gzip members and ignores trailing zero padding, not other trailing bytes', async () => {
-    const tarA = await tarBytes([{ h: { name: 'a', type: 'file' }, data: Buffer.from('a') }]);
+    const tarA = await tarBuffer([{ h: { name: 'a', type: 'file' }, data: Buffer.from('a') }]);
     const tar = tarA.subarray(0, 1024); // a's header and data, no end-of-archive blocks
-    const tarB = await tarBytes([{ h: { name: 'b', type: 'file' }, data: Buffer.from('b') }]);
+    const tarB = await tarBuffer([{ h: { name: 'b', type: 'file' }, data: Buffer.from('b') }]);
     const whole = Buffer.concat([tar, tarB]);
     const two = Buffer.concat([gzipSync(tar), gzipSync(tarB)]);
     const d = await fresh();
@@ -248,7 +237,7 @@ describe('image/unpack (tsunpack)', function () {
 
   it('reports a corrupt download as a digest mismatch when the digest is known', async () => {
     const d = await fresh();
-    const tar = await tarBytes([{ h: { name: 'a', type: 'file' }, data: randomBytes(200_000) }]);
+    const tar = await tarBuffer([{ h: { name: 'a', type: 'file' }, data: randomBytes(200_000) }]);
     const gz = gzipSync(tar);
     const bad = Buffer.from(gz);
     bad[bad.length >> 1] ^= 0xff;
@@ -262,7 +251,7 @@ describe('image/unpack (tsunpack)', function () {
 
   it('fails on a truncated or corrupt stream', async () => {
     const d = await fresh();
-    const tar = await tarBytes([{ h: { name: 'a', type: 'file' }, data: Buffer.alloc(5000, 1) }]);
+    const tar = await tarBuffer([{ h: { name: 'a', type: 'file' }, data: Buffer.alloc(5000, 1) }]);
     await assert.rejects(processLayerStream([tar.subarray(0, 2048)], { unpackDir: join(d, 'layer') }), /truncated/);
     const bad = Buffer.from(tar);
     bad[0] = 0x41;

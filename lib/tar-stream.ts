@@ -2,8 +2,8 @@
 // before extraction, the CLI rebases and extracts the tars it receives. image/tar.ts has the writer
 // and a reader for files on disk; neither side of `cp` has a file, only a stream.
 import type { TarHeader, TarType } from '../image/tar.js';
+import { BLOCK, checksumMatches, cstr, entryNames, isMetaFlag, num, padTo512, parsePax, typeFlag } from './tar-header.js';
 
-const BLOCK = 512;
 /** PAX and GNU long-name bodies are metadata: anything bigger is not a tar we want to read. */
 const MAX_META = 1 << 20;
 
@@ -69,40 +69,7 @@ export interface TarStreamEntry {
   data: () => AsyncIterable<Buffer>;
 }
 
-function cstr(b: Buffer, off: number, len: number): string {
-  const end = b.indexOf(0, off);
-  return b.toString('utf8', off, end < 0 || end > off + len ? off + len : end);
-}
-
-function num(b: Buffer, off: number, len: number): number {
-  if (b[off]! & 0x80) {
-    let v = b[off]! & 0x3f;
-    for (let i = 1; i < len; i++) v = v * 256 + b[off + i]!;
-    return v;
-  }
-  const s = cstr(b, off, len).trim();
-  return s ? parseInt(s, 8) : 0;
-}
-
-function parsePax(body: Buffer): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  let pos = 0;
-  while (pos < body.length) {
-    if (body[pos] === 0) break;
-    const sp = body.indexOf(0x20, pos);
-    if (sp < 0) throw new Error('malformed PAX header');
-    const len = parseInt(body.toString('ascii', pos, sp), 10);
-    if (!(len > 0) || pos + len > body.length) throw new Error('malformed PAX header');
-    const rec = body.subarray(sp + 1, pos + len - 1);
-    const eq = rec.indexOf(0x3d);
-    if (eq > 0) out.set(rec.toString('utf8', 0, eq), rec.subarray(eq + 1));
-    pos += len;
-  }
-  return out;
-}
-
 const TYPES: Record<string, TarType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
-const pad = (n: number): number => (BLOCK - (n % BLOCK)) % BLOCK;
 
 /** Yields the entries of a tar stream; PAX records the writer cannot re-create (atime…) are dropped. */
 export async function* readTar(src: AsyncIterable<Uint8Array>): AsyncGenerator<TarStreamEntry> {
@@ -116,26 +83,22 @@ export async function* readTar(src: AsyncIterable<Uint8Array>): AsyncGenerator<T
       const h = await r.exact(BLOCK);
       if (!h) return;
       if (h.every((x) => x === 0)) return; // end of archive; trailing blocks are not read
-      let sum = 0;
-      for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
-      if (num(h, 148, 8) !== sum) throw new Error('bad tar header checksum (is the input a tar archive?)');
-      const flag = String.fromCharCode(h[156]!);
+      if (!checksumMatches(h)) throw new Error('bad tar header checksum (is the input a tar archive?)');
+      const flag = typeFlag(h);
       let size = num(h, 124, 12);
-      if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+      if (isMetaFlag(flag)) {
         if (size > MAX_META) throw new Error(`tar metadata header of ${size} bytes is too large`);
-        const body = (await r.exact(size + pad(size))) ?? Buffer.alloc(0);
+        const body = (await r.exact(size + padTo512(size))) ?? Buffer.alloc(0);
         const data = body.subarray(0, size);
-        if (flag === 'x') pax = parsePax(data);
-        else if (flag === 'g') global = new Map([...global, ...parsePax(data)]);
+        if (flag === 'x') pax = parsePax(data, true);
+        else if (flag === 'g') global = new Map([...global, ...parsePax(data, true)]);
         else if (flag === 'L') longName = cstr(data, 0, data.length);
         else longLink = cstr(data, 0, data.length);
         continue;
       }
       const rec = new Map([...global, ...pax]);
       const str = (k: string): string | undefined => rec.get(k)?.toString('utf8');
-      const prefix = h.toString('ascii', 257, 262) === 'ustar' ? cstr(h, 345, 155) : '';
-      const name = str('path') ?? longName ?? (prefix ? `${prefix}/${cstr(h, 0, 100)}` : cstr(h, 0, 100));
-      const linkname = str('linkpath') ?? longLink ?? cstr(h, 157, 100);
+      const { name, linkname } = entryNames(h, rec, longName, longLink);
       if (rec.has('size')) size = Number(str('size'));
       const mtime = rec.has('mtime') ? Number(str('mtime')) : num(h, 136, 12);
       let type = TYPES[flag];
@@ -171,7 +134,7 @@ export async function* readTar(src: AsyncIterable<Uint8Array>): AsyncGenerator<T
       yield { h: th, flag, skip, data: body };
       // Whatever the consumer left unread is skipped, so the next header is where it should be.
       for await (const c of r.take(left)) left -= c.length;
-      if (pad(dataSize)) await r.exact(pad(dataSize));
+      if (padTo512(dataSize)) await r.exact(padTo512(dataSize));
     }
   } finally {
     await r.close();

@@ -333,11 +333,7 @@ export function containerRoutes(router: Router, e: Engine): void {
       res.on('close', () => {
         if (x.running) h.kill('SIGKILL');
       });
-      const outDone = Promise.all([h.stdout ? once(h.stdout, 'end') : undefined, h.stderr ? once(h.stderr, 'end') : undefined]);
-      const r = await h.wait();
-      await outDone;
-      x.running = false;
-      x.exitCode = r.exitCode;
+      const r = await execEnded(x, h);
       if (r.error) res.write(frame('stderr', Buffer.from(`tsswarm: exec failed: ${r.error.trim()}\n`)));
       res.end();
       // Kept so `exec inspect` can read the exit code; dropped after a while to bound memory.
@@ -402,17 +398,24 @@ async function execHijacked(
   void client.closed.then(() => {
     if (x.running) h.kill('SIGKILL');
   });
-  const outDone = Promise.all([h.stdout ? once(h.stdout, 'end') : undefined, h.stderr ? once(h.stderr, 'end') : undefined]);
-  const r = await h.wait();
-  await outDone;
-  x.running = false;
-  x.exitCode = r.exitCode;
+  const r = await execEnded(x, h);
   if (r.error) {
     const msg = Buffer.from(`tsswarm: exec failed: ${r.error.trim()}\n`);
     client.write(tty ? msg : frame('stderr', msg));
   }
   client.end();
   return HANDLED;
+}
+
+/** Waits for the exec's process and all its output to end, and records the exit for `exec inspect`. */
+async function execEnded(x: ExecInstance, h: ExecHandle): Promise<Awaited<ReturnType<ExecHandle['wait']>>> {
+  // Listening for 'end' before the wait: the output may well end before the process is reaped.
+  const outDone = Promise.all([h.stdout ? once(h.stdout, 'end') : undefined, h.stderr ? once(h.stderr, 'end') : undefined]);
+  const r = await h.wait();
+  await outDone;
+  x.running = false;
+  x.exitCode = r.exitCode;
+  return r;
 }
 
 function once(s: NodeJS.EventEmitter, ev: string): Promise<void> {
@@ -452,24 +455,7 @@ function logQuery(q: URLSearchParams): LogQuery {
 
 /** Resolves when the container is no longer running (exit without a pending restart, or removal). */
 function stopped(e: Engine, id: string, req: IncomingMessage): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      e.containers.events.off(`exit:${id}`, onExit);
-      e.containers.events.off(`removed:${id}`, done);
-      resolve();
-    };
-    const onExit = (): void => {
-      const c = e.containers.tryGet(id);
-      if (!c || c.State.Status !== 'restarting') done();
-    };
-    e.containers.events.on(`exit:${id}`, onExit);
-    e.containers.events.once(`removed:${id}`, done);
-    req.socket.once('close', done);
-    if (!e.containers.isRunning(id)) {
-      const c = e.containers.tryGet(id);
-      if (!c || c.State.Status !== 'restarting') done();
-    }
-  });
+  return untilStopped(e, id, req, true);
 }
 
 async function logs(e: Engine, ref: string, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<symbol> {
@@ -668,7 +654,17 @@ function frameOf(stream: number, payload: Buffer): Buffer {
   return Buffer.concat([h, payload]);
 }
 
+/** Resolves at the container's next stop (or removal), even if it is not running yet. */
 function firstStop(e: Engine, id: string, req: IncomingMessage): Promise<void> {
+  return untilStopped(e, id, req, false);
+}
+
+/**
+ * Resolves at an exit without a pending restart, at removal or when the client goes away.
+ * `endIfNotRunning`: a container that is not running now counts as stopped already; without it (a
+ * container about to be started) only a stop seen from now on does.
+ */
+function untilStopped(e: Engine, id: string, req: IncomingMessage, endIfNotRunning: boolean): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       e.containers.events.off(`exit:${id}`, onExit);
@@ -682,5 +678,6 @@ function firstStop(e: Engine, id: string, req: IncomingMessage): Promise<void> {
     e.containers.events.on(`exit:${id}`, onExit);
     e.containers.events.once(`removed:${id}`, done);
     req.socket.once('close', done);
+    if (endIfNotRunning && !e.containers.isRunning(id)) onExit();
   });
 }

@@ -9,6 +9,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { socketPath } from '../../agent/config.js';
 import { IgnoreMatcher, readDockerignore } from '../../image/build/dockerignore.js';
+import { readTextIfExists } from '../../image/build/optional-file.js';
 import { TarWriter } from '../../image/tar.js';
 import { FlagError } from '../../lib/flags.js';
 import { Client, DaemonError, NoDaemonError } from '../client.js';
@@ -41,12 +42,11 @@ export class BuildFailedError extends Error {
 const posixRel = (root: string, abs: string): string => relative(root, abs).split(sep).join('/');
 const inside = (rel: string): boolean => rel !== '' && rel !== '..' && !rel.startsWith('../') && !isAbsolute(rel);
 
+/** As readTextIfExists, with the path in other errors' messages (the CLI prints them as they are). */
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return await readTextIfExists(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new Error(`read ${path}: ${(err as Error).message}`);
   }
 }

@@ -80,7 +80,8 @@ export async function runCli(
   }
 }
 
-function ping(sock: string): Promise<boolean> {
+/** Whether a daemon answers `/_ping` on the socket (false while it is not listening). */
+export function ping(sock: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request({ socketPath: sock, path: '/_ping' }, (res) => {
       res.resume();

@@ -3,13 +3,14 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { ContentRecord } from './cache-key.js';
 import { selectedPaths, type SourceMatch } from './copy-plan.js';
 import { IgnoreMatcher, readDockerignore } from './dockerignore.js';
 import { BuildError, InstructionError } from './errors.js';
 import { DiskTree } from './fs-tree.js';
+import { readTextIfExists } from './optional-file.js';
 
 export interface BuildContext {
   dir: string;
@@ -17,16 +18,6 @@ export interface BuildContext {
   dockerfile: { text: string; name: string; path: string };
   ignore: IgnoreMatcher;
   tree: DiskTree;
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
 }
 
 /**
@@ -39,13 +30,13 @@ export async function openContext(dir: string, dockerfile = 'Dockerfile'): Promi
   if (!st) throw new BuildError(`build context ${dir} does not exist`);
   if (!st.isDirectory()) throw new BuildError(`build context ${dir} is not a directory`);
   const path = isAbsolute(dockerfile) ? dockerfile : join(dir, dockerfile);
-  const text = await readIfExists(path);
+  const text = await readTextIfExists(path);
   if (text === undefined) {
     throw new BuildError(`cannot read the Dockerfile: ${path} does not exist${dockerfile === 'Dockerfile' ? ' (use -f to name another file)' : ''}`);
   }
   const rel = relative(dir, path);
   const name = !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-  const ignoreText = (await readIfExists(`${path}.dockerignore`)) ?? (await readIfExists(join(dir, '.dockerignore'))) ?? '';
+  const ignoreText = (await readTextIfExists(`${path}.dockerignore`)) ?? (await readTextIfExists(join(dir, '.dockerignore'))) ?? '';
   let ignore: IgnoreMatcher;
   try {
     ignore = new IgnoreMatcher(readDockerignore(ignoreText));

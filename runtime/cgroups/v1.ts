@@ -6,6 +6,7 @@ import {
   errnoCode, makeDir, readFile, readOptional, removeDir, sleep, subtreeDeepestFirst, waitFor, writeFile,
   type CgroupDirOps,
 } from './fsio.js';
+import { makeLeafGroup, parentOf, undoMadeGroups } from './create-group.js';
 import { V1_CONTROLLERS } from './mountinfo.js';
 import { buildV1Stats, parseLimitValue, parseV1OomKills, type V1StatFiles } from './stats-parse.js';
 import { pidsIn, teardownGroups } from './teardown.js';
@@ -61,11 +62,6 @@ function buildHierarchies(mounts: Record<string, string>, wanted: string[]): Hie
   return [...byReal.values()];
 }
 
-const parentOf = (rel: string): string => {
-  const d = path.posix.dirname(rel);
-  return d === '.' ? '' : d;
-};
-
 export class CgroupV1 implements CgroupManager {
   readonly version = 1 as const;
   private readonly hierarchies: Hierarchy[];
@@ -108,15 +104,7 @@ export class CgroupV1 implements CgroupManager {
       for (const h of this.hierarchies) this.makeGroup(h, rel, made);
       this.apply(rel, writes);
     } catch (e) {
-      // Undo deepest first; a parent another group now uses stays (rmdir says busy).
-      for (const dir of made.reverse()) {
-        this.prepared.delete(dir);
-        try {
-          this.rmdir(dir);
-        } catch {
-          // Best effort: the original error is the one worth reporting.
-        }
-      }
+      undoMadeGroups(made, this.prepared, this.rmdir);
       throw e;
     }
   }
@@ -259,17 +247,7 @@ export class CgroupV1 implements CgroupManager {
   private makeGroup(h: Hierarchy, rel: string, made: string[]): void {
     const leaf = `${h.mount}/${rel}`;
     const parentRel = parentOf(rel);
-    this.prepareParents(h, parentRel, made);
-    let created: boolean;
-    try {
-      created = this.mkdir(leaf);
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') throw e;
-      // A parent we prepared earlier was removed behind our back: forget it and prepare again.
-      for (let p = parentRel; p !== ''; p = parentOf(p)) this.prepared.delete(`${h.mount}/${p}`);
-      this.prepareParents(h, parentRel, made);
-      created = this.mkdir(leaf);
-    }
+    const created = makeLeafGroup(h.mount, rel, this.prepared, this.mkdir, () => this.prepareParents(h, parentRel, made));
     if (created) made.push(leaf);
     // Parents we prepare have clone_children set, so a new child inherits cpus/mems; the root and
     // pre-existing groups get an explicit copy (an empty cpuset cannot take processes).

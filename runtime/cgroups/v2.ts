@@ -1,11 +1,11 @@
 // cgroup v2 backend: one unified tree; controllers must be enabled top-down in each parent's
 // cgroup.subtree_control before a child gets their interface files.
 import fs from 'node:fs';
-import path from 'node:path';
 import {
   errnoCode, makeDir, readFile, readOptional, removeDir, subtreeDeepestFirst, waitFor, writeFile,
   type CgroupDirOps,
 } from './fsio.js';
+import { makeLeafGroup, parentOf, undoMadeGroups } from './create-group.js';
 import { helperAttach, type AttachDeviceProgram } from './devbpf.js';
 import { deviceProgram, encodeProgram } from './devices-bpf.js';
 import { buildV2Stats, parseFrozen, parseV2OomKills, type V2StatFiles } from './stats-parse.js';
@@ -27,11 +27,6 @@ export interface CgroupV2Options {
   attachDeviceProgram?: AttachDeviceProgram;
   timeoutMs?: number;
 }
-
-const parentOf = (rel: string): string => {
-  const d = path.posix.dirname(rel);
-  return d === '.' ? '' : d;
-};
 
 export class CgroupV2 implements CgroupManager {
   readonly version = 2 as const;
@@ -75,30 +70,13 @@ export class CgroupV2 implements CgroupManager {
     const made: string[] = [];
     try {
       const parentRel = parentOf(rel);
-      this.prepareParents(parentRel, made);
-      let created: boolean;
-      try {
-        created = this.mkdir(leaf);
-      } catch (e) {
-        if (errnoCode(e) !== 'ENOENT') throw e;
-        // A parent prepared earlier was removed behind our back: forget it and prepare again.
-        for (let p = parentRel; p !== ''; p = parentOf(p)) this.prepared.delete(`${this.root}/${p}`);
-        this.prepareParents(parentRel, made);
-        created = this.mkdir(leaf);
-      }
+      const created = makeLeafGroup(this.root, rel, this.prepared, this.mkdir, () => this.prepareParents(parentRel, made));
       if (created) made.push(leaf);
       this.apply(leaf, writes);
       // Before any process joins: the driver adds the container only after create() returns.
       if (program) this.attachDevices(leaf, program);
     } catch (e) {
-      for (const dir of made.reverse()) {
-        this.prepared.delete(dir);
-        try {
-          this.rmdir(dir);
-        } catch {
-          // Best effort: the original error is the one worth reporting.
-        }
-      }
+      undoMadeGroups(made, this.prepared, this.rmdir);
       throw e;
     }
   }
