@@ -853,6 +853,9 @@ __attribute__((noreturn)) static void exec_program(struct config *c, const char 
  * so /proc/1/cmdline and /proc/1/environ read like Docker's. */
 #define INIT_ARGV0 "/sbin/tsswarm-init"
 #define INIT_PID_FD 3
+/* Written (or closed) by the init once it has re-executed: the program waits for it, so it never
+ * sees the helper's command line in /proc/1/cmdline. */
+#define INIT_GO_FD 4
 static int init_exe_fd = -1;
 
 __attribute__((noreturn)) static void init_loop(pid_t child) {
@@ -885,18 +888,31 @@ __attribute__((noreturn)) static void run_init(struct config *c, const char *pat
   /* Blocked from before the fork to the end: the mask survives the exec, so no signal (and no
    * SIGCHLD of a quick program) is lost while the init re-executes. */
   sigprocmask(SIG_BLOCK, &all, NULL);
+  int gp[2] = {-1, -1};
+  if (init_exe_fd >= 0 && pipe2(gp, O_CLOEXEC) != 0) gp[0] = gp[1] = -1;
   pid_t child = fork();
   if (child < 0) fail(1, "init: fork: %s", serr(errno));
   if (child == 0) {
     if (init_exe_fd >= 0) close(init_exe_fd);
+    if (gp[0] >= 0) {
+      char b;
+      close(gp[1]);
+      /* A byte or end-of-file: either way PID 1 is done re-executing (or gave up). */
+      while (read(gp[0], &b, 1) < 0 && errno == EINTR) {
+      }
+      close(gp[0]);
+    }
     reset_signals();
     exec_program(c, path);
   }
+  if (gp[0] >= 0) close(gp[0]);
   if (init_exe_fd >= 0) {
-    /* Keep the exe fd out of the way, then hand the pid over on a pipe at INIT_PID_FD. */
+    /* Keep the exe fd and the go pipe out of the way, then hand the pid over on a pipe at
+     * INIT_PID_FD and the go pipe at INIT_GO_FD. */
     int exe = fcntl(init_exe_fd, F_DUPFD_CLOEXEC, 100);
+    int go = gp[1] >= 0 ? fcntl(gp[1], F_DUPFD_CLOEXEC, 101) : -1;
     for (int i = 3; i < 1024; i++)
-      if (i != exe) close(i);
+      if (i != exe && i != go) close(i);
     int p[2];
     if (exe >= 0 && pipe(p) == 0) {
       char num[16];
@@ -904,6 +920,8 @@ __attribute__((noreturn)) static void run_init(struct config *c, const char *pat
       if (write(p[1], num, (size_t)n) == n && (p[0] == INIT_PID_FD || dup2(p[0], INIT_PID_FD) == INIT_PID_FD)) {
         close(p[1]);
         if (p[0] != INIT_PID_FD) close(p[0]);
+        /* dup2 clears close-on-exec, so the go pipe survives the exec (and only it). */
+        if (go >= 0 && dup2(go, INIT_GO_FD) == INIT_GO_FD) close(go);
         const char **argv = calloc((size_t)c->nargv + 3, sizeof *argv);
         if (argv) {
           argv[0] = INIT_ARGV0;
@@ -924,6 +942,11 @@ __attribute__((noreturn)) static void init_main(void) {
   char num[16] = {0};
   ssize_t n = read(INIT_PID_FD, num, sizeof num - 1);
   close(INIT_PID_FD);
+  /* The program may go on now: our command line is the one it should see. */
+  if (write(INIT_GO_FD, "g", 1) < 0) {
+    /* No go pipe (older caller) or the program is gone: nothing waits on it. */
+  }
+  close(INIT_GO_FD);
   pid_t child = n > 0 ? (pid_t)atoi(num) : 0;
   /* Without a pid there is no one to forward to; kill(0, ...) would hit our own group. */
   if (child <= 0) _exit(1);
