@@ -2,7 +2,7 @@
 // when none answers on the default socket (design §1), so a new user's first command just works.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { spawn } from 'node:child_process';
-import { openSync, mkdirSync, realpathSync } from 'node:fs';
+import { openSync, mkdirSync, realpathSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_HOST, DEFAULT_DATA_ROOT, socketPath, clientHost } from '../agent/config.js';
 
@@ -141,9 +141,16 @@ export class Client {
       env: { ...process.env, TSSWARM_NO_AUTOSTART: '1' },
     });
     child.unref();
+    let exited: number | null | undefined;
+    child.once('exit', (code) => (exited = code));
     const deadline = Date.now() + 15_000;
     let lastErr: unknown;
     while (Date.now() < deadline) {
+      if (exited !== undefined) {
+        // Say why, from the daemon's own last words, rather than a bare "cannot connect".
+        const log = readFileSync(`${DEFAULT_DATA_ROOT}/daemon.log`, 'utf8').trimEnd().split('\n');
+        throw new NoDaemonError(this.host, `the daemon it started exited with code ${exited}: ${log.slice(-2).join(' / ')}`);
+      }
       try {
         const res = await this.send('/_ping', {});
         res.resume();

@@ -467,10 +467,25 @@ export class NetworkManager {
       const id = randomBytes(32).toString('hex');
       this.state.networks[id] = { id, name, driver, ...base };
     }
+    const bridge = this.opts.defaultBridge ?? 'tsw0';
+    // A fresh state with the bridge already there: an earlier daemon lost its state (data root
+    // wiped, or another data root with the same names). The name is ours; take it back if nothing
+    // is plugged into it, and refuse rather than cut off someone's containers if something is.
+    if ((await listLinks()).includes(bridge)) {
+      const ports = (await run('ip', ['-o', 'link', 'show', 'master', bridge])).trim();
+      if (ports) {
+        throw new NetworkError(
+          `bridge ${bridge} already exists with interfaces attached: another tsswarm daemon (with another --data-root) may be using it; stop that daemon, or remove the bridge with: ip link del ${bridge}`,
+          409,
+        );
+      }
+      this.log(`removing bridge ${bridge} left by an earlier daemon`);
+      await deleteLink(bridge);
+    }
     await this.buildBridgeNetwork({
       id: randomBytes(32).toString('hex'),
       name: 'bridge',
-      bridge: this.opts.defaultBridge ?? 'tsw0',
+      bridge,
       subnet: this.opts.defaultBridgeSubnet,
       internal: false,
       labels: {},

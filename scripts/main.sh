@@ -20,8 +20,10 @@ tscompose -f examples/compose.yaml ps
 cat <<'MSG'
 
 The example is up: three busybox httpd replicas behind the service name "web", and a worker that
-polls http://web/ (each answer comes from one of the replicas, round-robin through our DNS).
+polls http://web/. The name answers with all three replicas, in rotating order (glibc's resolver
+then prefers the closest address, so one client tends to stay on one replica, as with Docker).
 
+  tscompose -f examples/compose.yaml exec worker nslookup web             # all three, rotating
   tscompose -f examples/compose.yaml exec worker wget -qO- http://web/    # ask web from inside
   tscompose -f examples/compose.yaml logs -f worker                       # the worker's polling
   tscompose -f examples/compose.yaml down                                 # stop and remove it all
