@@ -71,6 +71,19 @@ describe('Raft paper §5.1: server states and terms', () => {
     assert.deepEqual(r.readMessages(), []);
   });
 
+  it('rejects a stale vote request with its current term, so the candidate updates itself (Figure 2)', () => {
+    const r = newRaft('a', 10, 1, storageWith(ids));
+    r.becomeFollower(5, '');
+    r.step({ type: 'vote', from: 'c', to: 'a', term: 3, index: 0, logTerm: 0 });
+    assert.equal(r.term, 5);
+    assert.equal(r.vote, '');
+    const out = r.readMessages();
+    assert.deepEqual(
+      out.map((m) => [m.type, m.to, m.term, m.reject]),
+      [['voteResp', 'c', 5, true]],
+    );
+  });
+
   it('with check-quorum, answers a stale leader with its newer term so that it steps down', () => {
     const r = newRaft('a', 10, 1, storageWith(ids), { checkQuorum: true });
     r.becomeFollower(2, 'b');

@@ -368,6 +368,11 @@ export class Raft {
         this.send({ type: 'appResp', to: m.from });
       } else if (m.type === 'preVote') {
         this.send({ type: 'preVoteResp', to: m.from, term: this.term, reject: true });
+      } else if (m.type === 'vote') {
+        // Figure 2: the reply carries currentTerm "for candidate to update itself". Without it a
+        // candidate behind our term never learns it: with pre-vote off, a removed member that keeps
+        // raising the term can then outpace the only electable candidate forever (sim seed 5944).
+        this.send({ type: 'voteResp', to: m.from, term: this.term, reject: true });
       }
       return;
     }
