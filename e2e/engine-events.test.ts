@@ -3,10 +3,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
-import { join } from 'node:path';
-import { ImageStore, saveArchive } from '../image/index.js';
-import { importBusyboxImage } from '../image/testing/busybox-image.js';
 import { startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { loadBusyboxImage } from './helpers/busybox.js';
 
 interface Ev {
   Type: string;
@@ -18,16 +16,6 @@ interface Ev {
   status?: string;
   id?: string;
   from?: string;
-}
-
-async function busyboxArchive(dir: string): Promise<string> {
-  const storeDir = join(dir, 'store');
-  const s = await ImageStore.open(storeDir);
-  await importBusyboxImage(s);
-  const file = join(dir, 'busybox.tar');
-  await saveArchive(s, ['busybox:latest'], file);
-  rmSync(storeDir, { recursive: true, force: true });
-  return file;
 }
 
 /** Opens GET /events and collects events until `done` says so. */
@@ -70,12 +58,10 @@ describe('e2e: engine events', function () {
 
   before(async function () {
     work = mkdtempSync('/tmp/tsswarm-events-');
-    const archive = await busyboxArchive(work);
     d = await startDaemon();
     cli = (args) => d.cli(args);
     t0 = (Date.now() / 1000).toFixed(3);
-    const r = await cli(['load', '-i', archive]);
-    assert.equal(r.code, 0, r.stderr);
+    await loadBusyboxImage(d, work);
   });
   after(async function () {
     await d?.stop();

@@ -1,20 +1,8 @@
 // Regression tests for the third round: the init's command line in an --init container, and the strict row types of the list formats. One daemon (bundled CLI) on private dirs, socket and network names.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { ImageStore, saveArchive } from '../image/index.js';
-import { importBusyboxImage } from '../image/testing/busybox-image.js';
 import { startDaemon, type TestDaemon } from './helpers/daemon.js';
-
-async function busyboxArchive(dir: string): Promise<string> {
-  const storeDir = join(dir, 'store');
-  const s = await ImageStore.open(storeDir);
-  await importBusyboxImage(s);
-  const file = join(dir, 'busybox.tar');
-  await saveArchive(s, ['busybox:latest'], file);
-  rmSync(storeDir, { recursive: true, force: true });
-  return file;
-}
+import { loadBusyboxImage } from './helpers/busybox.js';
 
 describe('e2e: engine fixes 3 — init command line, strict list formats', function () {
   this.timeout(120_000);
@@ -24,11 +12,9 @@ describe('e2e: engine fixes 3 — init command line, strict list formats', funct
 
   before(async function () {
     work = mkdtempSync('/tmp/tsswarm-fixes3-');
-    const archive = await busyboxArchive(work);
     d = await startDaemon();
     cli = (args) => d.cli(args);
-    const r = await cli(['load', '-i', archive]);
-    assert.equal(r.code, 0, r.stderr);
+    await loadBusyboxImage(d, work);
   });
   after(async function () {
     await d?.stop();
