@@ -2,7 +2,8 @@
 // our runtime. State lives under --root (default /run/tsswarm-runtime).
 import { constants as osConstants } from 'node:os';
 import { writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime, DEFAULT_ROOT } from '../runtime/driver.js';
 import { RuntimeError } from '../runtime/errors.js';
@@ -73,16 +74,37 @@ function oneId(rest: string[], cmd: string): string {
 
 function parseSignal(s: string | undefined): NodeJS.Signals | number {
   if (s === undefined) return 'SIGTERM';
-  if (/^\d+$/.test(s)) return Number(s);
+  // runc's message and exit status 1: a bad signal is an error of the request, not of the usage.
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    // 1..SIGRTMAX (64 on Linux); the kernel would answer EINVAL with no hint of which argument was bad.
+    if (n < 1 || n > 64) throw new RuntimeError(`invalid signal ${s}: signals are 1 to 64`);
+    return n;
+  }
   const name = (s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`) as NodeJS.Signals;
-  if (!(name in osConstants.signals)) throw new UsageError(`unknown signal ${JSON.stringify(s)}`);
+  if (!(name in osConstants.signals)) throw new RuntimeError(`unknown signal ${JSON.stringify(s)}`);
   return name;
+}
+
+/** Where --log sends our own error messages (besides stderr), as containerd reads them from runc. */
+let logFile: { path: string; format: 'text' | 'json' } | undefined;
+
+function logError(msg: string): void {
+  if (!logFile) return;
+  const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const line =
+    logFile.format === 'json'
+      ? JSON.stringify({ level: 'error', msg, time })
+      : `time=${JSON.stringify(time)} level=error msg=${JSON.stringify(msg)}`;
+  try {
+    appendFileSync(logFile.path, line + '\n');
+  } catch {
+    // The log is a side channel: failing to write it must not hide the error on stderr.
+  }
 }
 
 /** Flags every runc caller may pass that change nothing for us. */
 const IGNORED_GLOBAL: FlagSpec = {
-  log: { value: true },
-  'log-format': { value: true },
   debug: { value: false },
   'systemd-cgroup': { value: false },
   rootless: { value: true },
@@ -147,7 +169,13 @@ async function cmdExec(rt: Runtime, argv: string[]): Promise<number> {
   let proc: Partial<SpecProcess> & { args: string[] };
   const processFile = str(flags.process);
   if (processFile) {
-    const raw: unknown = JSON.parse(readFileSync(processFile, 'utf8'));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(processFile, 'utf8'));
+    } catch (err) {
+      // JSON.parse's message alone does not say which file was bad.
+      throw new RuntimeError(`${processFile}: ${err instanceof SyntaxError ? `not valid JSON: ${err.message}` : (err as Error).message}`);
+    }
     proc = validateSpec({ ociVersion: '1.0.2', root: { path: '/' }, process: raw }).process!;
   } else {
     if (!cmd.length) throw new UsageError('exec needs a command');
@@ -178,7 +206,18 @@ async function cmdExec(rt: Runtime, argv: string[]): Promise<number> {
   }
   if (state.status !== 'running') throw new RuntimeError(`cannot exec in container ${id}: it is ${state.status}`);
   const h = await rt.exec(id, proc, { stdio: 'inherit' });
-  if (flags.detach) return 0;
+  const pidFile = str(flags['pid-file']);
+  if (pidFile || flags.detach) {
+    const pid = await h.pid();
+    if (pid && pidFile) writeFileSync(pidFile, String(pid));
+    if (flags.detach) {
+      if (pid) return 0;
+      // Failed before exec: report it as the attached mode would.
+      const r = await h.wait();
+      if (r.error) process.stderr.write(`tsswarm-runtime: ${r.error}\n`);
+      return r.exitCode || 1;
+    }
+  }
   const forward = (sig: NodeJS.Signals) => h.kill(sig);
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const s of sigs) process.on(s, forward);
@@ -192,12 +231,70 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
 }
 
+/** The owner's user name from /etc/passwd, as runc reports it; "#UID" when it has none. */
+function userName(uid: number): string {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length > 2 && Number(f[2]) === uid && f[2] !== '') return f[0]!;
+    }
+  } catch {
+    // No passwd file: fall through.
+  }
+  return `#${uid}`;
+}
+
+function ownerOf(rt: Runtime, id: string): string {
+  try {
+    return userName(statSync(join(rt.root, id)).uid);
+  } catch {
+    return '';
+  }
+}
+
+/** `runc ps ID [ps options]`: the host's ps, filtered to the container's processes. */
+function psTable(pids: number[], psArgs: string[]): string {
+  let out: string;
+  try {
+    out = execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
+  } catch (err) {
+    throw new RuntimeError(`ps: ${(err as Error).message.trim()}`);
+  }
+  const lines = out.split('\n');
+  const header = lines[0] ?? '';
+  const col = header.trim().split(/\s+/).indexOf('PID');
+  if (col < 0) throw new RuntimeError(`ps: no PID column in the output of ps ${psArgs.join(' ')}`);
+  const want = new Set(pids);
+  const rows = lines.slice(1).filter((l) => {
+    const f = l.trim().split(/\s+/);
+    return f.length > col && want.has(Number(f[col]));
+  });
+  return [header, ...rows].join('\n') + '\n';
+}
+
+/** Per-command usage lines from USAGE, for `COMMAND --help`. */
+function commandUsage(cmd: string): string {
+  const lines = USAGE.split('\n').filter((l) => l.trimStart().startsWith(`${cmd} `) || l.trim() === cmd);
+  return `Usage: tsswarm-runtime [global options] ${cmd} [options]\n\n${lines.join('\n')}\n`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { flags: global, rest } = parseFlags(
     argv,
-    { root: { value: true }, version: { value: false, short: 'v' }, help: { value: false, short: 'h' }, ...IGNORED_GLOBAL },
+    {
+      root: { value: true },
+      version: { value: false, short: 'v' },
+      help: { value: false, short: 'h' },
+      log: { value: true },
+      'log-format': { value: true },
+      ...IGNORED_GLOBAL,
+    },
     true,
   );
+  const logPath = str(global.log);
+  const logFormat = str(global['log-format']) ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format: expected text or json, got ${logFormat}`);
+  if (logPath) logFile = { path: logPath, format: logFormat };
   if (global.version) {
     process.stdout.write(`tsswarm-runtime version ${VERSION}\nspec: 1.0.2\n`);
     return 0;
@@ -206,6 +303,12 @@ async function main(argv: string[]): Promise<number> {
   if (!cmd || global.help || cmd === 'help') {
     process.stdout.write(USAGE);
     return cmd || global.help ? 0 : 1;
+  }
+  // `COMMAND --help` before any positional (after it, e.g. in exec's command, it is not ours).
+  const firstPositional = args.findIndex((a) => !a.startsWith('-'));
+  if (args.slice(0, firstPositional < 0 ? args.length : firstPositional).some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(commandUsage(cmd));
+    return 0;
   }
   const rt = new Runtime({ root: str(global.root) ?? DEFAULT_ROOT });
   switch (cmd) {
@@ -225,13 +328,36 @@ async function main(argv: string[]): Promise<number> {
     case 'kill': {
       const { flags, rest: r } = parseFlags(args, { all: { value: false, short: 'a' } });
       if (r.length < 1 || r.length > 2) throw new UsageError('kill needs a container id and optionally a signal');
-      await rt.kill(r[0]!, parseSignal(r[1]), { all: Boolean(flags.all) });
+      const sig = parseSignal(r[1]);
+      try {
+        await rt.kill(r[0]!, sig, { all: Boolean(flags.all) });
+      } catch (err) {
+        if (err instanceof RuntimeError) throw err;
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'EINVAL') throw new RuntimeError(`unable to signal init: invalid signal ${String(sig)}`);
+        if (e.code === 'ESRCH') throw new RuntimeError(`unable to signal init: process already finished`);
+        throw err;
+      }
       return 0;
     }
     case 'delete': {
       const { flags, rest: r } = parseFlags(args, { force: { value: false, short: 'f' } });
       if (!r.length) throw new UsageError('delete needs a container id');
-      for (const id of r) await rt.delete(id, { force: Boolean(flags.force) });
+      for (const id of r) {
+        if (flags.force) {
+          try {
+            await rt.delete(id, { force: true });
+          } catch (err) {
+            // As runc: --force makes a missing container a no-op, so cleanup can be repeated.
+            if (!(err instanceof RuntimeError && err.code === 'ENOENT')) throw err;
+          }
+          continue;
+        }
+        // As runc: a created container has not run anything yet, so it is removed (its init, waiting
+        // on the exec fifo, is killed); a running or paused one still needs --force.
+        const st = await rt.state(id);
+        await rt.delete(id, { force: st.status === 'created' });
+      }
       return 0;
     }
     case 'pause':
@@ -246,31 +372,40 @@ async function main(argv: string[]): Promise<number> {
       const { flags } = parseFlags(args, { format: { value: true, short: 'f' }, quiet: { value: false, short: 'q' } });
       const all = await rt.list();
       if (flags.quiet) process.stdout.write(all.map((s) => `${s.id}\n`).join(''));
-      else if (flags.format === 'json') process.stdout.write(JSON.stringify(all) + '\n');
+      else if (flags.format === 'json') process.stdout.write(JSON.stringify(all.map((s) => ({ ...s, owner: ownerOf(rt, s.id) }))) + '\n');
       else {
-        const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, 'root'])];
+        const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, ownerOf(rt, s.id)])];
         process.stdout.write(table(rows));
       }
       return 0;
     }
     case 'ps': {
-      const { flags, rest: r } = parseFlags(args, { format: { value: true, short: 'f' } });
-      const pids = await rt.ps(oneId(r, 'ps'));
+      // Everything after the id is for the host's ps (`ps ID -o pid,comm`), not for us.
+      const { flags, rest: r } = parseFlags(args, { format: { value: true, short: 'f' } }, true);
+      const [id, ...psArgs] = r;
+      if (!id) throw new UsageError('ps needs a container id');
+      const pids = await rt.ps(id);
       if (flags.format === 'json') {
         process.stdout.write(JSON.stringify(pids) + '\n');
         return 0;
       }
-      const rows = [['PID', 'CMD']];
-      for (const p of pids) {
-        let cmdline = '';
-        try {
-          cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-        } catch {
-          continue; // exited meanwhile
-        }
-        rows.push([String(p), cmdline]);
+      process.stdout.write(psTable(pids, psArgs));
+      return 0;
+    }
+    case 'events': {
+      const { flags, rest: r } = parseFlags(args, { stats: { value: false }, interval: { value: true } });
+      const id = oneId(r, 'events');
+      if (!flags.stats) {
+        // runc's default mode streams stats every --interval and OOM notifications; not implemented.
+        throw new RuntimeError('events: only --stats is supported; streaming events are not implemented yet');
       }
-      process.stdout.write(table(rows));
+      const st = await rt.stats(id);
+      const data = {
+        cpu: { usage: { total: st.cpu.usageNs, user: st.cpu.userNs, kernel: st.cpu.systemNs } },
+        memory: { usage: { usage: st.memory.usage, limit: st.memory.limit, max: st.memory.maxUsage ?? 0, failcnt: st.memory.failcnt ?? 0 } },
+        pids: { current: st.pids.current, limit: st.pids.limit },
+      };
+      process.stdout.write(JSON.stringify({ type: 'stats', id, data }) + '\n');
       return 0;
     }
     case 'spec': {
@@ -286,7 +421,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const USAGE = `Usage: tsswarm-runtime [--root DIR] COMMAND [OPTIONS]
+const USAGE = `Usage: tsswarm-runtime [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS]
 
 An OCI runtime with runc's command line.
 
@@ -300,13 +435,15 @@ Commands:
   exec    [--cwd D] [-e K=V] [-u UID[:GID]] [-p process.json] ID CMD...
   pause   ID / resume ID                         freeze / thaw the container's cgroup
   list    [--format table|json] [-q]
-  ps      [--format table|json] ID
+  ps      [--format table|json] ID [PS OPTIONS...]     the host's ps (default -ef) for the container
+  events  --stats ID                             print the container's cgroup stats as JSON
   spec    [--bundle DIR]                         write a default config.json
 `;
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    logError(err instanceof Error ? err.message : String(err));
     if (err instanceof UsageError) {
       process.stderr.write(`tsswarm-runtime: ${err.message}\n${USAGE}`);
       process.exit(2);

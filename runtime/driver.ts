@@ -119,6 +119,11 @@ export interface ExecHandle {
   kill(signal?: NodeJS.Signals | number): void;
   /** Sets the window size of the exec's terminal (no-op without one). */
   resize(rows: number, cols: number): void;
+  /**
+   * Host pid of the exec'd process once it has started (for runc's exec --pid-file); 0 if it failed
+   * before exec or was already gone.
+   */
+  pid(): Promise<number>;
 }
 
 const STDIN_FD = 6;
@@ -476,6 +481,23 @@ export class Runtime {
       resize: (rows, cols) => {
         if (resizer && !resizer.destroyed && child.exitCode === null) resizer.write(`${Math.trunc(rows)} ${Math.trunc(cols)}\n`);
       },
+      pid: async () => {
+        // tsbox forks the process and does not report its pid: find tsbox's child. It exists from the
+        // fork until tsbox reaps it, so look while the report is still open (it ends at exec).
+        let done = false;
+        const ended = report.then(
+          (t) => t,
+          () => 'E',
+        );
+        void ended.then(() => (done = true));
+        for (;;) {
+          const last = done;
+          const found = child.pid ? childOf(child.pid) : 0;
+          if (found) return (await ended).startsWith('E') ? 0 : found;
+          if (last || child.exitCode !== null) return 0;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      },
       wait: async () => {
         const [code, text] = await Promise.all([exited, report]);
         const m = /^E(\d+) ([^]*)$/.exec(text);
@@ -538,6 +560,29 @@ function reportError(text: string, status: number, what: string): RuntimeError {
   const m = /^err (\d+) ([^]*?)\n?$/.exec(text);
   if (m) return new RuntimeError(`${what}: ${m[2]}`, Number(m[1]));
   return new RuntimeError(`${what}: tsbox exited with status ${status} without a report${text ? `: ${text.trim()}` : ''}`);
+}
+
+/** A child process of `ppid`, or 0. */
+function childOf(ppid: number): number {
+  // The kernel's own list (CONFIG_PROC_CHILDREN); tsbox is single-threaded, so its main task has them.
+  try {
+    const first = readFileSync(`/proc/${ppid}/task/${ppid}/children`, 'utf8').trim().split(' ')[0];
+    return first ? Number(first) : 0;
+  } catch {
+    // Kernel without the file: scan /proc below.
+  }
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      // Fields after the parenthesised command name, which may itself hold spaces: state ppid …
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === ppid) return Number(n);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return 0;
 }
 
 function killQuietly(pid: number, sig: NodeJS.Signals | number): void {
