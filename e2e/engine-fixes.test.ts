@@ -6,18 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { TSSWARM, ping, runCli, startDaemon, type TestDaemon } from './helpers/daemon.js';
-import { busyboxArchive, loadBusyboxImage } from './helpers/busybox.js';
-
-/** Polls `check` until it returns a value; bounded by a count, not by asserting on time. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, tries = 300, everyMs = 100): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+import { TSSWARM, eventually, ping, runCli } from './helpers/daemon.js';
+import { busyboxArchive, useBusyboxDaemon } from './helpers/busybox.js';
 
 const exited = (p: ChildProcess): Promise<number | null> =>
   p.exitCode !== null ? Promise.resolve(p.exitCode) : new Promise((r) => p.once('exit', (code) => r(code)));
@@ -148,21 +138,9 @@ describe('e2e: engine fixes — one daemon per data root and exec root', functio
 });
 
 describe('e2e: engine fixes — containers', function () {
-  let work: string;
-  let d: TestDaemon;
-  let cli: (args: string[]) => ReturnType<typeof runCli>;
+  const engine = useBusyboxDaemon('/tmp/tsswarm-fixes-e2e-');
+  const cli = (args: string[]): ReturnType<typeof runCli> => engine.cli(args);
   const psAll = async (): Promise<string[]> => (await cli(['ps', '-a', '-q', '--no-trunc'])).stdout.split('\n').filter(Boolean);
-
-  before(async function () {
-    work = mkdtempSync('/tmp/tsswarm-fixes-e2e-');
-    d = await startDaemon();
-    cli = (args) => d.cli(args);
-    await loadBusyboxImage(d, work);
-  });
-  after(async function () {
-    await d?.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
 
   it('start -a prints all output and returns the exit code, every time', async function () {
     assert.equal((await cli(['create', '--name', 'sa', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 4'])).code, 0);
@@ -197,9 +175,9 @@ describe('e2e: engine fixes — containers', function () {
   });
 
   it('-e KEY and --env-file KEY unset on the client are left out', async function () {
-    const envFile = join(work, 'e.env');
+    const envFile = join(engine.work, 'e.env');
     writeFileSync(envFile, 'FROMFILE\nA=1\n');
-    const env = { ...d.env };
+    const env = { ...engine.d.env };
     delete env.BAZ;
     delete env.FROMFILE;
     const r = await runCli(['run', '--rm', '-e', 'BAZ', '-e', 'Q=1', '--env-file', envFile, 'busybox', 'env'], env);
@@ -238,20 +216,8 @@ describe('e2e: engine fixes — containers', function () {
 });
 
 describe('e2e: engine fixes — host network and binds', function () {
-  let work: string;
-  let d: TestDaemon;
-  let cli: (args: string[]) => ReturnType<typeof runCli>;
-
-  before(async function () {
-    work = mkdtempSync('/tmp/tsswarm-fixes-e2e-');
-    d = await startDaemon();
-    cli = (args) => d.cli(args);
-    await loadBusyboxImage(d, work);
-  });
-  after(async function () {
-    await d?.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const engine = useBusyboxDaemon('/tmp/tsswarm-fixes-e2e-');
+  const cli = (args: string[]): ReturnType<typeof runCli> => engine.cli(args);
 
   it('--network host: the host name and the host /etc/hosts (read-only)', async function () {
     const r = await cli(['run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'hostname; cat /etc/hosts; (echo x >> /etc/hosts) 2>/dev/null && echo writable; true']);
@@ -263,13 +229,13 @@ describe('e2e: engine fixes — host network and binds', function () {
   });
 
   it('-v creates a missing host directory; --mount type=bind refuses it', async function () {
-    const src = join(work, 'nonexist', 'dir');
+    const src = join(engine.work, 'nonexist', 'dir');
     const r = await cli(['run', '--rm', '-v', `${src}:/x`, 'busybox', 'sh', '-c', 'echo hi > /x/f']);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(statSync(src).isDirectory());
     assert.equal(readFileSync(join(src, 'f'), 'utf8'), 'hi\n');
-    const m = await cli(['run', '--rm', '--mount', `type=bind,source=${join(work, 'nope')},target=/x`, 'busybox', 'true']);
+    const m = await cli(['run', '--rm', '--mount', `type=bind,source=${join(engine.work, 'nope')},target=/x`, 'busybox', 'true']);
     assert.equal(m.code, 125);
-    assert.match(m.stderr, new RegExp(`invalid mount config for type "bind": bind source path does not exist: ${join(work, 'nope')}`));
+    assert.match(m.stderr, new RegExp(`invalid mount config for type "bind": bind source path does not exist: ${join(engine.work, 'nope')}`));
   });
 });

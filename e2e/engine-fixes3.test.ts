@@ -1,25 +1,11 @@
 // Regression tests for the third round: the init's command line in an --init container, and the strict row types of the list formats. One daemon (bundled CLI) on private dirs, socket and network names.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { startDaemon, type TestDaemon } from './helpers/daemon.js';
-import { loadBusyboxImage } from './helpers/busybox.js';
+import { useBusyboxDaemon } from './helpers/busybox.js';
 
 describe('e2e: engine fixes 3 — init command line, strict list formats', function () {
   this.timeout(120_000);
-  let d: TestDaemon;
-  let work: string;
-  let cli: (args: string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
-
-  before(async function () {
-    work = mkdtempSync('/tmp/tsswarm-fixes3-');
-    d = await startDaemon();
-    cli = (args) => d.cli(args);
-    await loadBusyboxImage(d, work);
-  });
-  after(async function () {
-    await d?.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const engine = useBusyboxDaemon('/tmp/tsswarm-fixes3-');
+  const cli = (args: string[]): Promise<{ stdout: string; stderr: string; code: number }> => engine.cli(args);
 
   it('--init: PID 1 reads "/sbin/tsswarm-init -- CMD…" in ps and /proc/1/cmdline, with no host path', async function () {
     const r = await cli(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'tr "\\0" " " </proc/1/cmdline; echo; cat /proc/1/comm; ps -o pid,args']);

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { TSSWARM, runCli, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { TSSWARM, eventually, runCli, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { busyboxArchive, loadBusyboxImage } from './helpers/busybox.js';
 
 type Cli = (args: string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
@@ -26,16 +26,6 @@ function withNetEnv<T>(prefix: string, fn: () => T): T {
     if (saved.t === undefined) delete process.env.TSSWARM_TEARDOWN;
     else process.env.TSSWARM_TEARDOWN = saved.t;
   }
-}
-
-/** Polls `check` until it returns a value; bounded by a count, not by asserting on time. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, tries = 300, everyMs = 100): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 function kernelLeftovers(prefix: string): string[] {

@@ -1,11 +1,11 @@
 // The busybox image every engine e2e file runs its containers from, loaded the way a user would:
 // a docker-archive built from the test busybox, sent with `tsswarm load`.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageStore, saveArchive } from '../../image/index.js';
 import { importBusyboxImage } from '../../image/testing/busybox-image.js';
-import type { TestDaemon } from './daemon.js';
+import { startDaemon, type TestDaemon } from './daemon.js';
 
 /** Writes a busybox:latest docker-archive to `<dir>/busybox.tar` (its scratch store is removed). */
 export async function busyboxArchive(dir: string): Promise<string> {
@@ -23,4 +23,42 @@ export async function loadBusyboxImage(d: TestDaemon, work: string): Promise<{ s
   const r = await d.cli(['load', '-i', await busyboxArchive(work)]);
   assert.equal(r.code, 0, r.stderr);
   return r;
+}
+
+export interface BusyboxDaemon {
+  readonly d: TestDaemon;
+  /** A scratch dir of the test file's own, removed afterwards. */
+  readonly work: string;
+  cli: TestDaemon['cli'];
+}
+
+/**
+ * Registers mocha hooks for the enclosing `describe`: a daemon of its own with busybox:latest loaded
+ * before the tests, stopped (and the scratch dir removed) after them.
+ */
+export function useBusyboxDaemon(workPrefix: string): BusyboxDaemon {
+  let d: TestDaemon | undefined;
+  let work = '';
+  before(async function () {
+    work = mkdtempSync(workPrefix);
+    d = await startDaemon();
+    await loadBusyboxImage(d, work);
+  });
+  after(async function () {
+    await d?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+  const daemon = (): TestDaemon => {
+    if (!d) throw new Error('the daemon is not started yet (use it inside hooks or tests)');
+    return d;
+  };
+  return {
+    get d() {
+      return daemon();
+    },
+    get work() {
+      return work;
+    },
+    cli: (args, opts) => daemon().cli(args, opts),
+  };
 }

@@ -62,6 +62,16 @@ export async function startDaemon(): Promise<TestDaemon> {
   };
 }
 
+/** Polls `check` until it returns a value; bounded by a count, not by asserting on time. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, tries = 300, everyMs = 100): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await check();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
 /** Runs the bundled tsswarm CLI; never throws on a non-zero exit. */
 export async function runCli(
   args: string[],
