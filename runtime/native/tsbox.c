@@ -716,49 +716,49 @@ static void add_home(struct config *c) {
 
 /* Passes fd over a unix socket (SCM_RIGHTS): the pty master is opened inside the container's devpts
  * and goes to the monitor (or the exec bridge), which lives in the host's mount namespace. */
-static void send_fd(int sock, int fd) {
-  char byte = 'T';
-  struct iovec iov = {&byte, 1};
+/* One byte of payload plus room for one fd: the message both ends of an fd pass use. */
+struct fd_msg {
+  char byte;
+  struct iovec iov;
   union {
     struct cmsghdr h;
     char buf[CMSG_SPACE(sizeof(int))];
   } u;
-  memset(&u, 0, sizeof u);
   struct msghdr m;
-  memset(&m, 0, sizeof m);
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = u.buf;
-  m.msg_controllen = sizeof u.buf;
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+};
+
+static void fd_msg_init(struct fd_msg *f) {
+  memset(f, 0, sizeof *f);
+  f->byte = 'T';
+  f->iov.iov_base = &f->byte;
+  f->iov.iov_len = 1;
+  f->m.msg_iov = &f->iov;
+  f->m.msg_iovlen = 1;
+  f->m.msg_control = f->u.buf;
+  f->m.msg_controllen = sizeof f->u.buf;
+}
+
+static void send_fd(int sock, int fd) {
+  struct fd_msg f;
+  fd_msg_init(&f);
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&f.m);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-  while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
+  while (sendmsg(sock, &f.m, MSG_NOSIGNAL) < 0)
     if (errno != EINTR) fail(1, "terminal: pass the pty on: %s", serr(errno));
 }
 
 /* Returns the fd sent by send_fd, or -1 when the peer closed without sending one. */
 static int recv_fd(int sock) {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  union {
-    struct cmsghdr h;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr m;
-  memset(&m, 0, sizeof m);
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = u.buf;
-  m.msg_controllen = sizeof u.buf;
+  struct fd_msg f;
+  fd_msg_init(&f);
   ssize_t n;
-  do n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  do n = recvmsg(sock, &f.m, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n <= 0) return -1;
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&f.m);
   if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) return -1;
   int fd;
   memcpy(&fd, CMSG_DATA(cm), sizeof fd);
