@@ -1,0 +1,111 @@
+// The cluster-internal wire protocol (manager/README.md): join, renewal, forwarded control calls and
+// the agent session. Both ends parse with these schemas, so a malformed or foreign message is refused
+// at the boundary with the field that is wrong, never half-applied.
+import { z } from 'zod';
+
+/** The ALPN names on the cluster port. */
+export const ALPN_RAFT = 'tsswarm-raft/1';
+export const ALPN_HTTP = 'http/1.1';
+export const DEFAULT_CLUSTER_PORT = 2377;
+
+export const ROUTES = {
+  ca: '/swarm/v1/ca',
+  join: '/swarm/v1/join',
+  renew: '/swarm/v1/renew',
+  control: '/swarm/v1/control',
+  session: '/swarm/v1/session',
+} as const;
+
+export const NodeRoleSchema = z.enum(['worker', 'manager']);
+export type NodeRole = z.infer<typeof NodeRoleSchema>;
+
+export const PeerSchema = z.object({ nodeId: z.string().min(1), addr: z.string().min(1) });
+export type Peer = z.infer<typeof PeerSchema>;
+
+export const CaResponseSchema = z.object({ rootCA: z.string().min(1) });
+export type CaResponse = z.infer<typeof CaResponseSchema>;
+
+export const JoinRequestSchema = z.object({
+  token: z.string().min(1),
+  /** PEM certificate signing request made by the joining node with its own key. */
+  csr: z.string().min(1),
+  /** host:port other nodes reach this node at (managers: the cluster port). */
+  advertiseAddr: z.string().min(1),
+  listenAddr: z.string().min(1),
+  availability: z.enum(['active', 'pause', 'drain']).default('active'),
+  hostname: z.string().default(''),
+});
+export type JoinRequest = z.infer<typeof JoinRequestSchema>;
+
+export const JoinResponseSchema = z.object({
+  nodeId: z.string().min(1),
+  clusterId: z.string().min(1),
+  role: NodeRoleSchema,
+  /** PEM: the node certificate, then any intermediate (during a root rotation). */
+  certificate: z.string().min(1),
+  rootCA: z.string().min(1),
+  managers: z.array(PeerSchema),
+  /** Raft peers, for a joining manager: it starts raft as a learner knowing these. */
+  raftPeers: z.array(PeerSchema).optional(),
+  heartbeatPeriodMs: z.number().int().positive(),
+});
+export type JoinResponse = z.infer<typeof JoinResponseSchema>;
+
+export const RenewRequestSchema = z.object({ csr: z.string().min(1) });
+export const RenewResponseSchema = z.object({ certificate: z.string().min(1), rootCA: z.string().min(1), role: NodeRoleSchema });
+export type RenewResponse = z.infer<typeof RenewResponseSchema>;
+
+export const ControlRequestSchema = z.object({ method: z.string().min(1), args: z.array(z.unknown()) });
+export type ControlRequest = z.infer<typeof ControlRequestSchema>;
+
+export const WireErrorSchema = z.object({
+  kind: z.enum(['not-found', 'conflict', 'invalid', 'forbidden', 'unavailable', 'not-modified', 'internal']),
+  message: z.string(),
+});
+export const ControlResponseSchema = z.union([
+  z.object({ result: z.unknown() }),
+  z.object({ error: WireErrorSchema }),
+]);
+export type ControlResponse = z.infer<typeof ControlResponseSchema>;
+
+export const NodeDescriptionSchema = z.object({
+  Hostname: z.string(),
+  Platform: z.object({ Architecture: z.string(), OS: z.string() }),
+  Resources: z.object({ NanoCPUs: z.number(), MemoryBytes: z.number() }),
+  Engine: z.object({ EngineVersion: z.string(), Labels: z.record(z.string(), z.string()).default({}) }),
+});
+export type NodeDescription = z.infer<typeof NodeDescriptionSchema>;
+
+/** Messages an agent sends on its session. */
+export const AgentMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('register'), description: NodeDescriptionSchema, addr: z.string() }),
+  z.object({ type: z.literal('heartbeat'), sessionId: z.string() }),
+  z.object({ type: z.literal('status'), sessionId: z.string(), updates: z.array(z.unknown()) }),
+]);
+export type AgentMessage = z.infer<typeof AgentMessageSchema>;
+
+/** Messages a manager sends on a session. */
+export const ManagerMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('session'),
+    sessionId: z.string(),
+    nodeId: z.string(),
+    heartbeatPeriodMs: z.number().int().positive(),
+    managers: z.array(PeerSchema),
+  }),
+  z.object({ type: z.literal('heartbeat'), heartbeatPeriodMs: z.number().int().positive() }),
+  z.object({ type: z.literal('managers'), managers: z.array(PeerSchema) }),
+  z.object({ type: z.literal('role'), role: NodeRoleSchema }),
+  z.object({ type: z.literal('assignments'), kind: z.enum(['complete', 'incremental']), changes: z.array(z.unknown()) }),
+]);
+export type ManagerMessage = z.infer<typeof ManagerMessageSchema>;
+
+/** Close code a follower uses to send an agent to the leader; the close reason is the leader's address. */
+export const CLOSE_NOT_LEADER = 4001;
+/** Close code for a node that was removed from the cluster: the agent must stop, not retry. */
+export const CLOSE_REMOVED = 4003;
+
+/** Default heartbeat period: short enough that a dead node is marked down within about 3–4 s. */
+export const DEFAULT_HEARTBEAT_MS = 1000;
+/** Missed periods before a node is marked down. */
+export const HEARTBEAT_MISSES = 3;
