@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 # Debian packages the engine and its tests use.
-pkgs=(runc busybox-static nftables iproute2 docker-registry skopeo iperf3 gcc libc6-dev zlib1g-dev util-linux)
+pkgs=(runc busybox-static nftables iproute2 docker-registry skopeo iperf3 gcc libc6-dev zlib1g-dev util-linux etcd-server)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -19,6 +19,8 @@ if ((${#missing[@]})); then
 fi
 # Debian's docker-registry package starts a system service; tests run their own on loopback.
 if systemctl is-active --quiet docker-registry 2>/dev/null; then systemctl stop docker-registry || true; fi
+# etcd-server is the raft benchmark's anchor, started by the benchmark on loopback; not a system service.
+if systemctl is-active --quiet etcd 2>/dev/null; then systemctl stop etcd || true; systemctl disable etcd 2>/dev/null || true; fi
 
 # npm dependencies, when the lock file changed since the last install.
 stamp=node_modules/.tsswarm-lock
