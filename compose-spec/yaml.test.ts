@@ -39,3 +39,34 @@ describe('yaml', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 });
+
+describe('yaml: bounds on hostile or huge input', () => {
+  it('refuses an alias bomb after bounded work, naming the cause', () => {
+    // Each level doubles: 2^30 nodes if expanded.
+    let text = 'a0: [x, x]\n';
+    for (let i = 1; i <= 30; i++) text += `a${i}: [*a${i - 1}, *a${i - 1}]\n`.replace(/^a/, `a`);
+    text = text.replace(/^a(\d+): \[/gm, (_m, n: string) => `a${n}: &a${n} [`);
+    const mem0 = process.memoryUsage().rss;
+    assert.throws(() => parseYaml(text, 'bomb.yaml'), /bomb\.yaml: .*aliases expand to more than 100000 nodes/);
+    // Bounded: far from the hundreds of MB an unbounded expansion takes.
+    assert.ok(process.memoryUsage().rss - mem0 < 200 * 1024 * 1024);
+  });
+  it('refuses deep nesting with a clear error, not a stack overflow', () => {
+    const flow = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    assert.throws(() => parseYaml(`x: ${flow}\n`, 'deep.yaml'), /deep\.yaml.*nested/);
+    const block = Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' 1\n';
+    assert.throws(() => parseYaml(block, 'deep2.yaml'), /deep2\.yaml.*nested more than 256 levels/);
+  });
+  it('still checks duplicate keys per mapping, also in nested and flow maps', () => {
+    assert.throws(() => parseYaml('s:\n  a: 1\n  b: 2\n  a: 3\n', 'c.yaml'), /c\.yaml:4:3: YAML syntax error: Map keys must be unique/);
+    assert.throws(() => parseYaml('s: {a: 1, a: 2}\n', 'c.yaml'), /Map keys must be unique/);
+    // Equal only when the scalar values are: 1 and "1" are different keys, as in the yaml library.
+    assert.deepEqual(parseYaml('1: a\n"1b": b\n', 'c.yaml').value, { 1: 'a', '1b': 'b' });
+  });
+  it('parses a mapping of many keys in time linear in its size (no per-key scan of earlier keys)', () => {
+    const keys = 40_000;
+    const text = `services:\n${Array.from({ length: keys }, (_, i) => `  s${i}: {image: busybox}\n`).join('')}`;
+    const v = parseYaml(text, 'big.yaml').value as { services: Record<string, unknown> };
+    assert.equal(Object.keys(v.services).length, keys);
+  });
+});

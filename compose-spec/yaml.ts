@@ -23,14 +23,33 @@ export interface ParsedYaml {
   tags: YamlTags;
 }
 
-// Guards against alias bombs ("billion laughs"): no real Compose file comes close.
-const MAX_NODES = 1_000_000;
+// Guards against alias bombs ("billion laughs") and absurd nesting: no real Compose file comes close.
+// Nodes reached through aliases are counted apart from the file's own nodes, so a large file is
+// never refused for its size alone, while an expansion bomb stops after a bounded amount of work.
+const MAX_ALIASED_NODES = 100_000;
+const MAX_DEPTH = 256;
 
 const OCTAL = /^[-+]?0[0-7]+$/;
 
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, merge: false, prettyErrors: false, strict: true });
+  // uniqueKeys is checked below with a Set per mapping: the library's own check compares each key
+  // with every earlier one, which made a 10 MB file take minutes.
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: false, merge: false, prettyErrors: false, strict: true });
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new ComposeError({ file, message: `document nested too deeply to parse (keep nesting under ${MAX_DEPTH} levels)` });
+    }
+    throw err;
+  }
+  // The library catches its own stack overflow on absurd nesting and reports it once per open node.
+  const overflow = doc.errors.find((e) => e.message.includes('Maximum call stack size exceeded'));
+  if (overflow) {
+    const lp = lineCounter.linePos(overflow.pos[0]);
+    throw new ComposeError({ file, line: lp.line, column: lp.col, message: `document nested too deeply to parse (keep nesting under ${MAX_DEPTH} levels)` });
+  }
   if (doc.errors.length > 0) {
     throw new ComposeError(
       doc.errors.map((e) => {
@@ -41,7 +60,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   }
   const positions = new Map<string, Position>();
   const tags: YamlTags = { resets: [], overrides: [] };
-  let count = 0;
+  let aliased = 0;
   const pos = (node: Node | null | undefined): Position | undefined => {
     if (!node?.range) return undefined;
     const lp = lineCounter.linePos(node.range[0]);
@@ -54,8 +73,15 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   };
 
   const convert = (node: unknown, path: PathSegment[], aliasDepth: number): unknown => {
-    if (++count > MAX_NODES) {
-      throw new ComposeError({ file, message: 'document too large (too many aliases expanded)' });
+    if (aliasDepth > 0 && ++aliased > MAX_ALIASED_NODES) {
+      throw new ComposeError({
+        file,
+        path: formatPath(path),
+        message: `aliases expand to more than ${MAX_ALIASED_NODES} nodes (an alias bomb?): use fewer or smaller anchors`,
+      });
+    }
+    if (path.length > MAX_DEPTH) {
+      throw new ComposeError({ file, path: formatPath(path.slice(0, 8)), message: `nested more than ${MAX_DEPTH} levels deep` });
     }
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
@@ -83,9 +109,18 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
       const merges: unknown[] = [];
+      const seen = new Set<unknown>();
       for (const pair of node.items) {
         const keyNode = pair.key;
         const rawKey = isScalar(keyNode) ? keyNode.value : keyNode;
+        // Same rule as the yaml library's uniqueKeys: scalar keys are equal when their values are.
+        if (isScalar(keyNode)) {
+          if (seen.has(rawKey)) {
+            const p = pos(keyNode as Node);
+            throw new ComposeError({ file, line: p?.line, column: p?.column, message: 'YAML syntax error: Map keys must be unique' });
+          }
+          seen.add(rawKey);
+        }
         if (isScalar(keyNode) && rawKey === '<<' && keyNode.type === 'PLAIN') {
           merges.push(pair.value);
           continue;
