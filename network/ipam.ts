@@ -81,10 +81,6 @@ export function formatCidr(c: Cidr): string {
   return `${formatIp(c.base)}/${c.prefix}`;
 }
 
-export function cidrContains(c: Cidr, ip: number): boolean {
-  return ip >= c.base && ip <= lastAddress(c);
-}
-
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   return a.base <= lastAddress(b) && b.base <= lastAddress(a);
 }
