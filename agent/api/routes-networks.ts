@@ -73,14 +73,11 @@ export function networkRoutes(router: Router, e: Engine): void {
           options: b.Options ?? {},
         }),
       );
-      e.events.publish('network', 'create', info.id, { name: info.name, type: info.driver });
       sendJson(res, 201, { Id: info.id, Warning: '' });
       return HANDLED;
     })
     .delete('/networks/{id}', async ({ params }) => {
-      const gone = await net(() => nm.inspectNetwork(params.id!));
       await net(() => nm.removeNetwork(params.id!));
-      e.events.publish('network', 'destroy', gone.id, { name: gone.name, type: gone.driver });
       return undefined;
     })
     .post('/networks/prune', async () => ({ NetworksDeleted: await net(() => nm.pruneNetworks()) }))
@@ -88,24 +85,22 @@ export function networkRoutes(router: Router, e: Engine): void {
       const r = ConnectSchema.safeParse((await json()) ?? {});
       if (!r.success) throw badRequest(`invalid connect request: ${describeIssues(r.error)}`);
       const c = e.containers.resolve(r.data.Container);
-      const info = await net(() => nm.inspectNetwork(params.id!));
       const aliases = r.data.EndpointConfig?.Aliases ?? [];
       const ip = r.data.EndpointConfig?.IPAMConfig?.IPv4Address ?? undefined;
-      if (c.State.Status === 'running' || c.State.Status === 'paused') {
-        await net(() => nm.connect({ network: info.id, containerId: c.Id, containerName: c.Name, netns: { pid: c.State.Pid }, aliases, ...(ip ? { ip } : {}) }));
-      }
+      const running = c.State.Status === 'running' || c.State.Status === 'paused';
+      const info = await net(() =>
+        nm.connectContainer({ network: params.id!, containerId: c.Id, containerName: c.Name, ...(running ? { netns: { pid: c.State.Pid } } : {}), aliases, ...(ip ? { ip } : {}) }),
+      );
       await e.containers.setNetwork(c.Id, info.name, { Aliases: aliases, ...(ip ? { IPv4Address: ip } : {}) });
-      e.events.publish('network', 'connect', info.id, { container: c.Id, name: info.name, type: info.driver });
       return undefined;
     })
     .post('/networks/{id}/disconnect', async ({ params, json }) => {
       const body = (await json()) as { Container?: string; Force?: boolean } | undefined;
       if (!body?.Container) throw badRequest('disconnect: Container is required');
       const c = e.containers.resolve(body.Container);
-      const info = await net(() => nm.inspectNetwork(params.id!));
-      if (c.State.Status === 'running' || c.State.Status === 'paused') await net(() => nm.disconnect(info.id, c.Id));
+      const running = c.State.Status === 'running' || c.State.Status === 'paused';
+      const info = await net(() => nm.disconnectContainer(params.id!, c.Id, running));
       await e.containers.setNetwork(c.Id, info.name, undefined);
-      e.events.publish('network', 'disconnect', info.id, { container: c.Id, name: info.name, type: info.driver });
       return undefined;
     });
 
