@@ -1,4 +1,4 @@
-// Engine API: /networks/*, /volumes/*, /system/df.
+// Engine API: /networks/*.
 import { z } from 'zod';
 import { ApiError, HANDLED, badRequest, sendJson, type Router } from './router.js';
 import type { Engine } from '../engine.js';
@@ -7,8 +7,6 @@ import { DomainError } from '../../lib/errors.js';
 import { statusOfKind } from '../../network/errors.js';
 import { describeIssues } from '../containers/create-config.js';
 import { FilterError, parseFilters, matchLabels, matchName } from '../../lib/filters.js';
-import { listImages } from '../../image/index.js';
-import { dirSize } from '../volumes/local-driver.js';
 
 const NetworkCreateSchema = z.object({
   Name: z.string().min(1),
@@ -24,13 +22,6 @@ const NetworkCreateSchema = z.object({
 const ConnectSchema = z.object({
   Container: z.string().min(1),
   EndpointConfig: z.object({ Aliases: z.array(z.string()).nullish(), IPAMConfig: z.object({ IPv4Address: z.string().nullish() }).nullish() }).nullish(),
-});
-
-const VolumeCreateSchema = z.object({
-  Name: z.string().nullish(),
-  Driver: z.string().nullish(),
-  DriverOpts: z.record(z.string(), z.string()).nullish(),
-  Labels: z.record(z.string(), z.string()).nullish(),
 });
 
 async function net<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -103,59 +94,4 @@ export function networkRoutes(router: Router, e: Engine): void {
       await e.containers.setNetwork(c.Id, info.name, undefined);
       return undefined;
     });
-
-  const vs = e.volumes;
-  router
-    .get('/volumes', async ({ query }) => {
-      try {
-        return vs.list(parseFilters(query.get('filters')));
-      } catch (err) {
-        if (err instanceof FilterError) throw badRequest(err.message);
-        throw err;
-      }
-    })
-    .post('/volumes/create', async ({ json, res }) => {
-      const r = VolumeCreateSchema.safeParse((await json()) ?? {});
-      if (!r.success) throw badRequest(`invalid volume config: ${describeIssues(r.error)}`);
-      const v = await vs.create({
-        ...(r.data.Name ? { Name: r.data.Name } : {}),
-        ...(r.data.Driver ? { Driver: r.data.Driver } : {}),
-        ...(r.data.DriverOpts ? { DriverOpts: r.data.DriverOpts } : {}),
-        ...(r.data.Labels ? { Labels: r.data.Labels } : {}),
-      });
-      e.events.publish('volume', 'create', v.Name, { driver: v.Driver });
-      sendJson(res, 201, v);
-      return HANDLED;
-    })
-    .post('/volumes/prune', async ({ query }) => {
-      try {
-        return await vs.prune(parseFilters(query.get('filters')));
-      } catch (err) {
-        if (err instanceof FilterError) throw badRequest(err.message);
-        throw err;
-      }
-    })
-    .get('/volumes/{name}', async ({ params }) => vs.inspect(params.name!))
-    .delete('/volumes/{name}', async ({ params, query }) => {
-      await vs.remove(params.name!, { force: query.get('force') === '1' || query.get('force') === 'true' });
-      e.events.publish('volume', 'destroy', params.name!, { driver: 'local' });
-      return undefined;
-    });
-
-  router.get('/system/df', async () => {
-    const images = await listImages(e.images);
-    const containers = await Promise.all(
-      e.containers.list().map(async (c) => ({
-        Id: c.Id,
-        Names: [`/${c.Name}`],
-        Image: c.Config.Image,
-        ImageID: c.Image,
-        State: c.State.Status,
-        Created: Math.floor(Date.parse(c.Created) / 1000),
-        SizeRw: await dirSize(`${e.containers.dir(c.Id)}/upper`).catch(() => 0),
-      })),
-    );
-    const volumes = await Promise.all(vs.list().Volumes.map(async (v) => ({ ...v, UsageData: await vs.usage(v.Name) })));
-    return { LayersSize: images.reduce((s, i) => s + i.Size, 0), Images: images, Containers: containers, Volumes: volumes, BuildCache: [] };
-  });
 }
