@@ -25,7 +25,6 @@ import type { ConnectRequest, CreateNetworkRequest, Endpoint, NetnsRef, NetworkI
 
 export type { ConnectRequest, CreateNetworkRequest, Endpoint, NetnsRef, NetworkInfo } from './types.js';
 export { NetworkError } from './errors.js';
-export { OPT_BRIDGE_NAME, OPT_MTU } from './bridge-driver.js';
 
 export interface NetworkManagerOptions {
   /** JSON state file, e.g. <data-root>/network/state.json. */
