@@ -13,8 +13,8 @@ import { DnsServer, type DnsServerOptions } from './dns/server.js';
 import { DriverRegistry, type NetworkDriver } from './driver.js';
 import { NetworkError } from './errors.js';
 import type { NetworkEventSink } from './events.js';
-import { Ipam, macForIp, routesFromIpRoute, type PoolSpec } from './ipam.js';
-import { shortName } from './link.js';
+import { netnsPath, newEndpointId, planEndpoint } from './endpoints.js';
+import { Ipam, routesFromIpRoute, type PoolSpec } from './ipam.js';
 import { endpointView, endpointsOf, endpointsOfContainer, findByName, networkInfo, resolveNetwork } from './lookup.js';
 import { NftTable } from './nft.js';
 import { reserveHostPort, type PortReserver } from './ports-host.js';
@@ -61,15 +61,6 @@ export interface ConnectContainerRequest extends Omit<ConnectRequest, 'netns'> {
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
-function netnsPath(ref: NetnsRef): string {
-  if ('pid' in ref) {
-    if (!Number.isInteger(ref.pid) || ref.pid <= 0) throw new NetworkError('invalid', `invalid pid ${ref.pid}`);
-    return `/proc/${ref.pid}/ns/net`;
-  }
-  if (!ref.path.startsWith('/') || /\s/.test(ref.path)) throw new NetworkError('invalid', `invalid netns path "${ref.path}"`);
-  return ref.path;
-}
 
 export class NetworkManager {
   private state: ManagerState;
@@ -423,8 +414,9 @@ export class NetworkManager {
     if (endpointsOfContainer(this.state, req.containerId).some((e) => e.networkId === net.id)) {
       throw new NetworkError('conflict', `container ${req.containerName} is already connected to network ${net.name}`);
     }
-    const path = netnsPath(req.netns);
-    const endpointId = randomBytes(32).toString('hex');
+    // Checked before any address is taken, so a bad netns leaves IPAM as it was.
+    netnsPath(req.netns);
+    const endpointId = newEndpointId();
     let ip: string;
     try {
       ip = this.ipam.allocateAddress(net.id, req.ip);
@@ -432,25 +424,7 @@ export class NetworkManager {
       throw new NetworkError(req.ip ? 'invalid' : 'conflict', (e as Error).message, { cause: e });
     }
     const { prefix, gateway } = this.ipam.get(net.id);
-    const mine = endpointsOfContainer(this.state, req.containerId);
-    const usedIfs = new Set(mine.map((e) => e.ifname));
-    let n = 0;
-    while (usedIfs.has(`eth${n}`)) n++;
-    const rec: EndpointRecord = {
-      id: endpointId,
-      networkId: net.id,
-      containerId: req.containerId,
-      containerName: req.containerName,
-      aliases: [...(req.aliases ?? [])],
-      ip,
-      prefix,
-      mac: macForIp(ip),
-      gateway,
-      ifname: `eth${n}`,
-      hostIf: shortName('tsv', endpointId, 10),
-      netnsPath: path,
-      defaultRoute: !net.internal && !mine.some((e) => e.defaultRoute),
-    };
+    const rec = planEndpoint(endpointId, net, req, { ip, prefix, gateway }, endpointsOfContainer(this.state, req.containerId));
     try {
       await driver.join(net, rec);
     } catch (e) {
