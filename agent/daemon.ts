@@ -107,6 +107,7 @@ export class Daemon {
     const { containerRoutes } = await import('./api/routes-containers.js');
     const { imageRoutes } = await import('./api/routes-images.js');
     const { networkRoutes } = await import('./api/routes-networks.js');
+    const { volumeRoutes, diskUsageRoutes } = await import('./api/routes-volumes.js');
     const { buildRoutes } = await import('./api/routes-build.js');
     const { archiveRoutes } = await import('./api/routes-archive.js');
     const { authRoutes } = await import('./api/routes-auth.js');
@@ -116,6 +117,8 @@ export class Daemon {
     containerRoutes(this.router, engine);
     imageRoutes(this.router, engine);
     networkRoutes(this.router, engine);
+    volumeRoutes(this.router, engine);
+    diskUsageRoutes(this.router, engine);
     buildRoutes(this.router, engine);
     archiveRoutes(this.router, engine);
     authRoutes(this.router);

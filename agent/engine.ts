@@ -64,12 +64,16 @@ export class Engine {
     const vl = await volumes.load();
     for (const c of vl.corrupt) log.warn('corrupt volume record moved aside', { id: c.id, to: c.movedTo });
     const netLog = log.child('network');
+    // The bus lives on the container service, made after the network; opening publishes nothing.
+    let bus: EventBus | undefined;
     const network = await NetworkManager.open({
       stateFile: join(opts.dataRoot, 'network', 'state.json'),
       ...networkNames(),
+      events: (action, id, attributes) => bus?.publish('network', action, id, attributes),
       log: (msg) => netLog.info(msg),
     });
     const containers = new ContainerService({ dataRoot: opts.dataRoot, images, runtime, volumes, network, log: log.child('containers') });
+    bus = containers.bus;
     const e = new Engine(images, runtime, volumes, network, containers, log, opts.liveRestore === true);
     await containers.load();
     return e;

@@ -220,6 +220,37 @@ describe('e2e: single-host networking', function () {
     assert.deepEqual(hostLinks().filter((l) => l.startsWith('tsbr-') || l.startsWith('tsv') && !l.startsWith(`tsv${t.run}`)), []);
   });
 
+  it('reports network events itself: create, connect, disconnect, destroy, prune', async () => {
+    const before = (await netd.call<unknown[]>('events')).length;
+    const evt = await netd.call<NetworkInfo>('createNetwork', { name: 'evt' });
+    // A stopped container: the record changes, no endpoint is made, the event is the same.
+    await netd.call('connectContainer', { network: 'evt', containerId: cid('ghost'), containerName: 'ghost' });
+    assert.equal(Object.keys((await netd.call<NetworkInfo>('inspectNetwork', 'evt')).containers).length, 0);
+    await netd.call('disconnectContainer', 'evt', cid('ghost'), false);
+    await netd.call('connectContainer', { network: 'evt', containerId: cid('web'), containerName: 'web', netns: { path: `/run/netns/${c.web}` } });
+    assert.ok(must('ip', ['-n', c.web!, '-o', 'link']).includes('eth0'));
+    await netd.call('disconnectContainer', 'evt', cid('web'), true);
+    assert.ok(!must('ip', ['-n', c.web!, '-o', 'link']).includes('eth0'));
+    await netd.call('removeNetwork', 'evt');
+    const pruned = await netd.call<NetworkInfo>('createNetwork', { name: 'evt-pruned' });
+    assert.deepEqual(await netd.call<string[]>('pruneNetworks'), ['evt-pruned']);
+    const evs = (await netd.call<{ action: string; id: string; attributes: Record<string, string> }[]>('events')).slice(before);
+    assert.deepEqual(
+      evs.map((e) => [e.action, e.id, e.attributes]),
+      [
+        ['create', evt.id, { name: 'evt', type: 'bridge' }],
+        ['connect', evt.id, { container: cid('ghost'), name: 'evt', type: 'bridge' }],
+        ['disconnect', evt.id, { container: cid('ghost'), name: 'evt', type: 'bridge' }],
+        ['connect', evt.id, { container: cid('web'), name: 'evt', type: 'bridge' }],
+        ['disconnect', evt.id, { container: cid('web'), name: 'evt', type: 'bridge' }],
+        ['destroy', evt.id, { name: 'evt', type: 'bridge' }],
+        ['create', pruned.id, { name: 'evt-pruned', type: 'bridge' }],
+        ['destroy', pruned.id, { name: 'evt-pruned', type: 'bridge' }],
+        ['prune', '', { reclaimed: '0' }],
+      ],
+    );
+  });
+
   it('teardown removes bridges and the table; the real host is untouched', async () => {
     await netd.call('teardown');
     assert.deepEqual(hostLinks().filter((l) => l.startsWith('ts') && !l.startsWith(`tsv${t.run}`)), []);

@@ -1,14 +1,20 @@
 // IPv4 address management: CIDR math, subnet pools for new networks, per-network address
 // allocation. Pure and deterministic; the caller persists `toJSON()` and passes it back in.
 
+import { InvalidArgumentError } from '../lib/errors.js';
+
 export interface Cidr {
   /** Network address as an unsigned 32-bit integer (host bits zero). */
   readonly base: number;
   readonly prefix: number;
 }
 
-export class IpamError extends Error {
-  override name = 'IpamError';
+// Bad input or an exhausted pool: the caller's request cannot be met as given.
+export class IpamError extends InvalidArgumentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IpamError';
+  }
 }
 
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -79,10 +85,6 @@ export function parseCidr(text: string, strict = true): Cidr {
 
 export function formatCidr(c: Cidr): string {
   return `${formatIp(c.base)}/${c.prefix}`;
-}
-
-export function cidrContains(c: Cidr, ip: number): boolean {
-  return ip >= c.base && ip <= lastAddress(c);
 }
 
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {

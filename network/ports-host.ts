@@ -4,6 +4,7 @@
 
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { ConflictError } from '../lib/errors.js';
 import type { Proto } from './ports.js';
 
 export interface PortHold {
@@ -12,8 +13,11 @@ export interface PortHold {
 
 export type PortReserver = (proto: Proto, hostIp: string, hostPort: number) => Promise<PortHold>;
 
-export class PortInUseError extends Error {
-  override name = 'PortInUseError';
+export class PortInUseError extends ConflictError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PortInUseError';
+  }
 }
 
 export const reserveHostPort: PortReserver = async (proto, hostIp, hostPort) => {

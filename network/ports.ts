@@ -1,13 +1,17 @@
 // Docker's published-port syntax (-p, -P) and host port choice. Pure: whether a host port is
 // actually free is asked through a callback (see ports-host.ts for the socket-based check).
 
+import { InvalidArgumentError } from '../lib/errors.js';
 import { isIp } from './ipam.js';
 
 export type Proto = 'tcp' | 'udp' | 'sctp';
 export const PROTOS: readonly Proto[] = ['tcp', 'udp', 'sctp'];
 
-export class PortSpecError extends Error {
-  override name = 'PortSpecError';
+export class PortSpecError extends InvalidArgumentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PortSpecError';
+  }
 }
 
 /** One container port to publish; the host side is a port range to choose from (0..0 = any free port). */

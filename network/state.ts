@@ -6,12 +6,13 @@ import { dirname } from 'node:path';
 import type { IpamState } from './ipam.js';
 import type { PortMapping } from './ports.js';
 
-export type NetworkDriver = 'bridge' | 'host' | 'null';
+/** A registered driver's name (driver.ts), or `host`/`null` for the predefined networks of those modes. */
+export type DriverName = string;
 
 export interface NetworkRecord {
   id: string;
   name: string;
-  driver: NetworkDriver;
+  driver: DriverName;
   /** Kernel bridge name (bridge driver only). */
   bridge?: string;
   subnet?: string;

@@ -1,12 +1,12 @@
-// Engine API: /networks/*, /volumes/*, /system/df.
+// Engine API: /networks/*.
 import { z } from 'zod';
 import { ApiError, HANDLED, badRequest, sendJson, type Router } from './router.js';
 import type { Engine } from '../engine.js';
-import { NetworkError, toDockerNetwork } from '../../network/manager.js';
+import { toDockerNetwork } from '../../api/networks.js';
+import { DomainError } from '../../lib/errors.js';
+import { statusOfKind } from '../../network/errors.js';
 import { describeIssues } from '../containers/create-config.js';
 import { FilterError, parseFilters, matchLabels, matchName } from '../../lib/filters.js';
-import { listImages } from '../../image/index.js';
-import { dirSize } from '../volumes/local-driver.js';
 
 const NetworkCreateSchema = z.object({
   Name: z.string().min(1),
@@ -24,18 +24,12 @@ const ConnectSchema = z.object({
   EndpointConfig: z.object({ Aliases: z.array(z.string()).nullish(), IPAMConfig: z.object({ IPv4Address: z.string().nullish() }).nullish() }).nullish(),
 });
 
-const VolumeCreateSchema = z.object({
-  Name: z.string().nullish(),
-  Driver: z.string().nullish(),
-  DriverOpts: z.record(z.string(), z.string()).nullish(),
-  Labels: z.record(z.string(), z.string()).nullish(),
-});
-
 async function net<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof NetworkError) throw new ApiError(err.status, err.message);
+    // Until agent/api/router.ts maps domain errors itself; then this line goes.
+    if (err instanceof DomainError) throw new ApiError(statusOfKind(err.kind), err.message);
     if (err instanceof FilterError) throw badRequest(err.message);
     throw err;
   }
@@ -70,14 +64,11 @@ export function networkRoutes(router: Router, e: Engine): void {
           options: b.Options ?? {},
         }),
       );
-      e.events.publish('network', 'create', info.id, { name: info.name, type: info.driver });
       sendJson(res, 201, { Id: info.id, Warning: '' });
       return HANDLED;
     })
     .delete('/networks/{id}', async ({ params }) => {
-      const gone = await net(() => nm.inspectNetwork(params.id!));
       await net(() => nm.removeNetwork(params.id!));
-      e.events.publish('network', 'destroy', gone.id, { name: gone.name, type: gone.driver });
       return undefined;
     })
     .post('/networks/prune', async () => ({ NetworksDeleted: await net(() => nm.pruneNetworks()) }))
@@ -85,79 +76,22 @@ export function networkRoutes(router: Router, e: Engine): void {
       const r = ConnectSchema.safeParse((await json()) ?? {});
       if (!r.success) throw badRequest(`invalid connect request: ${describeIssues(r.error)}`);
       const c = e.containers.resolve(r.data.Container);
-      const info = await net(() => nm.inspectNetwork(params.id!));
       const aliases = r.data.EndpointConfig?.Aliases ?? [];
       const ip = r.data.EndpointConfig?.IPAMConfig?.IPv4Address ?? undefined;
-      if (c.State.Status === 'running' || c.State.Status === 'paused') {
-        await net(() => nm.connect({ network: info.id, containerId: c.Id, containerName: c.Name, netns: { pid: c.State.Pid }, aliases, ...(ip ? { ip } : {}) }));
-      }
+      const running = c.State.Status === 'running' || c.State.Status === 'paused';
+      const info = await net(() =>
+        nm.connectContainer({ network: params.id!, containerId: c.Id, containerName: c.Name, ...(running ? { netns: { pid: c.State.Pid } } : {}), aliases, ...(ip ? { ip } : {}) }),
+      );
       await e.containers.setNetwork(c.Id, info.name, { Aliases: aliases, ...(ip ? { IPv4Address: ip } : {}) });
-      e.events.publish('network', 'connect', info.id, { container: c.Id, name: info.name, type: info.driver });
       return undefined;
     })
     .post('/networks/{id}/disconnect', async ({ params, json }) => {
       const body = (await json()) as { Container?: string; Force?: boolean } | undefined;
       if (!body?.Container) throw badRequest('disconnect: Container is required');
       const c = e.containers.resolve(body.Container);
-      const info = await net(() => nm.inspectNetwork(params.id!));
-      if (c.State.Status === 'running' || c.State.Status === 'paused') await net(() => nm.disconnect(info.id, c.Id));
+      const running = c.State.Status === 'running' || c.State.Status === 'paused';
+      const info = await net(() => nm.disconnectContainer(params.id!, c.Id, running));
       await e.containers.setNetwork(c.Id, info.name, undefined);
-      e.events.publish('network', 'disconnect', info.id, { container: c.Id, name: info.name, type: info.driver });
       return undefined;
     });
-
-  const vs = e.volumes;
-  router
-    .get('/volumes', async ({ query }) => {
-      try {
-        return vs.list(parseFilters(query.get('filters')));
-      } catch (err) {
-        if (err instanceof FilterError) throw badRequest(err.message);
-        throw err;
-      }
-    })
-    .post('/volumes/create', async ({ json, res }) => {
-      const r = VolumeCreateSchema.safeParse((await json()) ?? {});
-      if (!r.success) throw badRequest(`invalid volume config: ${describeIssues(r.error)}`);
-      const v = await vs.create({
-        ...(r.data.Name ? { Name: r.data.Name } : {}),
-        ...(r.data.Driver ? { Driver: r.data.Driver } : {}),
-        ...(r.data.DriverOpts ? { DriverOpts: r.data.DriverOpts } : {}),
-        ...(r.data.Labels ? { Labels: r.data.Labels } : {}),
-      });
-      e.events.publish('volume', 'create', v.Name, { driver: v.Driver });
-      sendJson(res, 201, v);
-      return HANDLED;
-    })
-    .post('/volumes/prune', async ({ query }) => {
-      try {
-        return await vs.prune(parseFilters(query.get('filters')));
-      } catch (err) {
-        if (err instanceof FilterError) throw badRequest(err.message);
-        throw err;
-      }
-    })
-    .get('/volumes/{name}', async ({ params }) => vs.inspect(params.name!))
-    .delete('/volumes/{name}', async ({ params, query }) => {
-      await vs.remove(params.name!, { force: query.get('force') === '1' || query.get('force') === 'true' });
-      e.events.publish('volume', 'destroy', params.name!, { driver: 'local' });
-      return undefined;
-    });
-
-  router.get('/system/df', async () => {
-    const images = await listImages(e.images);
-    const containers = await Promise.all(
-      e.containers.list().map(async (c) => ({
-        Id: c.Id,
-        Names: [`/${c.Name}`],
-        Image: c.Config.Image,
-        ImageID: c.Image,
-        State: c.State.Status,
-        Created: Math.floor(Date.parse(c.Created) / 1000),
-        SizeRw: await dirSize(`${e.containers.dir(c.Id)}/upper`).catch(() => 0),
-      })),
-    );
-    const volumes = await Promise.all(vs.list().Volumes.map(async (v) => ({ ...v, UsageData: await vs.usage(v.Name) })));
-    return { LayersSize: images.reduce((s, i) => s + i.Size, 0), Images: images, Containers: containers, Volumes: volumes, BuildCache: [] };
-  });
 }

@@ -12,7 +12,8 @@ type Call = { id: number; method: string; args: unknown[] };
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as NetworkManagerOptions;
   const logs: string[] = [];
-  const mgr = await NetworkManager.open({ ...opts, log: (m) => logs.push(m) });
+  const events: { action: string; id: string; attributes: Record<string, string> }[] = [];
+  const mgr = await NetworkManager.open({ ...opts, log: (m) => logs.push(m), events: (action, id, attributes) => events.push({ action, id, attributes }) });
   const send = (v: unknown): void => void process.stdout.write(JSON.stringify(v) + '\n');
 
   const methods: Record<string, (...a: never[]) => unknown> = {
@@ -23,6 +24,9 @@ async function main(): Promise<void> {
     inspectNetwork: (ref: string) => mgr.inspectNetwork(ref),
     connect: (r: Parameters<NetworkManager['connect']>[0]) => mgr.connect(r),
     disconnect: (net: string, c: string) => mgr.disconnect(net, c),
+    connectContainer: (r: Parameters<NetworkManager['connectContainer']>[0]) => mgr.connectContainer(r),
+    disconnectContainer: (net: string, c: string, running: boolean) => mgr.disconnectContainer(net, c, running),
+    events: () => events,
     releaseContainer: (c: string) => mgr.releaseContainer(c),
     endpoints: (c: string) => mgr.endpoints(c),
     publish: (c: string, reqs: PortRequest[]) => mgr.publish(c, reqs),

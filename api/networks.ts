@@ -1,0 +1,25 @@
+// The Docker Engine API view of a network (GET /networks/{id}, GET /networks).
+
+import type { NetworkInfo } from '../network/types.js';
+
+export function toDockerNetwork(n: NetworkInfo): Record<string, unknown> {
+  return {
+    Name: n.name,
+    Id: n.id,
+    Created: n.created,
+    Scope: 'local',
+    Driver: n.driver,
+    EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [] },
+    Internal: n.internal,
+    Attachable: false,
+    Ingress: false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: Object.fromEntries(
+      Object.entries(n.containers).map(([id, c]) => [id, { Name: c.name, EndpointID: c.endpointId, MacAddress: c.mac, IPv4Address: `${c.ip}/${c.prefix}`, IPv6Address: '' }]),
+    ),
+    Options: n.options,
+    Labels: n.labels,
+  };
+}
