@@ -5,8 +5,13 @@
 // is left. The real host's iptables and nftables are never touched.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ForwardCompat } from '../network/forward-compat.js';
-import { must, TestNet } from '../network/testing/harness.js';
+import type { Endpoint, NetworkInfo } from '../network/manager.js';
+import type { PortMapping } from '../network/ports.js';
+import { must, TestNet, type Netd } from '../network/testing/harness.js';
 
 describe('e2e: our bridges pass an iptables FORWARD DROP policy (dockerd on the same host)', function () {
   const t = new TestNet();
@@ -101,5 +106,79 @@ describe('e2e: our bridges pass an iptables FORWARD DROP policy (dockerd on the 
     assert.doesNotMatch(all, /tsswarm:/);
     assert.match(all, /^-A FORWARD -j DOCKER-USER$/m);
     assert.equal(tcp(a, '10.231.0.3', 80), false);
+  });
+});
+
+describe('e2e: the network manager keeps its bridges passing a FORWARD DROP policy', function () {
+  const t = new TestNet();
+  const table = `tsswarm_t${t.run}`;
+  let stateDir: string;
+  let host: string, outside: string, web: string, db: string;
+  let netd: Netd;
+  const servers: ChildProcess[] = [];
+  const cid = (n: string): string => `${n}${t.run}`.padEnd(64, '0');
+  const tcp = (ns: string, ip: string, port: number): boolean => {
+    const r = t.exec(ns, 'busybox', ['sh', '-c', `echo ping | busybox nc -w 2 ${ip} ${port}`]);
+    return r.code === 0 && r.stdout.includes('pong');
+  };
+  const ours = (): string[] =>
+    must('ip', ['netns', 'exec', host, 'iptables', '-S'])
+      .split('\n')
+      .filter((l) => l.includes(`tsswarm:${table}:`));
+
+  before(async function () {
+    stateDir = mkdtempSync(join(tmpdir(), 'tsswarm-fwd-e2e-'));
+    host = t.ns('mh');
+    outside = t.ns('mx');
+    web = t.ns('mweb');
+    db = t.ns('mdb');
+    must('ip', ['-n', host, '-batch', '-'], `link add tsm${t.run}h type veth peer name tsm${t.run}x netns /run/netns/${outside}\naddr add 192.0.2.1/24 dev tsm${t.run}h\nlink set tsm${t.run}h up\n`);
+    must('ip', ['-n', outside, '-batch', '-'], `addr add 192.0.2.2/24 dev tsm${t.run}x\nlink set tsm${t.run}x up\n`);
+    // dockerd's doing, before our daemon starts.
+    must('ip', ['netns', 'exec', host, 'iptables', '-P', 'FORWARD', 'DROP']);
+    must('ip', ['netns', 'exec', host, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1']);
+    for (const [ns, port] of [[outside, 9000], [db, 5000]] as const) {
+      const { proc } = await t.start(ns, ['sh', '-c', `echo ready; exec busybox nc -ll -p ${port} -e busybox echo pong`]);
+      servers.push(proc);
+    }
+    netd = await t.netd(host, {
+      stateFile: join(stateDir, 'state.json'),
+      table,
+      dns: false,
+      hostResolvConf: '/dev/null',
+      ephemeralRange: [40000, 40100],
+    });
+  });
+
+  after(async function () {
+    for (const p of servers) p.kill('SIGKILL');
+    await netd?.stop().catch(() => undefined);
+    t.cleanup();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('container to container, egress and a published port work on a user network', async function () {
+    await netd.call<NetworkInfo>('createNetwork', { name: 'front' });
+    const connect = (name: string, ns: string) =>
+      netd.call<Endpoint>('connect', { network: 'front', containerId: cid(name), containerName: name, netns: { path: `/run/netns/${ns}` } });
+    await connect('web', web);
+    const dbEp = await connect('db', db);
+    await netd.call<PortMapping[]>('publishSpecs', cid('db'), ['8080:5000']);
+    assert.ok(tcp(web, dbEp.ip, 5000), 'container to container');
+    assert.ok(tcp(web, '192.0.2.2', 9000), 'egress');
+    assert.ok(tcp(outside, '192.0.2.1', 8080), 'published port from another namespace');
+    // Rules for the default bridge and for front, three each.
+    assert.equal(ours().length, 6);
+  });
+
+  it('removes a network’s rules with it, and all of ours at teardown', async function () {
+    await netd.call('unpublish', cid('db'));
+    await netd.call('disconnect', 'front', cid('web'));
+    await netd.call('disconnect', 'front', cid('db'));
+    await netd.call('removeNetwork', 'front');
+    assert.equal(ours().length, 3);
+    await netd.call('teardown');
+    assert.deepEqual(ours(), []);
+    assert.match(must('ip', ['netns', 'exec', host, 'iptables', '-S', 'FORWARD']), /^-P FORWARD DROP$/m);
   });
 });

@@ -5,6 +5,7 @@
 // call either completes or is rolled back. It reports what it did to an event sink (events.ts).
 
 import { randomBytes } from 'node:crypto';
+import { ForwardCompat } from './forward-compat.js';
 import { run, sysctl } from './exec.js';
 import { BridgeDriver, nftNetworkOf } from './bridge-driver.js';
 import { resolvConfFor, hostsFileFor, type ResolvExtras } from './container-files.js';
@@ -73,11 +74,14 @@ export class NetworkManager {
   private readonly emit: NetworkEventSink;
   private readonly log: (msg: string) => void;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Our accepts in iptables' filter FORWARD, for hosts where dockerd set its policy to DROP. */
+  private readonly forward: ForwardCompat;
 
   private constructor(private readonly opts: NetworkManagerOptions) {
     this.state = loadState(opts.stateFile);
     this.ipam = new Ipam(this.state.ipam, opts.pools);
     this.nft = new NftTable(opts.table ?? 'tsswarm');
+    this.forward = new ForwardCompat(opts.table ?? 'tsswarm');
     this.log = opts.log ?? (() => undefined);
     this.emit = opts.events ?? (() => undefined);
     this.bridge = new BridgeDriver({ nft: this.nft, bridgePrefix: opts.bridgePrefix ?? 'tsbr-', log: this.log });
@@ -133,6 +137,8 @@ export class NetworkManager {
         predefined: false,
         dns: true,
       });
+      // Also re-checks rules dockerd may have dropped while rewriting its chains.
+      await this.syncForward();
       this.emit('create', rec.id, { name: rec.name, type: rec.driver });
       return networkInfo(this.state, rec);
     });
@@ -149,6 +155,7 @@ export class NetworkManager {
       await this.teardownNetwork(net);
       delete this.state.networks[net.id];
       this.save();
+      await this.syncForward();
       this.emit('destroy', net.id, { name: net.name, type: net.driver });
     });
   }
@@ -165,6 +172,7 @@ export class NetworkManager {
         this.save();
         this.emit('destroy', net.id, { name: net.name, type: net.driver });
       }
+      if (removed.length) await this.syncForward();
       // Docker reports the prune itself too; networks free no disk space, hence 0.
       this.emit('prune', '', { reclaimed: '0' });
       return removed;
@@ -288,6 +296,7 @@ export class NetworkManager {
       }
       for (const n of Object.values(this.state.networks)) await this.drivers.find(n.driver)?.delete(n, { shared: 'going' }).catch((e: Error) => errors.push(e.message));
       await this.nft.deleteTable().catch((e: Error) => errors.push(e.message));
+      await this.forward.removeAll().catch((e: Error) => errors.push(`iptables FORWARD rules: ${e.message}`));
       this.state = { ...this.state, networks: {}, endpoints: {}, published: {}, ipam: { networks: {} } };
       this.ipam = new Ipam(undefined, this.opts.pools);
       this.save();
@@ -336,6 +345,16 @@ export class NetworkManager {
     }
     await this.publisher.restoreHolds();
     this.save();
+    await this.syncForward();
+  }
+
+  /**
+   * Keeps our accepts in iptables' filter FORWARD in step with our bridges. A host without iptables
+   * needs none, so a failure is logged, never fatal: the bridge itself works either way.
+   */
+  private async syncForward(): Promise<void> {
+    const bridges = Object.values(this.state.networks).flatMap((n) => (n.driver === 'bridge' && n.bridge ? [n.bridge] : []));
+    await this.forward.sync(bridges).catch((e: Error) => this.log(`cannot update iptables FORWARD accepts for our bridges: ${e.message}`));
   }
 
   private async createPredefined(): Promise<void> {
