@@ -19,6 +19,13 @@ export interface TransportTlsOptions {
   ca: string | Buffer | Array<string | Buffer>;
   /** Verifies the server certificate of peer `peerId`; default: Node's hostname check against the dialled host. */
   checkServerIdentity?: (peerId: NodeId, host: string, cert: tls.PeerCertificate) => Error | undefined;
+  /** ALPN protocol to offer when dialling: the swarm's cluster port carries raft beside HTTPS. */
+  alpn?: string;
+  /**
+   * The node ID an inbound connection's certificate proves (or an Error to refuse it). When set, a
+   * peer's hello must name that ID, so a member cannot speak for another.
+   */
+  identify?: (socket: tls.TLSSocket) => NodeId | Error;
 }
 
 export interface TcpTransportOptions {
@@ -80,6 +87,7 @@ class Peer {
         cert: o.tls.cert,
         ca: o.tls.ca,
         servername: net.isIP(host) ? undefined : host,
+        ...(o.tls.alpn ? { ALPNProtocols: [o.tls.alpn] } : {}),
         checkServerIdentity: check ? (h, cert) => check(this.id, h, cert) : tls.checkServerIdentity,
       });
       s.once('secureConnect', () => this.onConnect());
@@ -164,13 +172,33 @@ export class TcpTransport implements Transport {
   private readonly peers = new Map<NodeId, Peer>();
   private handler: ((m: Message) => void) | undefined;
   private readonly inbound = new Set<Sock>();
-  private server!: net.Server;
+  private server: net.Server | undefined;
   private port = 0;
 
   private constructor(readonly opts: TcpTransportOptions) {}
 
   get id(): NodeId {
     return this.opts.id;
+  }
+
+  /**
+   * A transport without a listener of its own: inbound connections are handed to `acceptSocket` by
+   * whoever owns the port (the swarm's cluster port, which routes by ALPN). `address` is where peers
+   * dial us.
+   */
+  static attached(opts: TcpTransportOptions & { address: string }): TcpTransport {
+    const t = new TcpTransport(opts);
+    const { port } = parseAddress(opts.address);
+    t.port = port;
+    t.advertised = opts.address;
+    return t;
+  }
+
+  private advertised: string | undefined;
+
+  /** Takes an inbound connection accepted elsewhere (already TLS-authenticated when TLS is on). */
+  acceptSocket(s: Sock): void {
+    this.accept(s);
   }
 
   /** Starts listening; resolves once the port is bound. */
@@ -189,11 +217,12 @@ export class TcpTransport implements Transport {
     if (o.tls) {
       this.server.on('tlsClientError', (err: Error) => this.log('transport.tls_client_error', { error: err.message }));
     }
+    const server = this.server;
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
-        this.port = (this.server.address() as net.AddressInfo).port;
+      server.once('error', reject);
+      server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        this.port = (server.address() as net.AddressInfo).port;
         resolve();
       });
     });
@@ -201,7 +230,7 @@ export class TcpTransport implements Transport {
 
   /** host:port this transport accepts peers on. */
   get address(): string {
-    return `${this.opts.host ?? '127.0.0.1'}:${this.port}`;
+    return this.advertised ?? `${this.opts.host ?? '127.0.0.1'}:${this.port}`;
   }
 
   log(event: string, fields: Record<string, unknown>): void {
@@ -213,6 +242,17 @@ export class TcpTransport implements Transport {
     s.setNoDelay(true);
     const decoder = new FrameDecoder(this.opts.maxFrameSize ?? 512 * 1024 * 1024);
     let remote: NodeId | undefined;
+    let proven: NodeId | undefined;
+    const identify = this.opts.tls?.identify;
+    if (identify) {
+      const who = s instanceof tls.TLSSocket ? identify(s) : new Error('not a TLS connection');
+      if (who instanceof Error) {
+        this.log('transport.refused', { error: who.message });
+        s.destroy();
+        return;
+      }
+      proven = who;
+    }
     s.on('data', (chunk: Buffer) => {
       try {
         decoder.push(chunk, (payload) => {
@@ -221,6 +261,7 @@ export class TcpTransport implements Transport {
             const version = r.u8();
             if (version !== PROTOCOL_VERSION) throw new Error(`unsupported protocol version ${version}`);
             remote = r.str();
+            if (proven !== undefined && remote !== proven) throw new Error(`hello names ${remote}, certificate proves ${proven}`);
             return;
           }
           const m = readMessage(r);
@@ -268,6 +309,7 @@ export class TcpTransport implements Transport {
     for (const p of this.peers.values()) p.close();
     this.peers.clear();
     for (const s of this.inbound) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
