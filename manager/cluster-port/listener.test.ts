@@ -85,7 +85,7 @@ describe('cluster port: one TLS listener, raft and HTTPS by ALPN', function () {
   });
 
   it('upgrades to a WebSocket on the same port', async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${port.port}/swarm/v1/session`, [], { ca, key: w1.key, cert: w1.cert, checkServerIdentity: () => true });
+    const ws = new WebSocket(`wss://127.0.0.1:${port.port}/swarm/v1/session`, [], { ca, key: w1.key, cert: w1.cert });
     const msg = await new Promise<string>((resolve, reject) => {
       ws.once('message', (d) => resolve(String(d)));
       ws.once('error', reject);
