@@ -91,7 +91,10 @@ export class Daemon {
 
   private async startInner(): Promise<void> {
     const sock = socketPath(this.opts.host);
-    await mkdir(this.opts.dataRoot, { recursive: true, mode: 0o711 });
+    await mkdir(this.opts.dataRoot, { recursive: true, mode: 0o710 });
+    // Docker's modes: the data root 0710, so local users cannot list or read image layers and
+    // container files; mkdir's mode applies only when it creates, so an older root is tightened too.
+    await chmod(this.opts.dataRoot, 0o710);
     await mkdir(this.opts.execRoot, { recursive: true, mode: 0o700 });
     // Before anything else: a second daemon on the same roots would re-attach to the first one's
     // containers and, when it stops, kill them and tear down the shared networking.

@@ -2,7 +2,7 @@
 // when none answers on the default socket (design §1), so a new user's first command just works.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { spawn } from 'node:child_process';
-import { openSync, mkdirSync, realpathSync, readFileSync } from 'node:fs';
+import { fchmodSync, openSync, mkdirSync, realpathSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_HOST, DEFAULT_DATA_ROOT, socketPath, clientHost } from '../agent/config.js';
 
@@ -134,7 +134,9 @@ export class Client {
     this.started = true;
     process.stderr.write(`tsswarm: no daemon answered on ${this.host}; starting one in the background (log: ${DEFAULT_DATA_ROOT}/daemon.log)\n`);
     mkdirSync(DEFAULT_DATA_ROOT, { recursive: true });
-    const logFd = openSync(`${DEFAULT_DATA_ROOT}/daemon.log`, 'a');
+    // The daemon's log may name images, containers and paths: root only (Docker's files are 0600).
+    const logFd = openSync(`${DEFAULT_DATA_ROOT}/daemon.log`, 'a', 0o600);
+    fchmodSync(logFd, 0o600);
     const child = spawn(process.execPath, [...process.execArgv, selfScript(), 'daemon'], {
       detached: true,
       stdio: ['ignore', logFd, logFd],

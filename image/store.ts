@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ZodType } from 'zod';
 import { BlobStore } from './blobs.js';
@@ -106,6 +106,9 @@ export class ImageStore {
   }
 
   private async init(): Promise<void> {
+    // Image content and layers are the daemon's alone (Docker: 0700).
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await chmod(this.root, 0o700);
     await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(this.imagesDir, { recursive: true });

@@ -5,7 +5,7 @@
 // so an unchanged rebuild only hashes the context and commits the same image again.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { digestHex, type Digest } from '../digest.js';
 import { NoSuchImageError } from '../errors.js';
@@ -599,6 +599,8 @@ export class Builder {
       ...(opts.target !== undefined ? { target: opts.target } : {}),
       platform,
     });
+    await mkdir(this.deps.root, { recursive: true, mode: 0o700 });
+    await chmod(this.deps.root, 0o700);
     await mkdir(join(this.deps.root, 'tmp'), { recursive: true });
     const tmp = await mkdtemp(join(this.deps.root, 'tmp', 'build-'));
     const lease = this.deps.store.lease();
