@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 # Debian packages the engine and its tests use.
-pkgs=(runc busybox-static nftables iproute2 docker-registry skopeo iperf3 gcc libc6-dev zlib1g-dev util-linux etcd-server)
+pkgs=(runc busybox-static nftables iproute2 docker-registry skopeo iperf3 gcc libc6-dev zlib1g-dev util-linux etcd-server docker-compose)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
