@@ -192,6 +192,17 @@ export class RaftNode<R = unknown> {
     return this.raw.status();
   }
 
+  /**
+   * The leader's view of how far each member's log matches its own (etcd's Progress.Match), with the
+   * leader's last index; undefined on a follower. Used to promote a learner once it has caught up.
+   */
+  progress(): { lastIndex: number; match: Map<NodeId, number> } | undefined {
+    if (this.role !== 'leader') return undefined;
+    const match = new Map<NodeId, number>();
+    for (const [id, p] of this.raw.raft.trk.progress) match.set(id, p.match);
+    return { lastIndex: this.raw.raft.raftLog.lastIndex(), match };
+  }
+
   /** Proposes an application command; resolves with the state machine's result once applied locally. */
   propose(payload: Uint8Array): Promise<R> {
     if (this.stopped) return Promise.reject(this.stopped);

@@ -1,0 +1,124 @@
+// The cluster's verbs over the store. Runs on the leader (a follower's daemon forwards the same calls
+// as `{ method, args }` to the leader: see RemoteControl); every argument and result is plain JSON.
+// Errors are lib/errors kinds with Docker's wording where Docker has one.
+import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
+import { newSecret } from '../ca/tokens.js';
+import { nodeView, swarmView, type ClusterObject, type ClusterSpec, type NodeObject, type RaftView } from '../objects.js';
+import type { ReplicatedStore } from '../store/replicated.js';
+
+export interface NodeSpecUpdate {
+  Name?: string;
+  Labels?: Record<string, string>;
+  Role?: 'worker' | 'manager';
+  Availability?: 'active' | 'pause' | 'drain';
+}
+
+export interface SwarmUpdateFlags {
+  rotateWorkerToken?: boolean;
+  rotateManagerToken?: boolean;
+}
+
+/** What the control API may not decide alone: raft membership. */
+export interface Membership {
+  raftView(): RaftView;
+  /** Removes a manager from raft (demote, rm --force of a down manager). Refuses a quorum loss. */
+  removeManager(nodeId: string): Promise<void>;
+}
+
+export interface ControlApi {
+  getSwarm(): Promise<Record<string, unknown>>;
+  updateSwarm(version: number, spec: Partial<ClusterSpec>, flags: SwarmUpdateFlags): Promise<void>;
+  listNodes(): Promise<Record<string, unknown>[]>;
+  getNode(ref: string): Promise<Record<string, unknown>>;
+  updateNode(ref: string, version: number, spec: NodeSpecUpdate): Promise<void>;
+  removeNode(ref: string, force: boolean): Promise<void>;
+}
+
+export const CONTROL_METHODS = ['getSwarm', 'updateSwarm', 'listNodes', 'getNode', 'updateNode', 'removeNode'] as const;
+
+const ROLES = new Set(['worker', 'manager']);
+const AVAILABILITY = new Set(['active', 'pause', 'drain']);
+
+export class LocalControl implements ControlApi {
+  constructor(
+    private readonly store: ReplicatedStore,
+    private readonly clusterId: string,
+    private readonly membership: Membership,
+  ) {}
+
+  private cluster(): ClusterObject {
+    const c = this.store.view.get('cluster', this.clusterId);
+    if (!c) throw new NotFoundError('the swarm has no cluster object yet');
+    return c as ClusterObject;
+  }
+
+  private node(ref: string): NodeObject {
+    return this.store.view.resolve('nodes', ref, 'node') as NodeObject;
+  }
+
+  async getSwarm(): Promise<Record<string, unknown>> {
+    return swarmView(this.cluster());
+  }
+
+  async updateSwarm(version: number, spec: Partial<ClusterSpec>, flags: SwarmUpdateFlags): Promise<void> {
+    const c = this.cluster();
+    if (version !== c.Version.Index) throw new ConflictError(`update out of sequence: the swarm is at version ${c.Version.Index}, the update was made from version ${version}`);
+    const next: ClusterObject = { ...c, Spec: { ...c.Spec, ...spec, Name: 'default' }, TokenSecrets: { ...c.TokenSecrets } };
+    const hb = next.Spec.Dispatcher.HeartbeatPeriod;
+    if (!Number.isFinite(hb) || hb < 100 * 1_000_000) throw new InvalidArgumentError(`Spec.Dispatcher.HeartbeatPeriod ${hb} ns is under the minimum of 100ms`);
+    const exp = next.Spec.CAConfig.NodeCertExpiry;
+    if (!Number.isFinite(exp) || exp < 3600 * 1e9) throw new InvalidArgumentError(`Spec.CAConfig.NodeCertExpiry ${exp} ns is under the minimum of 1h`);
+    if (flags.rotateWorkerToken) next.TokenSecrets.worker = newSecret();
+    if (flags.rotateManagerToken) next.TokenSecrets.manager = newSecret();
+    await this.store.update((tx) => tx.update('cluster', next));
+  }
+
+  async listNodes(): Promise<Record<string, unknown>[]> {
+    const raft = this.membership.raftView();
+    return this.store.view
+      .list('nodes')
+      .map((n) => nodeView(n as NodeObject, raft))
+      .sort((a, b) => String((a.Description as { Hostname?: string }).Hostname).localeCompare(String((b.Description as { Hostname?: string }).Hostname)));
+  }
+
+  async getNode(ref: string): Promise<Record<string, unknown>> {
+    return nodeView(this.node(ref), this.membership.raftView());
+  }
+
+  async updateNode(ref: string, version: number, spec: NodeSpecUpdate): Promise<void> {
+    const n = this.node(ref);
+    if (version !== n.Version.Index) throw new ConflictError(`update out of sequence: node ${n.ID} is at version ${n.Version.Index}, the update was made from version ${version}`);
+    if (spec.Role !== undefined && !ROLES.has(spec.Role)) throw new InvalidArgumentError(`invalid role "${spec.Role}": want worker or manager`);
+    if (spec.Availability !== undefined && !AVAILABILITY.has(spec.Availability)) {
+      throw new InvalidArgumentError(`invalid availability "${spec.Availability}": want active, pause or drain`);
+    }
+    const next: NodeObject = { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? n.Spec.Labels } };
+    if (n.Spec.Role === 'manager' && next.Spec.Role === 'worker') {
+      const raft = this.membership.raftView();
+      if (raft.voters.length === 1 && raft.voters[0] === n.ID) {
+        throw new ForbiddenError(`attempting to demote the last manager of the swarm`);
+      }
+      await this.membership.removeManager(n.ID);
+      delete next.ManagerStatus;
+    }
+    await this.store.update((tx) => tx.update('nodes', next));
+  }
+
+  async removeNode(ref: string, force: boolean): Promise<void> {
+    const n = this.node(ref);
+    if (n.Spec.Role === 'manager' && !force) {
+      throw new ConflictError(`rpc error: code = FailedPrecondition desc = node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`);
+    }
+    if (n.Status.State === 'ready' && !force) {
+      throw new ConflictError(`rpc error: code = FailedPrecondition desc = node ${n.ID} is not down and can't be removed`);
+    }
+    if (n.Spec.Role === 'manager') await this.membership.removeManager(n.ID);
+    const c = this.cluster();
+    // The revocation takes effect with the same entry that removes the node.
+    const next: ClusterObject = { ...c, RemovedNodes: [...((c.RemovedNodes as string[] | undefined) ?? []), n.ID] };
+    await this.store.update((tx) => {
+      tx.delete('nodes', n.ID);
+      tx.update('cluster', next);
+    });
+  }
+}

@@ -1,0 +1,143 @@
+// The dispatcher (leader only): one session per agent. Registration marks a node ready with its
+// description; heartbeats keep it so; a node silent for HEARTBEAT_MISSES periods is marked down.
+// Status changes are batched into one store entry per sweep, never one per heartbeat.
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { AgentMessageSchema, HEARTBEAT_MISSES, type ManagerMessage, type Peer } from '../protocol.js';
+import type { NodeObject } from '../objects.js';
+import type { ReplicatedStore } from '../store/replicated.js';
+
+interface Session {
+  id: string;
+  nodeId: string;
+  ws: WebSocket;
+  lastSeen: number;
+}
+
+export interface DispatcherOptions {
+  store: ReplicatedStore;
+  periodMs: () => number;
+  managers: () => Peer[];
+  log: (event: string, fields: Record<string, unknown>) => void;
+  now?: () => number;
+}
+
+export class Dispatcher {
+  private readonly sessions = new Map<string, Session>();
+  /** Last heartbeat per node, also for nodes whose session is gone (they get the grace period). */
+  private readonly lastSeen = new Map<string, number>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private sweeping = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** On becoming leader: every node gets a full grace period to (re)connect. */
+  start(): void {
+    this.running = true;
+    const t = this.now();
+    for (const n of this.o.store.view.list('nodes')) this.lastSeen.set(n.ID, t);
+    this.schedule();
+  }
+
+  /** On losing leadership: sessions move to the new leader. */
+  stop(reason: string, leaderAddr: string): void {
+    this.running = false;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    for (const s of this.sessions.values()) s.ws.close(4001, leaderAddr || reason);
+    this.sessions.clear();
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.sweepTimer = setTimeout(() => void this.sweep().finally(() => this.schedule()), Math.max(50, this.o.periodMs() / 2));
+    this.sweepTimer.unref();
+  }
+
+  /** A session from a verified node certificate. */
+  accept(ws: WebSocket, nodeId: string, remoteAddr: string): void {
+    if (!this.running) {
+      ws.close(4001, 'not the leader');
+      return;
+    }
+    let session: Session | undefined;
+    const send = (m: ManagerMessage) => ws.send(JSON.stringify(m));
+    ws.on('message', (data) => {
+      let msg;
+      try {
+        msg = AgentMessageSchema.parse(JSON.parse(String(data)));
+      } catch (e) {
+        ws.close(4000, `malformed session message: ${(e as Error).message}`.slice(0, 120));
+        return;
+      }
+      if (msg.type === 'register') {
+        const old = this.sessions.get(nodeId);
+        if (old && old.ws !== ws) old.ws.close(4002, 'replaced by a newer session');
+        session = { id: randomBytes(12).toString('hex'), nodeId, ws, lastSeen: this.now() };
+        this.sessions.set(nodeId, session);
+        this.lastSeen.set(nodeId, session.lastSeen);
+        void this.markReady(nodeId, msg.description, hostOf(msg.addr) || remoteAddr).catch((e: Error) =>
+          this.o.log('dispatcher.register_failed', { node: nodeId, error: e.message }),
+        );
+        send({ type: 'session', sessionId: session.id, nodeId, heartbeatPeriodMs: this.o.periodMs(), managers: this.o.managers() });
+        return;
+      }
+      if (!session || msg.sessionId !== session.id) {
+        ws.close(4000, 'unknown session: register first');
+        return;
+      }
+      if (msg.type === 'heartbeat') {
+        session.lastSeen = this.now();
+        this.lastSeen.set(nodeId, session.lastSeen);
+        send({ type: 'heartbeat', heartbeatPeriodMs: this.o.periodMs() });
+      }
+    });
+    ws.on('close', () => {
+      if (session && this.sessions.get(nodeId) === session) this.sessions.delete(nodeId);
+    });
+  }
+
+  /** Tells every session the current manager list (after a join, demote or removal). */
+  pushManagers(): void {
+    const m: ManagerMessage = { type: 'managers', managers: this.o.managers() };
+    for (const s of this.sessions.values()) s.ws.send(JSON.stringify(m));
+  }
+
+  private async markReady(nodeId: string, description: NodeObject['Description'], addr: string): Promise<void> {
+    const n = this.o.store.view.get('nodes', nodeId) as NodeObject | undefined;
+    if (!n) return;
+    await this.o.store.update((tx) => tx.update('nodes', { ...n, Description: description, Status: { State: 'ready', Message: '', Addr: addr } }));
+  }
+
+  /** Marks silent nodes down, in one store entry. */
+  private async sweep(): Promise<void> {
+    if (this.sweeping || !this.running) return;
+    this.sweeping = true;
+    try {
+      const limit = HEARTBEAT_MISSES * this.o.periodMs();
+      const t = this.now();
+      const down = this.o.store.view.list('nodes', (n) => {
+        const seen = this.lastSeen.get(n.ID) ?? t;
+        if (!this.lastSeen.has(n.ID)) this.lastSeen.set(n.ID, t);
+        return (n as NodeObject).Status.State !== 'down' && t - seen > limit;
+      }) as NodeObject[];
+      if (down.length === 0) return;
+      await this.o.store.update((tx) => {
+        for (const n of down) tx.update('nodes', { ...n, Status: { ...n.Status, State: 'down', Message: 'heartbeat failure' } });
+      });
+      this.o.log('dispatcher.nodes_down', { nodes: down.map((n) => n.ID) });
+    } catch (e) {
+      this.o.log('dispatcher.sweep_failed', { error: (e as Error).message });
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}
+
+function hostOf(addr: string): string {
+  const i = addr.lastIndexOf(':');
+  return (i > 0 ? addr.slice(0, i) : addr).replace(/^\[|\]$/g, '');
+}

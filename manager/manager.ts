@@ -1,0 +1,543 @@
+// A swarm manager: raft + the replicated store + the cluster port (CA service, control API, agent
+// sessions, raft stream). Leader-only parts (dispatcher, learner promotion) start and stop with
+// leadership. Built by the node's swarm lifecycle (node/swarm.ts); it never touches the engine.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer } from 'ws';
+import { DomainError, errorKind, ForbiddenError, InvalidArgumentError, UnavailableError } from '../lib/errors.js';
+import { authorize, type Revocations } from './ca/authorize.js';
+import { certInfo, createCSR, createRootCA, generateKey, issue, newId, type RootCA } from './ca/certs.js';
+import { JoinLimiter } from './ca/join-limiter.js';
+import { newSecret, roleOfToken } from './ca/tokens.js';
+import { ClusterPort, peerOf, type Credentials } from './cluster-port/listener.js';
+import { CONTROL_METHODS, LocalControl, type ControlApi, type Membership } from './controlapi/control.js';
+import { Dispatcher } from './dispatcher/dispatcher.js';
+import { defaultClusterSpec, NS_PER_MS, type ClusterObject, type NodeObject, type RaftView } from './objects.js';
+import {
+  ALPN_RAFT,
+  CLOSE_NOT_LEADER,
+  ControlRequestSchema,
+  ControlResponseSchema,
+  JoinRequestSchema,
+  RenewRequestSchema,
+  ROUTES,
+  type JoinResponse,
+  type NodeDescription,
+  type Peer,
+} from './protocol.js';
+import { NotLeaderError, RaftNode } from './raft/node/raft-node.js';
+import { DiskStorage } from './raft/storage/disk-storage.js';
+import { TcpTransport } from './raft/transport/tcp.js';
+import { ReplicatedStore, StoreStateMachine } from './store/replicated.js';
+import type { ApplyResult } from './store/types.js';
+
+export interface NodeCredentials {
+  key: string;
+  cert: string;
+  rootCA: string;
+}
+
+export interface ManagerOptions {
+  /** data-root/swarm: raft lives in `raft/` under it. */
+  dir: string;
+  nodeId: string;
+  clusterId: string;
+  listen: { host: string; port: number };
+  /** host:port peers and agents dial. */
+  advertiseAddr: string;
+  credentials: NodeCredentials;
+  /** Other managers known at start (joining or restarting): raft peers until the log says more. */
+  peers: Peer[];
+  log: (event: string, fields: Record<string, unknown>) => void;
+  tickMs?: number;
+}
+
+export interface BootstrapOptions {
+  dir: string;
+  listen: { host: string; port: number };
+  advertiseAddr: string;
+  description: NodeDescription;
+  heartbeatMs: number;
+  certExpiryMs: number;
+  autolock: boolean;
+  defaultAddrPool: string[];
+  subnetSize: number;
+  dataPathPort: number;
+  log: ManagerOptions['log'];
+  tickMs?: number;
+}
+
+const MAX_BODY = 256 * 1024;
+
+/** A node object before the store stamps its version and times. */
+type NodeInit = { ID: string; Spec: NodeObject['Spec']; Description: NodeObject['Description']; Status: NodeObject['Status']; ManagerStatus?: NodeObject['ManagerStatus'] };
+/** A learner whose log is within this many entries of the leader's is promoted to voter. */
+const CAUGHT_UP_WITHIN = 10;
+
+export class Manager {
+  private raft!: RaftNode<ApplyResult>;
+  private transport!: TcpTransport;
+  private port!: ClusterPort;
+  readonly sm = new StoreStateMachine();
+  store!: ReplicatedStore;
+  private dispatcher!: Dispatcher;
+  private local!: LocalControl;
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly joins = new JoinLimiter();
+  private leader = '';
+  private promoter: NodeJS.Timeout | undefined;
+  private creds: NodeCredentials;
+  private stopped = false;
+
+  private constructor(readonly o: ManagerOptions) {
+    this.creds = o.credentials;
+  }
+
+  get nodeId(): string {
+    return this.o.nodeId;
+  }
+  get clusterId(): string {
+    return this.o.clusterId;
+  }
+
+  /** `swarm init`: a new cluster with this node as its only manager. */
+  static async bootstrap(b: BootstrapOptions): Promise<{ manager: Manager; credentials: NodeCredentials; nodeId: string; clusterId: string }> {
+    const root: RootCA = createRootCA();
+    const nodeId = newId();
+    const clusterId = newId();
+    const key = generateKey();
+    const ip = b.advertiseAddr.slice(0, b.advertiseAddr.lastIndexOf(':'));
+    const cert = issue(root, createCSR(key), { nodeId, role: 'manager', clusterId }, { expiryMs: b.certExpiryMs, ips: [ip] });
+    const credentials = { key, cert, rootCA: root.certPem };
+    const storage = await DiskStorage.open(join(b.dir, 'raft'));
+    if (!storage.isEmpty()) throw new UnavailableError(`${b.dir}/raft already holds raft state: leave the old swarm first (swarm leave --force)`);
+    storage.bootstrap({ voters: [nodeId], learners: [] });
+    await storage.sync();
+    const m = new Manager({ dir: b.dir, nodeId, clusterId, listen: b.listen, advertiseAddr: b.advertiseAddr, credentials, peers: [], log: b.log, tickMs: b.tickMs });
+    await m.start(storage);
+    await m.waitForLeader();
+    const cluster = {
+      ID: clusterId,
+      Spec: defaultClusterSpec({ heartbeatMs: b.heartbeatMs, certExpiryMs: b.certExpiryMs, autolock: b.autolock }),
+      RootCA: { CACert: root.certPem, CAKey: root.keyPem },
+      TokenSecrets: { worker: newSecret(), manager: newSecret() },
+      DefaultAddrPool: b.defaultAddrPool,
+      SubnetSize: b.subnetSize,
+      DataPathPort: b.dataPathPort,
+      RemovedNodes: [],
+    };
+    const self: NodeInit = {
+      ID: nodeId,
+      Spec: { Labels: {}, Role: 'manager', Availability: 'active' },
+      Description: b.description,
+      Status: { State: 'unknown', Message: '', Addr: ip },
+      ManagerStatus: { Addr: b.advertiseAddr },
+    };
+    await m.store.update((tx) => {
+      tx.create('cluster', cluster);
+      tx.create('nodes', self);
+    });
+    return { manager: m, credentials, nodeId, clusterId };
+  }
+
+  /** A restarting manager, or one that just joined (empty raft storage: the leader fills it). */
+  static async open(o: ManagerOptions): Promise<Manager> {
+    const m = new Manager(o);
+    const storage = await DiskStorage.open(join(o.dir, 'raft'));
+    await m.start(storage);
+    return m;
+  }
+
+  private async start(storage: DiskStorage): Promise<void> {
+    const o = this.o;
+    this.transport = TcpTransport.attached({
+      id: o.nodeId,
+      address: o.advertiseAddr,
+      tls: {
+        key: this.creds.key,
+        cert: this.creds.cert,
+        ca: this.creds.rootCA,
+        alpn: ALPN_RAFT,
+        // Managers are dialled by address; the certificate must name the member we meant.
+        checkServerIdentity: (peerId, _host, cert) => {
+          const cn = Array.isArray(cert.subject?.CN) ? cert.subject.CN[0] : cert.subject?.CN;
+          return cn === peerId ? undefined : new Error(`raft peer at this address is ${cn}, expected ${peerId}`);
+        },
+        identify: (s) => {
+          try {
+            const p = peerOf(s);
+            authorize(p, o.clusterId, ['manager'], this.revocations);
+            return p!.nodeId;
+          } catch (e) {
+            return e as Error;
+          }
+        },
+      },
+      log: (event, fields) => (event.includes('error') || event.includes('refused') ? o.log(`raft.${event}`, fields) : undefined),
+    });
+    for (const p of o.peers) if (p.nodeId !== o.nodeId) this.transport.addPeer(p.nodeId, p.addr);
+    this.raft = new RaftNode<ApplyResult>({
+      id: o.nodeId,
+      storage,
+      transport: this.transport,
+      stateMachine: this.sm,
+      tickMs: o.tickMs ?? 100,
+      electionTick: 10,
+      heartbeatTick: 1,
+      snapshotEvery: 10_000,
+      keepEntriesBehindSnapshot: 500,
+      onLeaderChange: (lead) => this.onLeaderChange(lead),
+      onConfChange: (cc) => {
+        if (cc.node === o.nodeId || !cc.node) return;
+        if (cc.type === 'removeVoter') this.transport.removePeer(cc.node);
+        else if (cc.context) this.transport.addPeer(cc.node, cc.context);
+      },
+      onFatal: (err) => o.log('raft.fatal', { error: err.message }),
+      log: (event, fields) => (event.includes('fatal') || event.includes('error') ? o.log(`raft.${event}`, fields) : undefined),
+    });
+    this.store = new ReplicatedStore(this.raft, this.sm);
+    const membership: Membership = {
+      raftView: () => this.raftView(),
+      removeManager: (id) => this.removeManager(id),
+    };
+    this.local = new LocalControl(this.store, o.clusterId, membership);
+    this.dispatcher = new Dispatcher({
+      store: this.store,
+      periodMs: () => this.heartbeatMs(),
+      managers: () => this.managers(),
+      log: o.log,
+    });
+    this.port = await ClusterPort.listen({
+      host: o.listen.host,
+      port: o.listen.port,
+      credentials: this.tlsCredentials(),
+      onRaft: (s) => this.transport.acceptSocket(s),
+      onRequest: (req, res) => void this.onRequest(req, res),
+      onUpgrade: (req, socket, head) => this.onUpgrade(req, socket, head),
+      log: o.log,
+    });
+    this.raft.start();
+  }
+
+  private tlsCredentials(): Credentials {
+    return { key: this.creds.key, cert: this.creds.cert, ca: this.creds.rootCA };
+  }
+
+  get revocations(): Revocations {
+    return {
+      isRevoked: (nodeId) => {
+        const c = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject | undefined;
+        return ((c?.RemovedNodes as string[] | undefined) ?? []).includes(nodeId);
+      },
+    };
+  }
+
+  heartbeatMs(): number {
+    const c = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject | undefined;
+    return c ? Math.max(100, c.Spec.Dispatcher.HeartbeatPeriod / NS_PER_MS) : 1000;
+  }
+
+  /** Managers and their cluster-port addresses, from the store. */
+  managers(): Peer[] {
+    return (this.sm.state.list('nodes', (n) => (n as NodeObject).Spec.Role === 'manager' && !!(n as NodeObject).ManagerStatus) as NodeObject[]).map((n) => ({
+      nodeId: n.ID,
+      addr: n.ManagerStatus!.Addr,
+    }));
+  }
+
+  isLeader(): boolean {
+    return this.leader === this.o.nodeId;
+  }
+
+  leaderId(): string {
+    return this.leader;
+  }
+
+  leaderAddr(): string {
+    if (this.leader === this.o.nodeId) return this.o.advertiseAddr;
+    return this.managers().find((m) => m.nodeId === this.leader)?.addr ?? '';
+  }
+
+  raftView(): RaftView {
+    return { leader: this.leader, voters: this.raft.status().conf.voters };
+  }
+
+  raftStatus(): { leader: string; term: number; commit: number; applied: number; voters: string[]; learners: string[] } {
+    const s = this.raft.status();
+    return { leader: s.lead, term: s.term, commit: s.commit, applied: s.applied, voters: s.conf.voters, learners: s.conf.learners };
+  }
+
+  async waitForLeader(tries = 300): Promise<string> {
+    for (let i = 0; i < tries; i++) {
+      if (this.leader) return this.leader;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new UnavailableError('no raft leader elected: the swarm has lost quorum (recover with `swarm init --force-new-cluster` on a manager)');
+  }
+
+  private onLeaderChange(lead: string): void {
+    const was = this.leader === this.o.nodeId;
+    this.leader = lead;
+    const is = lead === this.o.nodeId;
+    this.o.log('manager.leader', { leader: lead || '(none)' });
+    if (is && !was) {
+      this.dispatcher.start();
+      this.promoter = setInterval(() => void this.promoteLearners(), 300);
+      this.promoter.unref();
+    } else if (!is && was) {
+      if (this.promoter) clearInterval(this.promoter);
+      this.dispatcher.stop('leadership lost', this.leaderAddr());
+    }
+  }
+
+  /** The control API: this manager's own when leader, else forwarded to the leader. */
+  control(): ControlApi {
+    if (this.isLeader()) return this.local;
+    return remoteControl(() => this.leaderAddr(), () => this.creds);
+  }
+
+  private async promoteLearners(): Promise<void> {
+    const pr = this.raft.progress();
+    if (!pr) return;
+    for (const id of this.raft.status().conf.learners) {
+      const match = pr.match.get(id) ?? 0;
+      if (match + CAUGHT_UP_WITHIN < pr.lastIndex) continue;
+      const addr = this.managers().find((m) => m.nodeId === id)?.addr;
+      try {
+        await this.raft.changeMembership({ type: 'addVoter', node: id, context: addr });
+        this.o.log('manager.promoted', { node: id });
+        this.dispatcher.pushManagers();
+      } catch (e) {
+        this.o.log('manager.promote_failed', { node: id, error: (e as Error).message });
+      }
+      return; // one change at a time
+    }
+  }
+
+  private async removeManager(nodeId: string): Promise<void> {
+    const conf = this.raft.status().conf;
+    if (!conf.voters.includes(nodeId) && !conf.learners.includes(nodeId)) return;
+    const rest = conf.voters.filter((v) => v !== nodeId);
+    const reachable = rest.filter((v) => v === this.o.nodeId || (this.sm.state.get('nodes', v) as NodeObject | undefined)?.Status.State === 'ready');
+    if (conf.voters.includes(nodeId) && reachable.length < Math.floor(rest.length / 2) + 1) {
+      throw new ForbiddenError(
+        `can't remove node ${nodeId} from the managers: the ${rest.length} remaining would have ${reachable.length} reachable, under a quorum of ${Math.floor(rest.length / 2) + 1}`,
+      );
+    }
+    await this.raft.changeMembership({ type: 'removeVoter', node: nodeId });
+  }
+
+  // ---- the cluster port's HTTPS side ---------------------------------------------------------
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = (req.url ?? '').split('?')[0];
+    try {
+      if (req.method === 'GET' && url === ROUTES.ca) return json(res, 200, { rootCA: this.creds.rootCA });
+      if (req.method === 'POST' && url === ROUTES.join) return json(res, 200, await this.handleJoin(req));
+      if (req.method === 'POST' && url === ROUTES.renew) return json(res, 200, await this.handleRenew(req));
+      if (req.method === 'POST' && url === ROUTES.control) return json(res, 200, await this.handleControl(req));
+      json(res, 404, { message: `no route ${req.method} ${url}` });
+    } catch (e) {
+      if (e instanceof NotLeaderError) return json(res, 421, { message: 'not the leader', leader: this.leaderAddr() });
+      const kind = errorKind(e);
+      const status = { 'not-found': 404, conflict: 409, invalid: 400, forbidden: 403, unavailable: 503, 'not-modified': 304, internal: 500 }[kind];
+      if (!(e instanceof DomainError)) this.o.log('manager.request_failed', { url, error: (e as Error).message });
+      json(res, status, { message: (e as Error).message, kind });
+    }
+  }
+
+  private async handleJoin(req: IncomingMessage): Promise<JoinResponse> {
+    const source = req.socket.remoteAddress ?? '?';
+    const wait = this.joins.retryAfter(source, Date.now());
+    if (wait > 0) throw new ForbiddenError(`too many failed joins from ${source}: try again in ${Math.ceil(wait / 1000)}s`);
+    if (!this.isLeader()) throw new NotLeaderError(this.o.nodeId, this.leader);
+    const body = JoinRequestSchema.safeParse(await readJson(req));
+    if (!body.success) throw new InvalidArgumentError(`malformed join request: ${body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const j = body.data;
+    const cluster = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject;
+    let role;
+    try {
+      role = roleOfToken(j.token, cluster.RootCA.CACert, cluster.TokenSecrets);
+    } catch (e) {
+      this.joins.fail(source, Date.now());
+      throw e;
+    }
+    const nodeId = newId();
+    const ip = j.advertiseAddr.slice(0, j.advertiseAddr.lastIndexOf(':'));
+    const certificate = issue({ certPem: cluster.RootCA.CACert, keyPem: cluster.RootCA.CAKey }, j.csr, { nodeId, role, clusterId: this.o.clusterId }, {
+      expiryMs: cluster.Spec.CAConfig.NodeCertExpiry / NS_PER_MS,
+      ips: [ip],
+    });
+    const node: NodeInit = {
+      ID: nodeId,
+      Spec: { Labels: {}, Role: role, Availability: j.availability },
+      Description: { Hostname: j.hostname, Platform: { Architecture: '', OS: '' }, Resources: { NanoCPUs: 0, MemoryBytes: 0 }, Engine: { EngineVersion: '', Labels: {} } },
+      Status: { State: 'unknown', Message: 'joined; waiting for its first session', Addr: ip },
+      ...(role === 'manager' ? { ManagerStatus: { Addr: j.advertiseAddr } } : {}),
+    };
+    await this.store.update((tx) => tx.create('nodes', node));
+    if (role === 'manager') {
+      this.transport.addPeer(nodeId, j.advertiseAddr);
+      await this.raft.changeMembership({ type: 'addLearner', node: nodeId, context: j.advertiseAddr });
+    }
+    this.joins.succeed(source);
+    this.o.log('manager.joined', { node: nodeId, role, addr: j.advertiseAddr });
+    this.dispatcher.pushManagers();
+    return {
+      nodeId,
+      clusterId: this.o.clusterId,
+      role,
+      certificate,
+      rootCA: cluster.RootCA.CACert,
+      managers: this.managers(),
+      ...(role === 'manager' ? { raftPeers: this.managers().filter((m) => m.nodeId !== nodeId) } : {}),
+      heartbeatPeriodMs: this.heartbeatMs(),
+    };
+  }
+
+  private async handleRenew(req: IncomingMessage): Promise<{ certificate: string; rootCA: string; role: 'worker' | 'manager' }> {
+    const peer = peerOf(req.socket as TLSSocket);
+    authorize(peer, this.o.clusterId, ['manager', 'worker'], this.revocations);
+    const body = RenewRequestSchema.safeParse(await readJson(req));
+    if (!body.success) throw new InvalidArgumentError('malformed renew request: want { csr }');
+    const node = this.sm.state.get('nodes', peer!.nodeId) as NodeObject | undefined;
+    if (!node) throw new ForbiddenError(`node ${peer!.nodeId} is not in the swarm`);
+    const cluster = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject;
+    const certificate = issue({ certPem: cluster.RootCA.CACert, keyPem: cluster.RootCA.CAKey }, body.data.csr, { nodeId: node.ID, role: node.Spec.Role, clusterId: this.o.clusterId }, {
+      expiryMs: cluster.Spec.CAConfig.NodeCertExpiry / NS_PER_MS,
+      ips: [node.Status.Addr],
+    });
+    return { certificate, rootCA: cluster.RootCA.CACert, role: node.Spec.Role };
+  }
+
+  private async handleControl(req: IncomingMessage): Promise<unknown> {
+    authorize(peerOf(req.socket as TLSSocket), this.o.clusterId, ['manager'], this.revocations);
+    if (!this.isLeader()) throw new NotLeaderError(this.o.nodeId, this.leader);
+    const body = ControlRequestSchema.safeParse(await readJson(req));
+    if (!body.success) throw new InvalidArgumentError('malformed control request: want { method, args }');
+    const { method, args } = body.data;
+    if (!(CONTROL_METHODS as readonly string[]).includes(method)) throw new InvalidArgumentError(`unknown control method ${method}`);
+    const fn = (this.local as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!;
+    return { result: await fn.apply(this.local, args) };
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = (req.url ?? '').split('?')[0];
+    if (url !== ROUTES.session) {
+      socket.destroy();
+      return;
+    }
+    const peer = peerOf(req.socket as TLSSocket);
+    try {
+      authorize(peer, this.o.clusterId, ['manager', 'worker'], this.revocations);
+    } catch (e) {
+      this.wss.handleUpgrade(req, socket, head, (ws) => ws.close(4003, (e as Error).message.slice(0, 120)));
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!this.isLeader()) {
+        ws.close(CLOSE_NOT_LEADER, this.leaderAddr());
+        return;
+      }
+      this.dispatcher.accept(ws, peer!.nodeId, req.socket.remoteAddress ?? '');
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.promoter) clearInterval(this.promoter);
+    this.dispatcher?.stop('manager stopping', '');
+    this.raft?.stop('manager stopping');
+    await this.transport?.close();
+    await this.port?.close();
+  }
+
+  /** Certificate info of this manager (for `info`). */
+  certificate(): ReturnType<typeof certInfo> {
+    return certInfo(this.creds.cert);
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
+  res.end(data);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new InvalidArgumentError(`request body over ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new InvalidArgumentError('request body is not JSON');
+  }
+}
+
+/** HTTPS to a manager's cluster port with this node's certificate; parses `{message}` errors. */
+export function clusterCall(addr: string, path: string, body: unknown, creds: Partial<NodeCredentials> & { rootCA: string }): Promise<{ status: number; body: unknown }> {
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i);
+  const port = Number(addr.slice(i + 1));
+  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host,
+        port,
+        path,
+        method: data ? 'POST' : 'GET',
+        ca: creds.rootCA,
+        key: creds.key,
+        cert: creds.cert,
+        // Managers are identified by their certificate chain to the pinned root, not by hostname.
+        checkServerIdentity: () => undefined,
+        headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+        timeout: 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // leave as text
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from the manager at ${addr} within 10s`)));
+    req.on('error', (e) => reject(new UnavailableError(`cannot reach the manager at ${addr}: ${e.message}`, { cause: e })));
+    req.end(data);
+  });
+}
+
+/** Forwards ControlApi calls to the leader's cluster port. */
+export function remoteControl(leaderAddr: () => string, creds: () => NodeCredentials): ControlApi {
+  const call = async (method: string, args: unknown[]): Promise<unknown> => {
+    const addr = leaderAddr();
+    if (!addr) throw new UnavailableError('the swarm has no leader right now (quorum lost or an election is under way); try again, or recover with `swarm init --force-new-cluster`');
+    const r = await clusterCall(addr, ROUTES.control, { method, args }, creds());
+    if (r.status === 200) {
+      const parsed = ControlResponseSchema.parse(r.body);
+      if ('result' in parsed) return parsed.result;
+    }
+    const b = r.body as { message?: string; kind?: string };
+    const msg = b?.message ?? `control call ${method} failed with ${r.status}`;
+    throw new DomainError((b?.kind as DomainError['kind']) ?? (r.status === 421 ? 'unavailable' : 'internal'), msg);
+  };
+  return Object.fromEntries(CONTROL_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)])) as unknown as ControlApi;
+}

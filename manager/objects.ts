@@ -1,0 +1,101 @@
+// The cluster and node objects as stored, and their Docker Engine API views. Internal fields (the
+// root CA key, token secrets) live in the stored cluster object and never leave a manager: the views
+// drop them.
+import { X509Certificate } from 'node:crypto';
+import type { NodeDescription } from './protocol.js';
+import type { StoredObject } from './store/types.js';
+import { formatToken } from './ca/tokens.js';
+
+export const NS_PER_MS = 1_000_000;
+
+export type ClusterSpec = {
+  Name: string;
+  Labels: Record<string, string>;
+  Orchestration: { TaskHistoryRetentionLimit: number };
+  Raft: { SnapshotInterval: number; KeepOldSnapshots: number; LogEntriesForSlowFollowers: number; ElectionTick: number; HeartbeatTick: number };
+  Dispatcher: { HeartbeatPeriod: number };
+  CAConfig: { NodeCertExpiry: number };
+  EncryptionConfig: { AutoLockManagers: boolean };
+  TaskDefaults: Record<string, unknown>;
+};
+
+export interface ClusterObject extends StoredObject {
+  Spec: ClusterSpec & { Name: string };
+  /** Internal: the root CA (certificate and key) every manager signs with. */
+  RootCA: { CACert: string; CAKey: string };
+  /** Internal: the current join-token secrets. */
+  TokenSecrets: { worker: string; manager: string };
+  DefaultAddrPool: string[];
+  SubnetSize: number;
+  DataPathPort: number;
+}
+
+export interface NodeObject extends StoredObject {
+  Spec: { Name?: string; Labels: Record<string, string>; Role: 'worker' | 'manager'; Availability: 'active' | 'pause' | 'drain' };
+  Description: NodeDescription;
+  Status: { State: 'unknown' | 'down' | 'ready' | 'disconnected'; Message: string; Addr: string };
+  /** Managers: the cluster-port address (host:port) peers and agents dial. */
+  ManagerStatus?: { Addr: string };
+}
+
+export function defaultClusterSpec(o: { heartbeatMs: number; certExpiryMs: number; autolock: boolean }): ClusterSpec {
+  return {
+    Name: 'default',
+    Labels: {},
+    Orchestration: { TaskHistoryRetentionLimit: 5 },
+    Raft: { SnapshotInterval: 10000, KeepOldSnapshots: 0, LogEntriesForSlowFollowers: 500, ElectionTick: 10, HeartbeatTick: 1 },
+    Dispatcher: { HeartbeatPeriod: o.heartbeatMs * NS_PER_MS },
+    CAConfig: { NodeCertExpiry: o.certExpiryMs * NS_PER_MS },
+    EncryptionConfig: { AutoLockManagers: o.autolock },
+    TaskDefaults: {},
+  };
+}
+
+/** Docker's `Swarm` object (GET /swarm) — join tokens included, the CA key not. */
+export function swarmView(c: ClusterObject): Record<string, unknown> {
+  const x = new X509Certificate(c.RootCA.CACert);
+  return {
+    ID: c.ID,
+    Version: c.Version,
+    CreatedAt: c.CreatedAt,
+    UpdatedAt: c.UpdatedAt,
+    Spec: c.Spec,
+    TLSInfo: {
+      TrustRoot: c.RootCA.CACert,
+      CertIssuerSubject: x.raw.length ? Buffer.from(x.subject).toString('base64') : '',
+      CertIssuerPublicKey: x.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    },
+    RootRotationInProgress: false,
+    DataPathPort: c.DataPathPort,
+    DefaultAddrPool: c.DefaultAddrPool,
+    SubnetSize: c.SubnetSize,
+    JoinTokens: { Worker: formatToken(c.RootCA.CACert, c.TokenSecrets.worker), Manager: formatToken(c.RootCA.CACert, c.TokenSecrets.manager) },
+  };
+}
+
+export interface RaftView {
+  leader: string;
+  /** Members raft counts as voters. */
+  voters: string[];
+}
+
+/** Docker's `Node` object; ManagerStatus from the raft view (leader, reachability). */
+export function nodeView(n: NodeObject, raft: RaftView | undefined): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    ID: n.ID,
+    Version: n.Version,
+    CreatedAt: n.CreatedAt,
+    UpdatedAt: n.UpdatedAt,
+    Spec: n.Spec,
+    Description: { ...n.Description, TLSInfo: undefined },
+    Status: n.Status,
+  };
+  if (n.Spec.Role === 'manager' && n.ManagerStatus) {
+    base.ManagerStatus = {
+      Leader: raft?.leader === n.ID,
+      Reachability: n.Status.State === 'ready' || raft?.leader === n.ID ? 'reachable' : 'unreachable',
+      Addr: n.ManagerStatus.Addr,
+    };
+  }
+  return base;
+}
