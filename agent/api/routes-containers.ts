@@ -13,7 +13,6 @@ import type { ContainerRecord } from '../containers/record.js';
 import { FilterError, matchLabels, matchName, parseFilters, checkFilterKeys, type Filters } from '../../lib/filters.js';
 import { statusText } from '../../lib/units.js';
 import { TopError, dirSize, dockerStats, sample, top as topOf, type DockerStats, type Sample } from '../containers/stats.js';
-import { NoSuchImageError } from '../../image/index.js';
 import type { ExecHandle } from '../../runtime/index.js';
 import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from './run-protocol.js';
 import { MULTIPLEXED_STREAM, RAW_STREAM, bridge, hijack, parseDetachKeys, wantsUpgrade } from './hijack.js';
@@ -118,14 +117,9 @@ export function containerRoutes(router: Router, e: Engine): void {
     })
     .post('/containers/create', async ({ query, json, res }) => {
       const body = parseCreateBody(await json());
-      try {
-        const out = await cs.create(body, query.get('name') ?? undefined);
-        sendJson(res, 201, out);
-        return HANDLED;
-      } catch (err) {
-        if (err instanceof NoSuchImageError) throw notFound(err.message);
-        throw err;
-      }
+      const out = await cs.create(body, query.get('name') ?? undefined);
+      sendJson(res, 201, out);
+      return HANDLED;
     })
     .post('/containers/run', async ({ query, json, req, res }) => run(e, parseCreateBody(await json()), query, req, res))
     .post('/containers/prune', async () => {
@@ -526,13 +520,7 @@ async function attach(e: Engine, ref: string, q: URLSearchParams, req: IncomingM
 async function run(e: Engine, body: ReturnType<typeof parseCreateBody>, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<symbol> {
   const cs = e.containers;
   const timings = truthy(q.get('timings'));
-  let out: { Id: string; Warnings: string[] };
-  try {
-    out = await cs.create(body, q.get('name') ?? undefined, { timeline: timings });
-  } catch (err) {
-    if (err instanceof NoSuchImageError) throw notFound(err.message);
-    throw err;
-  }
+  const out = await cs.create(body, q.get('name') ?? undefined, { timeline: timings });
   const id = out.Id;
   const autoRemove = body.HostConfig?.AutoRemove === true;
   const interactive = !truthy(q.get('detach')) && (truthy(q.get('stdin')) || body.Tty === true);

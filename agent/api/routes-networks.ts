@@ -125,7 +125,6 @@ export function networkRoutes(router: Router, e: Engine): void {
         ...(r.data.DriverOpts ? { DriverOpts: r.data.DriverOpts } : {}),
         ...(r.data.Labels ? { Labels: r.data.Labels } : {}),
       });
-      e.events.publish('volume', 'create', v.Name, { driver: v.Driver });
       sendJson(res, 201, v);
       return HANDLED;
     })
@@ -140,7 +139,6 @@ export function networkRoutes(router: Router, e: Engine): void {
     .get('/volumes/{name}', async ({ params }) => vs.inspect(params.name!))
     .delete('/volumes/{name}', async ({ params, query }) => {
       await vs.remove(params.name!, { force: query.get('force') === '1' || query.get('force') === 'true' });
-      e.events.publish('volume', 'destroy', params.name!, { driver: 'local' });
       return undefined;
     });
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname as hostName } from 'node:os';
-import { ApiError, badRequest, conflict, notFound } from '../api/router.js';
+import { DomainError, conflict, invalid, notFound, type ErrorKind } from '../../lib/errors.js';
 import { RecordStore } from '../store/records.js';
 import type { Logger } from '../../lib/log.js';
 import { runConfig, type ImageStore } from '../../image/index.js';
@@ -30,6 +30,8 @@ export interface ContainerServiceDeps {
   volumes: VolumeService;
   network: NetworkManager;
   log: Logger;
+  /** The daemon's event bus; a service of its own when absent (unit tests). */
+  bus?: EventBus;
 }
 
 interface Running {
@@ -54,11 +56,19 @@ export function parseSignal(s: string): number {
   }
   const up = s.toUpperCase();
   const n = SIGNALS[up.startsWith('SIG') ? up : `SIG${up}`];
-  if (n === undefined) throw badRequest(`invalid signal: ${s}`);
+  if (n === undefined) throw invalid(`invalid signal: ${s}`);
   return n;
 }
 
 const now = (): string => new Date().toISOString();
+
+/** A network error's domain kind, whether it carries a kind already or only an HTTP-ish status. */
+function networkErrorKind(err: NetworkError): ErrorKind {
+  const e: unknown = err;
+  if (e instanceof DomainError) return e.kind;
+  const byStatus: Record<number, ErrorKind> = { 400: 'invalid', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 503: 'unavailable' };
+  return byStatus[err.status] ?? 'internal';
+}
 
 
 export interface ConsoleSize {
@@ -70,7 +80,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 export class ContainerService {
   readonly events = new EventEmitter();
   /** The daemon's Docker event stream (GET /events); every service publishes to this one bus. */
-  readonly bus = new EventBus();
+  readonly bus: EventBus;
   private readonly store: RecordStore<ContainerRecord>;
   private readonly names = new NameIndex('container');
   private readonly running = new Map<string, Running>();
@@ -91,6 +101,7 @@ export class ContainerService {
   private readonly consoleSizes = new Map<string, ConsoleSize>();
 
   constructor(private readonly d: ContainerServiceDeps) {
+    this.bus = d.bus ?? new EventBus();
     this.store = new RecordStore<ContainerRecord>(join(d.dataRoot, 'containers'), { validate: validateRecord });
     this.events.setMaxListeners(0);
     this.tl = new Timelines(d.log, process.env.TSSWARM_LOG_LEVEL === 'debug');
@@ -183,17 +194,17 @@ export class ContainerService {
     if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = null;
     const cmd = body.Cmd ?? (body.Entrypoint !== undefined ? [] : rc.Cmd);
     const argv = [...(entrypoint ?? []), ...cmd];
-    if (argv.length === 0) throw badRequest('No command specified (the image has no CMD or ENTRYPOINT; give a command after the image name)');
+    if (argv.length === 0) throw invalid('No command specified (the image has no CMD or ENTRYPOINT; give a command after the image name)');
     const user = body.User ?? rc.User;
     try {
       resolveUser(user, lowerDirs);
     } catch (e) {
-      throw badRequest(`Config.User: ${(e as Error).message}`);
+      throw invalid(`Config.User: ${(e as Error).message}`);
     }
     try {
       tweakCapabilities(DEFAULT_CAPABILITIES, h.CapAdd ?? [], h.CapDrop ?? []);
     } catch (e) {
-      throw badRequest(`HostConfig.${(e as Error).message.replace(/^capAdd/, 'CapAdd').replace(/^capDrop/, 'CapDrop')}`);
+      throw invalid(`HostConfig.${(e as Error).message.replace(/^capAdd/, 'CapAdd').replace(/^capDrop/, 'CapDrop')}`);
     }
     const mode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
     const networks: ContainerRecord['Networks'] = {};
@@ -203,7 +214,7 @@ export class ContainerService {
       try {
         this.d.network.inspectNetwork(mode);
       } catch (e) {
-        if (e instanceof NetworkError && e.status === 404) throw notFound(`network ${mode} not found (HostConfig.NetworkMode; create it with: tsswarm network create ${mode})`);
+        if (e instanceof NetworkError && networkErrorKind(e) === 'not-found') throw notFound(`network ${mode} not found (HostConfig.NetworkMode; create it with: tsswarm network create ${mode})`);
         throw e;
       }
       const ep = body.NetworkingConfig?.EndpointsConfig?.[mode];
@@ -214,7 +225,7 @@ export class ContainerService {
       try {
         resolveHealthcheck(healthcheck);
       } catch (e) {
-        throw badRequest(`Healthcheck: ${(e as Error).message}`);
+        throw invalid(`Healthcheck: ${(e as Error).message}`);
       }
     }
     const plan = planMounts(body, rc.Volumes);
@@ -342,7 +353,7 @@ export class ContainerService {
     try {
       spec = containerSpec(c, { lowerDirs, dir, ...(netns ? { netns } : {}) });
     } catch (e) {
-      if (e instanceof SpecError) throw badRequest(e.message);
+      if (e instanceof SpecError) throw invalid(e.message);
       throw e;
     }
     if (c.Config.Tty && spec.process) {
@@ -425,9 +436,9 @@ export class ContainerService {
       const msg = (err instanceof Error ? err.message : String(err)).replace(`create ${id}: `, '');
       c.State = { ...c.State, Status: c.State.Status === 'restarting' ? 'exited' : c.State.Status === 'created' ? 'created' : 'exited', Pid: 0, Error: msg, ExitCode: err instanceof RuntimeError && (err.exitCode === 126 || err.exitCode === 127) ? err.exitCode : 128 };
       await this.save(c);
-      if (err instanceof ApiError) throw err;
-      if (err instanceof NetworkError) throw new ApiError(err.status, msg);
-      if (err instanceof RuntimeError || err instanceof SpecError) throw new ApiError(500, `failed to start container ${c.Name}: ${msg}`);
+      if (err instanceof NetworkError) throw new DomainError(networkErrorKind(err), msg);
+      if (err instanceof DomainError) throw err;
+      if (err instanceof RuntimeError || err instanceof SpecError) throw new DomainError('internal', `failed to start container ${c.Name}: ${msg}`);
       throw err;
     }
   }
