@@ -2,6 +2,7 @@
 // and reconciled at start and closed at stop.
 import { EventBus } from './events.js';
 import { ImageService } from './images/service.js';
+import { ExecService } from './containers/exec-service.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,7 @@ export class Engine {
     readonly containers: ContainerService,
     readonly events: EventBus,
     readonly imageService: ImageService,
+    readonly execs: ExecService,
     private readonly log: Logger,
     private readonly liveRestore: boolean,
   ) {}
@@ -71,7 +73,8 @@ export class Engine {
     });
     const containers = new ContainerService({ dataRoot: opts.dataRoot, images, runtime, volumes, network, log: log.child('containers'), bus: events });
     const imageService = new ImageService({ store: images, events, containers: { exists: (id) => containers.tryGet(id) !== undefined, isRunning: (id) => containers.isRunning(id) } });
-    const e = new Engine(images, runtime, volumes, network, containers, events, imageService, log, opts.liveRestore === true);
+    const execs = new ExecService({ runtime, images, resolve: (ref) => containers.resolve(ref) });
+    const e = new Engine(images, runtime, volumes, network, containers, events, imageService, execs, log, opts.liveRestore === true);
     await containers.load();
     return e;
   }
