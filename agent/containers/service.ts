@@ -22,6 +22,7 @@ import { containerSpec, resolveUser } from './spec.js';
 import { createVolumes, planMounts } from './mounts.js';
 import { Timelines } from './timeline.js';
 import { EventBus } from '../events.js';
+import { parseSignal } from '../../lib/signals.js';
 
 export interface ContainerServiceDeps {
   dataRoot: string;
@@ -40,24 +41,6 @@ interface Running {
   stoppedByUser: boolean;
   startedMs: number;
   healthTimer?: NodeJS.Timeout;
-}
-
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
-  SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20,
-  SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGSYS: 31,
-};
-
-/** "TERM", "SIGTERM", "15" → 15; throws 400 naming the value. */
-export function parseSignal(s: string): number {
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n >= 1 && n <= 64) return n;
-  }
-  const up = s.toUpperCase();
-  const n = SIGNALS[up.startsWith('SIG') ? up : `SIG${up}`];
-  if (n === undefined) throw invalid(`invalid signal: ${s}`);
-  return n;
 }
 
 const now = (): string => new Date().toISOString();
