@@ -2,7 +2,7 @@
 // at start, exit handling (restart policies, --rm), healthchecks, and reconciliation at daemon start.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname as hostName } from 'node:os';
 import { DomainError, conflict, invalid, notFound, type ErrorKind } from '../../lib/errors.js';
@@ -11,16 +11,19 @@ import type { Logger } from '../../lib/log.js';
 import { runConfig, type ImageStore } from '../../image/index.js';
 import { RuntimeError, SpecError, tweakCapabilities, DEFAULT_CAPABILITIES, type AttachConnection, type Runtime, type ExitStatus } from '../../runtime/index.js';
 import { NetworkError, type NetworkManager } from '../../network/manager.js';
-import { publishAll, type PortRequest, type Proto } from '../../network/ports.js';
 import type { VolumeService } from '../volumes/service.js';
 import type { ContainerCreateBody, HealthConfig } from './create-config.js';
 import { NameIndex, newId, randomName, validateName } from './names.js';
 import { decideRestart, restartOnDaemonStart } from './restart-policy.js';
-import { applyProbe, errorResult, initialHealth, nextProbeDelay, resolveHealthcheck, timeoutResult, type ResolvedHealthcheck } from './health.js';
+import { applyProbe, initialHealth, nextProbeDelay, resolveHealthcheck, type ResolvedHealthcheck } from './health.js';
 import { isActive, validateRecord, type ContainerConfig, type ContainerRecord } from './record.js';
 import { containerSpec, resolveUser } from './spec.js';
 import { createVolumes, planMounts } from './mounts.js';
 import { Timelines } from './timeline.js';
+import { RestartTimers } from './restart-timers.js';
+import { AttachWaiters } from './attach-waiters.js';
+import { runProbe } from './health-runner.js';
+import { connectNetworks, writeNameFiles } from './network-wiring.js';
 import { EventBus } from '../events.js';
 import { parseSignal } from '../../lib/signals.js';
 
@@ -67,7 +70,7 @@ export class ContainerService {
   private readonly store: RecordStore<ContainerRecord>;
   private readonly names = new NameIndex('container');
   private readonly running = new Map<string, Running>();
-  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly restartTimers = new RestartTimers();
   private readonly locks = new Map<string, Promise<unknown>>();
   private shuttingDown = false;
   /**
@@ -79,7 +82,7 @@ export class ContainerService {
   private readonly background = new Set<Promise<void>>();
   private readonly tl: Timelines;
   /** Attach requests for containers not running yet: served at the next start, before the process runs. */
-  private readonly attachWaiters = new Map<string, Set<(c: AttachConnection | undefined) => void>>();
+  private readonly attachWaiters: AttachWaiters;
   /** Terminal size for a container's next start (resize before start, or run -t's size). */
   private readonly consoleSizes = new Map<string, ConsoleSize>();
 
@@ -87,6 +90,7 @@ export class ContainerService {
     this.bus = d.bus ?? new EventBus();
     this.store = new RecordStore<ContainerRecord>(join(d.dataRoot, 'containers'), { validate: validateRecord });
     this.events.setMaxListeners(0);
+    this.attachWaiters = new AttachWaiters(this.events);
     this.tl = new Timelines(d.log, process.env.TSSWARM_LOG_LEVEL === 'debug');
   }
 
@@ -364,42 +368,11 @@ export class ContainerService {
       made = true;
       this.tl.mark(id, 'runtime.create');
       // Attach requests made before the start connect now, while the process waits on its exec fifo.
-      const waiters = this.attachWaiters.get(id);
-      if (waiters?.size) {
-        this.attachWaiters.delete(id);
-        await Promise.all([...waiters].map(async (w) => w(await this.d.runtime.attach(id).catch(() => undefined))));
-      }
+      await this.attachWaiters.serve(id, () => this.d.runtime.attach(id).catch(() => undefined));
       const pid = box.pid;
-      if (!netns) {
-        for (const [net, ep] of Object.entries(c.Networks)) {
-          await this.d.network.connect({
-            network: net,
-            containerId: id,
-            containerName: c.Name,
-            netns: { pid },
-            aliases: [...ep.Aliases, c.Config.Hostname !== c.Name ? c.Config.Hostname : ''].filter((a) => a && a !== c.Name),
-            ...(ep.IPv4Address ? { ip: ep.IPv4Address } : {}),
-          });
-        }
-        const reqs = portRequests(c);
-        if (reqs.length) await this.d.network.publish(id, reqs);
-      }
+      if (!netns) await connectNetworks(this.d.network, c, pid);
       this.tl.mark(id, 'network.connect');
-      const extraHosts = (h.ExtraHosts ?? []).map((e) => {
-        const i = e.indexOf(':');
-        return `${e.slice(i + 1)}\t${e.slice(0, i)}`;
-      });
-      if (netns === 'host') {
-        await writeFile(join(dir, 'resolv.conf'), await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
-      } else {
-        await Promise.all([
-          writeFile(join(dir, 'hosts'), this.d.network.hostsFile(id, hostname) + extraHosts.map((l) => l + '\n').join('')),
-          writeFile(
-            join(dir, 'resolv.conf'),
-            this.d.network.resolvConf(id, { ...(h.Dns ? { dns: h.Dns } : {}), ...(h.DnsSearch ? { dnsSearch: h.DnsSearch } : {}), ...(h.DnsOptions ? { dnsOptions: h.DnsOptions } : {}) }),
-          ),
-        ]);
-      }
+      await writeNameFiles(this.d.network, c, dir, hostname, netns === 'host');
       this.tl.mark(id, 'start.hostsResolv');
       await this.d.runtime.start(id);
       this.tl.mark(id, 'runtime.start');
@@ -483,15 +456,13 @@ export class ContainerService {
     this.tl.mark(id, 'exit.saveCleanUp');
     this.tl.flush(id, 'container timeline');
     if (c.State.Status === 'restarting') {
-      const t = setTimeout(() => {
-        this.restartTimers.delete(id);
+      this.restartTimers.schedule(id, decision.delayMs, () => {
         void this.locked(id, async () => {
           const cur = this.store.get(id);
           if (!cur || cur.State.Status !== 'restarting') return;
           await this.startLocked(cur).catch((e: Error) => this.d.log.warn('restart failed', { id, err: e }));
         });
-      }, decision.delayMs);
-      this.restartTimers.set(id, t);
+      });
     }
   }
 
@@ -511,9 +482,7 @@ export class ContainerService {
   }
 
   private cancelRestart(id: string): void {
-    const t = this.restartTimers.get(id);
-    if (t) clearTimeout(t);
-    this.restartTimers.delete(id);
+    this.restartTimers.cancel(id);
   }
 
   // ------------------------------------------------------------------ health
@@ -525,32 +494,7 @@ export class ContainerService {
 
   private async probe(id: string, r: Running, hc: ResolvedHealthcheck): Promise<void> {
     if (this.running.get(id) !== r) return;
-    const startMs = Date.now();
-    let result;
-    try {
-      const hnd = await this.d.runtime.exec(id, { args: hc.argv });
-      let out = '';
-      const take = (b: Buffer): void => {
-        if (out.length < 8192) out += b.toString();
-      };
-      hnd.stdout?.on('data', take);
-      hnd.stderr?.on('data', take);
-      hnd.stdin?.end();
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), hc.timeoutMs);
-      });
-      const res = await Promise.race([hnd.wait(), timedOut]);
-      clearTimeout(timer);
-      if (res === 'timeout') {
-        hnd.kill('SIGKILL');
-        result = timeoutResult(startMs, Date.now(), hc.timeoutMs);
-      } else {
-        result = { startMs, endMs: Date.now(), exitCode: res.exitCode, output: res.error ?? out };
-      }
-    } catch (e) {
-      result = errorResult(startMs, Date.now(), e as Error);
-    }
+    const result = await runProbe(this.d.runtime, id, hc);
     const c = this.store.get(id);
     if (!c || this.running.get(id) !== r) return;
     const before = c.State.Health?.Status;
@@ -574,22 +518,7 @@ export class ContainerService {
     if (this.running.has(id)) {
       return { conn: this.d.runtime.attach(id).catch(() => undefined), cancel: () => undefined };
     }
-    let waiter: ((c: AttachConnection | undefined) => void) | undefined;
-    const conn = new Promise<AttachConnection | undefined>((resolve) => {
-      waiter = resolve;
-    });
-    const set = this.attachWaiters.get(id) ?? new Set();
-    set.add(waiter!);
-    this.attachWaiters.set(id, set);
-    const onRemoved = (): void => cancel();
-    const cancel = (): void => {
-      this.events.off(`removed:${id}`, onRemoved);
-      if (this.attachWaiters.get(id)?.delete(waiter!) && this.attachWaiters.get(id)?.size === 0) this.attachWaiters.delete(id);
-      waiter!(undefined);
-    };
-    this.events.once(`removed:${id}`, onRemoved);
-    void conn.then(() => this.events.off(`removed:${id}`, onRemoved));
-    return { conn, cancel };
+    return this.attachWaiters.wait(id);
   }
 
   /** Sets the terminal size: now when running with a tty, else for the next start. */
@@ -875,8 +804,7 @@ export class ContainerService {
   /** Daemon shutdown: stop every container (Docker without live-restore); policies resume at next start. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    for (const t of this.restartTimers.values()) clearTimeout(t);
-    this.restartTimers.clear();
+    this.restartTimers.cancelAll();
     await Promise.all(
       [...this.running.keys()].map(async (id) => {
         const c = this.store.get(id);
@@ -898,8 +826,7 @@ export class ContainerService {
    */
   async detach(): Promise<void> {
     this.shuttingDown = true;
-    for (const t of this.restartTimers.values()) clearTimeout(t);
-    this.restartTimers.clear();
+    this.restartTimers.cancelAll();
     for (const r of this.running.values()) if (r.healthTimer) clearTimeout(r.healthTimer);
     await this.settle();
     await this.store.flush();
@@ -948,20 +875,3 @@ function imageHealth(h: { Test?: string[] | null; Interval?: number; Timeout?: n
   return out;
 }
 
-function portRequests(c: ContainerRecord): PortRequest[] {
-  const out: PortRequest[] = [];
-  const bound = new Set<string>();
-  for (const [key, binds] of Object.entries(c.HostConfig.PortBindings ?? {})) {
-    const [p, proto = 'tcp'] = key.split('/') as [string, string | undefined];
-    bound.add(`${p}/${proto}`);
-    for (const b of binds.length ? binds : [{}]) {
-      const hp = b.HostPort ?? '';
-      const [lo, hi] = hp ? hp.split('-').map(Number) : [0, 0];
-      out.push({ proto: proto as Proto, containerPort: Number(p), hostIp: b.HostIp || '0.0.0.0', hostPortMin: lo ?? 0, hostPortMax: hi ?? lo ?? 0 });
-    }
-  }
-  if (c.HostConfig.PublishAllPorts) {
-    out.push(...publishAll(Object.keys(c.Config.ExposedPorts).filter((k) => !bound.has(k.includes('/') ? k : `${k}/tcp`))));
-  }
-  return out;
-}
