@@ -8,7 +8,7 @@ import { parseCreateBody, describeIssues } from '../containers/create-config.js'
 import { inspectView, summaryView, type LiveInfo } from '../containers/view.js';
 import { LineReader, follow, frame, openLog, readEntries, render, type LogQuery } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
-import { FilterError, matchLabels, matchName, parseFilters, checkFilterKeys, type Filters } from '../../lib/filters.js';
+import { matchLabels, matchName, parseFilters, checkFilterKeys, type Filters } from '../../lib/filters.js';
 import { statusText } from '../../lib/units.js';
 import { TopError, dirSize, dockerStats, sample, top as topOf, type DockerStats, type Sample } from '../containers/stats.js';
 import { RunSession } from '../containers/run-session.js';
@@ -23,15 +23,11 @@ function live(e: Engine, c: ContainerRecord): LiveInfo {
   return { endpoints: e.network.endpoints(c.Id), ports: e.network.ports(c.Id), imageName: c.Config.Image };
 }
 
+/** The list filters; a bad one is a FilterError (kind invalid: 400). */
 function filtersOf(q: URLSearchParams): Filters {
-  try {
-    const f = parseFilters(q.get('filters'));
-    checkFilterKeys(f, ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'network', 'health']);
-    return f;
-  } catch (err) {
-    if (err instanceof FilterError) throw badRequest(err.message);
-    throw err;
-  }
+  const f = parseFilters(q.get('filters'));
+  checkFilterKeys(f, ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'network', 'health']);
+  return f;
 }
 
 function matches(c: ContainerRecord, f: Filters): boolean {

@@ -10,7 +10,7 @@ import { RecordStore, type CorruptRecord } from '../store/records.js';
 import { newId } from '../containers/names.js';
 import { VOLUME_NAME_RE } from '../containers/binds.js';
 import { LocalDriver, type CopyTree } from './local-driver.js';
-import { FilterError, boolFilter, checkFilterKeys, matchLabels, matchName, matchNoLabels, type Filters } from '../../lib/filters.js';
+import { boolFilter, checkFilterKeys, matchLabels, matchName, matchNoLabels, type Filters } from '../../lib/filters.js';
 
 /** Docker's label for volumes a container created without a name; `prune` only takes these by default. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -162,14 +162,9 @@ export class VolumeService {
 
   /** `GET /volumes`, filters: name, label, dangling, driver. */
   list(filters: Filters = {}): { Volumes: Volume[]; Warnings: string[] } {
-    let dangling: boolean | undefined;
-    try {
-      checkFilterKeys(filters, ['name', 'label', 'dangling', 'driver']);
-      dangling = boolFilter(filters, 'dangling');
-    } catch (e) {
-      if (e instanceof FilterError) throw invalid(e.message);
-      throw e;
-    }
+    // A bad filter is a FilterError: kind invalid already.
+    checkFilterKeys(filters, ['name', 'label', 'dangling', 'driver']);
+    const dangling = boolFilter(filters, 'dangling');
     const drivers = filters.driver ?? [];
     const out = this.store
       .all()
@@ -203,14 +198,9 @@ export class VolumeService {
    * filter (Docker 23+). Also filters by `label` and `label!`.
    */
   async prune(filters: Filters = {}): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
-    let all: boolean | undefined;
-    try {
-      checkFilterKeys(filters, ['label', 'label!', 'all']);
-      all = boolFilter(filters, 'all');
-    } catch (e) {
-      if (e instanceof FilterError) throw invalid(e.message);
-      throw e;
-    }
+    // A bad filter is a FilterError: kind invalid already.
+    checkFilterKeys(filters, ['label', 'label!', 'all']);
+    const all = boolFilter(filters, 'all');
     const deleted: string[] = [];
     let space = 0;
     for (const r of this.store.all().sort((a, b) => a.Name.localeCompare(b.Name))) {
