@@ -12,14 +12,16 @@ import { runConfig, type ImageStore } from '../../image/index.js';
 import { RuntimeError, SpecError, tweakCapabilities, DEFAULT_CAPABILITIES, type AttachConnection, type Runtime, type ExitStatus } from '../../runtime/index.js';
 import { NetworkError, type NetworkManager } from '../../network/manager.js';
 import type { VolumeService } from '../volumes/service.js';
-import type { ContainerCreateBody, HealthConfig } from './create-config.js';
+import type { ContainerCreateBody } from './create-config.js';
 import { NameIndex, newId, randomName, validateName } from './names.js';
-import { decideRestart, restartOnDaemonStart } from './restart-policy.js';
+import { decideRestart } from './restart-policy.js';
 import { applyProbe, initialHealth, nextProbeDelay, resolveHealthcheck, type ResolvedHealthcheck } from './health.js';
 import { isActive, validateRecord, type ContainerConfig, type ContainerRecord } from './record.js';
 import { containerSpec, resolveUser } from './spec.js';
 import { createVolumes, planMounts } from './mounts.js';
 import { Timelines } from './timeline.js';
+import { imageHealth, mergeEnv, mergeHealth } from './create-defaults.js';
+import { SHUTDOWN_MARK, exitCodeAtLoad, nextAtLoad } from './reconcile.js';
 import { RestartTimers } from './restart-timers.js';
 import { AttachWaiters } from './attach-waiters.js';
 import { runProbe } from './health-runner.js';
@@ -777,24 +779,20 @@ export class ContainerService {
         this.d.log.info('re-attached to container', { id: c.Id, name: c.Name });
         continue;
       }
-      let exitCode = c.State.ExitCode;
+      let runtimeExit: number | undefined;
       if (st !== undefined) {
         const ex = await this.d.runtime.wait(c.Id).catch(() => undefined);
-        if (ex) exitCode = ex.signal ? 128 + ex.signal : ex.exitCode;
+        if (ex) runtimeExit = ex.signal ? 128 + ex.signal : ex.exitCode;
         await this.d.runtime.delete(c.Id, { force: true }).catch(() => undefined);
       }
       if (wasActive || st !== undefined) {
         await this.d.network.releaseContainer(c.Id).catch(() => undefined);
-        c.State = { ...c.State, Status: 'exited', Pid: 0, ExitCode: wasActive && st === undefined ? 255 : exitCode, FinishedAt: now() };
+        c.State = { ...c.State, Status: 'exited', Pid: 0, ExitCode: exitCodeAtLoad(wasActive, st !== undefined, runtimeExit, c.State.ExitCode), FinishedAt: now() };
         await this.save(c);
       }
-      const policy = c.HostConfig.RestartPolicy as Parameters<typeof restartOnDaemonStart>[0];
-      const byShutdown = c.State.Error === SHUTDOWN_MARK;
-      if ((wasActive || byShutdown) && restartOnDaemonStart(policy, { exitCode: byShutdown ? 0 : c.State.ExitCode, restartCount: c.RestartCount, hasBeenManuallyStopped: c.ManuallyStopped })) {
-        toStart.push(c);
-      } else if (c.HostConfig.AutoRemove && !isActive(c.State.Status)) {
-        await this.removeRecord(c, true).catch(() => undefined);
-      }
+      const next = nextAtLoad(c, wasActive);
+      if (next === 'start') toStart.push(c);
+      else if (next === 'remove') await this.removeRecord(c, true).catch(() => undefined);
     }
     for (const c of toStart) {
       await this.locked(c.Id, () => this.startLocked(c)).catch((e: Error) => this.d.log.warn('restart at daemon start failed', { id: c.Id, err: e }));
@@ -839,39 +837,3 @@ export class ContainerService {
     await this.settle();
   }
 }
-
-/** Recorded in State.Error when the daemon stopped a container on shutdown, so the next start resumes it. */
-const SHUTDOWN_MARK = 'stopped by daemon shutdown';
-
-function mergeEnv(image: string[], mine: string[]): string[] {
-  const out = new Map<string, string>();
-  for (const e of [...image, ...mine]) {
-    const i = e.indexOf('=');
-    out.set(i < 0 ? e : e.slice(0, i), e);
-  }
-  return [...out.values()];
-}
-
-function mergeHealth(c: HealthConfig | undefined, img: HealthConfig | undefined): HealthConfig | undefined {
-  if (!c && !img) return undefined;
-  if (!img) return c;
-  if (!c) return img;
-  return {
-    Test: c.Test && c.Test.length ? c.Test : img.Test,
-    Interval: c.Interval || img.Interval,
-    Timeout: c.Timeout || img.Timeout,
-    Retries: c.Retries || img.Retries,
-    StartPeriod: c.StartPeriod || img.StartPeriod,
-    StartInterval: c.StartInterval || img.StartInterval,
-  };
-}
-
-/** The image's HEALTHCHECK in the API's shape (the image schema allows a null Test). */
-function imageHealth(h: { Test?: string[] | null; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number; StartInterval?: number } | null): HealthConfig | undefined {
-  if (!h) return undefined;
-  const out: HealthConfig = {};
-  if (h.Test) out.Test = h.Test;
-  for (const k of ['Interval', 'Timeout', 'Retries', 'StartPeriod', 'StartInterval'] as const) if (h[k] !== undefined) out[k] = h[k];
-  return out;
-}
-
