@@ -16,11 +16,11 @@ import type { ContainerCreateBody } from './create-config.js';
 import { NameIndex, newId, randomName, validateName } from './names.js';
 import { decideRestart } from './restart-policy.js';
 import { applyProbe, initialHealth, nextProbeDelay, resolveHealthcheck, type ResolvedHealthcheck } from './health.js';
-import { isActive, validateRecord, type ContainerConfig, type ContainerRecord } from './record.js';
+import { isActive, validateRecord, type ContainerRecord } from './record.js';
 import { containerSpec, resolveUser } from './spec.js';
 import { createVolumes, planMounts } from './mounts.js';
 import { Timelines } from './timeline.js';
-import { imageHealth, mergeEnv, mergeHealth } from './create-defaults.js';
+import { containerConfig, imageHealth, mergeEnv, mergeHealth } from './create-defaults.js';
 import { SHUTDOWN_MARK, exitCodeAtLoad, nextAtLoad } from './reconcile.js';
 import { RestartTimers } from './restart-timers.js';
 import { AttachWaiters } from './attach-waiters.js';
@@ -229,26 +229,9 @@ export class ContainerService {
     try {
       const vols = await createVolumes(plan, this.d.volumes, lowerDirs, id);
       created = vols.created;
-      const config: ContainerConfig = {
-        // --network host: the host's name, as Docker does.
-        Hostname: body.Hostname || (mode === 'host' ? hostName() : id.slice(0, 12)),
-        Domainname: body.Domainname ?? '',
-        User: user,
-        Env: env,
-        Cmd: cmd,
-        Entrypoint: entrypoint,
-        Image: imageRef,
-        WorkingDir: body.WorkingDir || rc.WorkingDir || '/',
-        Labels: { ...rc.Labels, ...(body.Labels ?? {}) },
-        ExposedPorts: { ...Object.fromEntries(rc.ExposedPorts.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])), ...(body.ExposedPorts as ContainerConfig['ExposedPorts'] | undefined) },
-        Volumes: { ...Object.fromEntries(rc.Volumes.map((v) => [v, {}])), ...(body.Volumes as ContainerConfig['Volumes'] | undefined) },
-        StopSignal: body.StopSignal || rc.StopSignal || 'SIGTERM',
-        ...(body.StopTimeout !== undefined ? { StopTimeout: body.StopTimeout } : {}),
-        ...(healthcheck ? { Healthcheck: healthcheck } : {}),
-        Tty: body.Tty ?? false,
-        OpenStdin: body.OpenStdin ?? false,
-      };
-      if (body.StdinOnce) config.StdinOnce = true;
+      // --network host: the host's name, as Docker does.
+      const hostname = body.Hostname || (mode === 'host' ? hostName() : id.slice(0, 12));
+      const config = containerConfig(body, rc, { hostname, user, env, cmd, entrypoint, healthcheck });
       parseSignal(config.StopSignal);
       const rec: ContainerRecord = {
         Id: id,
