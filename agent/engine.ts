@@ -1,6 +1,8 @@
 // The engine: the services one daemon owns (images, runtime, volumes, networks, containers), opened
 // and reconciled at start and closed at stop.
-import type { EventBus } from './events.js';
+import { EventBus } from './events.js';
+import { ImageService } from './images/service.js';
+import { ExecService } from './containers/exec-service.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,34 +49,33 @@ export class Engine {
     readonly volumes: VolumeService,
     readonly network: NetworkManager,
     readonly containers: ContainerService,
+    readonly events: EventBus,
+    readonly imageService: ImageService,
+    readonly execs: ExecService,
     private readonly log: Logger,
     private readonly liveRestore: boolean,
   ) {}
-
-  /** The event stream (GET /events); it lives on the container service, which publishes the most. */
-  get events(): EventBus {
-    return this.containers.bus;
-  }
 
   static async open(opts: DaemonOptions, log: Logger): Promise<Engine> {
     locateHelpers();
     const images = await ImageStore.open(opts.dataRoot);
     const runtime = new Runtime({ root: join(opts.execRoot, 'runtime') });
-    const volumes = new VolumeService({ dataRoot: opts.dataRoot });
+    // One event stream (GET /events) that every service publishes to.
+    const events = new EventBus();
+    const volumes = new VolumeService({ dataRoot: opts.dataRoot, events });
     const vl = await volumes.load();
     for (const c of vl.corrupt) log.warn('corrupt volume record moved aside', { id: c.id, to: c.movedTo });
     const netLog = log.child('network');
-    // The bus lives on the container service, made after the network; opening publishes nothing.
-    let bus: EventBus | undefined;
     const network = await NetworkManager.open({
       stateFile: join(opts.dataRoot, 'network', 'state.json'),
       ...networkNames(),
-      events: (action, id, attributes) => bus?.publish('network', action, id, attributes),
+      events: (action, id, attributes) => events.publish('network', action, id, attributes),
       log: (msg) => netLog.info(msg),
     });
-    const containers = new ContainerService({ dataRoot: opts.dataRoot, images, runtime, volumes, network, log: log.child('containers') });
-    bus = containers.bus;
-    const e = new Engine(images, runtime, volumes, network, containers, log, opts.liveRestore === true);
+    const containers = new ContainerService({ dataRoot: opts.dataRoot, images, runtime, volumes, network, log: log.child('containers'), bus: events });
+    const imageService = new ImageService({ store: images, events, containers: { exists: (id) => containers.tryGet(id) !== undefined, isRunning: (id) => containers.isRunning(id) } });
+    const execs = new ExecService({ runtime, images, resolve: (ref) => containers.resolve(ref) });
+    const e = new Engine(images, runtime, volumes, network, containers, events, imageService, execs, log, opts.liveRestore === true);
     await containers.load();
     return e;
   }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { FlagError, type FlagSpec, type Parsed } from '../lib/flags.js';
 import { parseDuration, ramInBytes } from '../lib/units.js';
+import { lookupSignal } from '../lib/signals.js';
 import { PortSpecError, parsePublish, type PortRequest } from '../network/ports.js';
 import { isIp } from '../network/ipam.js';
 import { BindSpecError, cleanPath, parseBindSpec } from '../agent/containers/binds.js';
@@ -276,7 +277,7 @@ export function buildRunOptions(p: Parsed, io: RunFlagsIo, command: 'run' | 'cre
   if (capDrop.length > 0) host.CapDrop = capDrop;
   const sig = str(p, 'stop-signal');
   if (sig !== undefined) {
-    if (!/^(SIG)?[A-Z][A-Z0-9+-]*$/i.test(sig) && !/^\d+$/.test(sig)) throw bad(sig, '--stop-signal', 'expected a signal name or number, e.g. SIGTERM or 15');
+    if (lookupSignal(sig) === undefined) throw bad(sig, '--stop-signal', 'expected a signal name or number, e.g. SIGTERM or 15');
     body.StopSignal = sig;
   }
   const stopTimeout = num(p, 'stop-timeout');

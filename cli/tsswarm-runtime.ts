@@ -1,6 +1,6 @@
 // tsswarm-runtime: an OCI runtime command line with runc's verbs and flags, so OCI tooling can drive
 // our runtime. State lives under --root (default /run/tsswarm-runtime).
-import { constants as osConstants } from 'node:os';
+import { lookupSignal } from '../lib/signals.js';
 import { writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -81,9 +81,9 @@ function parseSignal(s: string | undefined): NodeJS.Signals | number {
     if (n < 1 || n > 64) throw new RuntimeError(`invalid signal ${s}: signals are 1 to 64`);
     return n;
   }
-  const name = (s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`) as NodeJS.Signals;
-  if (!(name in osConstants.signals)) throw new RuntimeError(`unknown signal ${JSON.stringify(s)}`);
-  return name;
+  const n = lookupSignal(s);
+  if (n === undefined) throw new RuntimeError(`unknown signal ${JSON.stringify(s)}`);
+  return n;
 }
 
 /** Where --log sends our own error messages (besides stderr), as containerd reads them from runc. */

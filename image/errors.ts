@@ -1,22 +1,22 @@
-/** Errors the engine maps to HTTP statuses (404 / 409 / 400), like dockerd does. */
-export class NoSuchImageError extends Error {
-  readonly status = 404;
+// The image library's errors are domain errors: the API maps their kinds to statuses (404 / 409 / 400)
+// in one place, like dockerd's errdefs.
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../lib/errors.js';
+
+export class NoSuchImageError extends NotFoundError {
   constructor(readonly ref: string) {
     super(`no such image: ${ref} — try: tsswarm pull ${ref}`);
     this.name = 'NoSuchImageError';
   }
 }
 
-export class ImageConflictError extends Error {
-  readonly status = 409;
+export class ImageConflictError extends ConflictError {
   constructor(message: string) {
     super(message);
     this.name = 'ImageConflictError';
   }
 }
 
-export class InvalidImageError extends Error {
-  readonly status = 400;
+export class InvalidImageError extends InvalidArgumentError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'InvalidImageError';
@@ -24,8 +24,7 @@ export class InvalidImageError extends Error {
 }
 
 /** A blob whose content does not hash to the digest it was announced under. */
-export class DigestMismatchError extends Error {
-  readonly status = 400;
+export class DigestMismatchError extends InvalidArgumentError {
   constructor(
     readonly what: string,
     readonly expected: string,

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../lib/errors.js';
 import { isDigest, type Digest } from './digest.js';
 
 /**
@@ -21,8 +22,7 @@ const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DOMAIN = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$/;
 
-export class InvalidReferenceError extends Error {
-  readonly status = 400;
+export class InvalidReferenceError extends InvalidArgumentError {
   constructor(ref: string, why: string) {
     super(`invalid reference format "${ref}": ${why}`);
     this.name = 'InvalidReferenceError';

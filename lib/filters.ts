@@ -1,7 +1,9 @@
 // Docker's `filters` query parameter: JSON of either `{"label":["a=b"]}` or the older
 // `{"label":{"a=b":true}}`, plus the matchers list/prune endpoints share.
 
-export class FilterError extends Error {
+import { InvalidArgumentError } from './errors.js';
+
+export class FilterError extends InvalidArgumentError {
   override name = 'FilterError';
 }
 

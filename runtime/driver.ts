@@ -19,7 +19,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { lookupSignal } from '../lib/signals.js';
 import { isAbsolute, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { detectCgroups, runcDeviceRules } from './cgroups/index.js';
@@ -553,7 +553,7 @@ function childExit(child: ChildProcess): Promise<number> {
 }
 
 function signalNumber(sig: NodeJS.Signals): number | undefined {
-  return (osConstants.signals as Record<string, number>)[sig];
+  return lookupSignal(sig);
 }
 
 function reportError(text: string, status: number, what: string): RuntimeError {

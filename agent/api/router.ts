@@ -1,7 +1,9 @@
 // A small router for the Engine API: Docker-style paths with `{name}` parameters and an optional
 // `/v1.NN` version prefix, JSON errors of Docker's shape ({"message": …}).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DomainError, type ErrorKind } from '../../lib/errors.js';
 
+/** An HTTP-level refusal made by the API layer itself (a bad query parameter, a missing route). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -109,12 +111,29 @@ export class Router {
       }
       sendJson(res, 200, out);
     } catch (err) {
-      const status = err instanceof ApiError ? err.status : 500;
+      const status = httpStatus(err);
       const message = err instanceof Error ? err.message : String(err);
       if (!res.headersSent) sendJson(res, status, { message });
       else res.destroy();
     }
   }
+}
+
+const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  'not-found': 404,
+  conflict: 409,
+  invalid: 400,
+  forbidden: 403,
+  unavailable: 503,
+  'not-modified': 304,
+  internal: 500,
+};
+
+/** The one place a thrown error becomes an HTTP status: domain kinds map like dockerd's errdefs. */
+export function httpStatus(err: unknown): number {
+  if (err instanceof ApiError) return err.status;
+  if (err instanceof DomainError) return STATUS_OF_KIND[err.kind];
+  return 500;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,20 +1,19 @@
 // Engine API: /containers/* and /exec/*.
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { ApiError, HANDLED, badRequest, conflict, notFound, sendJson, type Router } from './router.js';
+import { ApiError, HANDLED, badRequest, conflict, sendJson, type Router } from './router.js';
 import type { Engine } from '../engine.js';
 import { parseCreateBody, describeIssues } from '../containers/create-config.js';
 import { inspectView, summaryView, type LiveInfo } from '../containers/view.js';
 import { LineReader, follow, frame, openLog, readEntries, render, type LogQuery } from '../containers/logs.js';
-import { resolveUser } from '../containers/spec.js';
 import type { ContainerRecord } from '../containers/record.js';
-import { FilterError, matchLabels, matchName, parseFilters, checkFilterKeys, type Filters } from '../../lib/filters.js';
+import { matchLabels, matchName, parseFilters, checkFilterKeys, type Filters } from '../../lib/filters.js';
 import { statusText } from '../../lib/units.js';
 import { TopError, dirSize, dockerStats, sample, top as topOf, type DockerStats, type Sample } from '../containers/stats.js';
-import { NoSuchImageError } from '../../image/index.js';
-import type { ExecHandle } from '../../runtime/index.js';
+import { RunSession } from '../containers/run-session.js';
+import { watchStop } from '../containers/stop-watch.js';
+import type { ExecInstance, ExecProcess, ExecService } from '../containers/exec-service.js';
 import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from './run-protocol.js';
 import { MULTIPLEXED_STREAM, RAW_STREAM, bridge, hijack, parseDetachKeys, wantsUpgrade } from './hijack.js';
 
@@ -24,15 +23,11 @@ function live(e: Engine, c: ContainerRecord): LiveInfo {
   return { endpoints: e.network.endpoints(c.Id), ports: e.network.ports(c.Id), imageName: c.Config.Image };
 }
 
+/** The list filters; a bad one is a FilterError (kind invalid: 400). */
 function filtersOf(q: URLSearchParams): Filters {
-  try {
-    const f = parseFilters(q.get('filters'));
-    checkFilterKeys(f, ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'network', 'health']);
-    return f;
-  } catch (err) {
-    if (err instanceof FilterError) throw badRequest(err.message);
-    throw err;
-  }
+  const f = parseFilters(q.get('filters'));
+  checkFilterKeys(f, ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'network', 'health']);
+  return f;
 }
 
 function matches(c: ContainerRecord, f: Filters): boolean {
@@ -64,23 +59,10 @@ const ExecCreateSchema = z.object({
   Tty: z.boolean().nullish(),
   Privileged: z.boolean().nullish(),
 });
-type ExecConfig = z.infer<typeof ExecCreateSchema>;
-
-interface ExecInstance {
-  id: string;
-  containerId: string;
-  config: ExecConfig;
-  running: boolean;
-  exitCode: number | null;
-  pid: number;
-  handle?: ExecHandle;
-  /** A resize before the start: the terminal's first size. */
-  size?: { height: number; width: number };
-}
 
 export function containerRoutes(router: Router, e: Engine): void {
   const cs = e.containers;
-  const execs = new Map<string, ExecInstance>();
+  const execs = e.execs;
 
   router
     .get('/containers/json', async ({ query }) => {
@@ -118,14 +100,9 @@ export function containerRoutes(router: Router, e: Engine): void {
     })
     .post('/containers/create', async ({ query, json, res }) => {
       const body = parseCreateBody(await json());
-      try {
-        const out = await cs.create(body, query.get('name') ?? undefined);
-        sendJson(res, 201, out);
-        return HANDLED;
-      } catch (err) {
-        if (err instanceof NoSuchImageError) throw notFound(err.message);
-        throw err;
-      }
+      const out = await cs.create(body, query.get('name') ?? undefined);
+      sendJson(res, 201, out);
+      return HANDLED;
     })
     .post('/containers/run', async ({ query, json, req, res }) => run(e, parseCreateBody(await json()), query, req, res))
     .post('/containers/prune', async () => {
@@ -204,13 +181,7 @@ export function containerRoutes(router: Router, e: Engine): void {
       return undefined;
     })
     .post('/exec/{id}/resize', async ({ params, query }) => {
-      const x = execs.get(params.id!);
-      if (!x) throw notFound(`No such exec instance: ${params.id!}`);
-      const size = consoleSize(query, true)!;
-      if (x.config.Tty) {
-        if (x.handle) x.handle.resize(size.height, size.width);
-        else x.size = size;
-      }
+      execs.resize(params.id!, consoleSize(query, true)!);
       return undefined;
     })
     .get('/containers/{id}/top', async ({ params, query }) => {
@@ -268,60 +239,25 @@ export function containerRoutes(router: Router, e: Engine): void {
       return HANDLED;
     })
     .post('/containers/{id}/exec', async ({ params, json, res }) => {
-      const c = cs.resolve(params.id!);
+      cs.resolve(params.id!);
       const r = ExecCreateSchema.safeParse((await json()) ?? {});
       if (!r.success) throw badRequest(`invalid exec config: ${describeIssues(r.error)}`);
-      if (c.State.Status === 'paused') throw conflict(`Container ${c.Id} is paused, unpause the container before exec`);
-      if (c.State.Status !== 'running') throw conflict(`Container ${c.Id} is not running`);
-      const id = randomBytes(32).toString('hex');
-      execs.set(id, { id, containerId: c.Id, config: r.data, running: false, exitCode: null, pid: 0 });
-      sendJson(res, 201, { Id: id });
+      sendJson(res, 201, { Id: execs.create(params.id!, r.data) });
       return HANDLED;
     })
     .post('/exec/{id}/start', async ({ params, query, req, res, json }) => {
-      const x = execs.get(params.id!);
-      if (!x) throw notFound(`No such exec instance: ${params.id!}`);
-      if (x.running || x.exitCode !== null) throw conflict(`exec ${x.id} has already been started`);
+      execs.prepare(params.id!);
       // Docker's body {"Detach": true}: start it and answer at once (the CLI's exec -d). Only a JSON
       // body is read here: otherwise the body is the process's stdin.
       const detach = /application\/json/.test(req.headers['content-type'] ?? '') && ((await json()) as { Detach?: unknown } | null)?.Detach === true;
-      const c = cs.resolve(x.containerId);
-      const cfg = x.config;
-      const env = [...(cfg.Env ?? [])];
-      const proc: { args: string[]; env?: string[]; cwd?: string; user?: { uid: number; gid: number } } = { args: cfg.Cmd };
-      if (env.length) proc.env = mergeEnvList(c.Config.Env, env);
-      if (cfg.WorkingDir) proc.cwd = cfg.WorkingDir;
-      if (cfg.User) {
-        try {
-          proc.user = resolveUser(cfg.User, e.images.lowerDirs(c.Image));
-        } catch (err) {
-          throw badRequest(`exec: ${(err as Error).message}`);
-        }
-      }
-      const withStdin = truthy(query.get('stdin'));
       if (detach) {
-        const h = await e.runtime.exec(c.Id, proc);
-        x.running = true;
-        x.handle = h;
-        h.stdout?.resume();
-        h.stderr?.resume();
-        h.stdin?.end();
-        void h.wait().then(
-          (r) => {
-            x.running = false;
-            x.exitCode = r.exitCode;
-            setTimeout(() => execs.delete(x.id), 5 * 60_000).unref();
-          },
-          () => {
-            x.running = false;
-          },
-        );
+        await execs.startDetached(params.id!);
         return undefined;
       }
-      if (cfg.Tty || wantsUpgrade(req)) return execHijacked(e, x, c.Id, proc, query, req, res);
-      const h = await e.runtime.exec(c.Id, proc);
-      x.running = true;
-      x.handle = h;
+      const { x, proc } = execs.prepare(params.id!);
+      const withStdin = truthy(query.get('stdin'));
+      if (x.config.Tty || wantsUpgrade(req)) return execHijacked(execs, x, proc, query, req, res);
+      const h = await execs.launch(x, proc);
       streamHead(res);
       h.stdout?.on('data', (b: Buffer) => res.write(frame('stdout', b)));
       h.stderr?.on('data', (b: Buffer) => res.write(frame('stderr', b)));
@@ -333,18 +269,13 @@ export function containerRoutes(router: Router, e: Engine): void {
       res.on('close', () => {
         if (x.running) h.kill('SIGKILL');
       });
-      const r = await execEnded(x, h);
+      const r = await execs.ended(x, h);
       if (r.error) res.write(frame('stderr', Buffer.from(`tsswarm: exec failed: ${r.error.trim()}\n`)));
       res.end();
-      // Kept so `exec inspect` can read the exit code; dropped after a while to bound memory.
-      setTimeout(() => execs.delete(x.id), 5 * 60_000).unref();
+      execs.forgetLater(x);
       return HANDLED;
     })
-    .get('/exec/{id}/json', async ({ params }) => {
-      const x = execs.get(params.id!);
-      if (!x) throw notFound(`No such exec instance: ${params.id!}`);
-      return { ID: x.id, ContainerID: x.containerId, Running: x.running, ExitCode: x.exitCode, Pid: x.pid, ProcessConfig: { entrypoint: x.config.Cmd[0], arguments: x.config.Cmd.slice(1), tty: x.config.Tty ?? false } };
-    });
+    .get('/exec/{id}/json', async ({ params }) => execs.inspect(params.id!));
 }
 
 /** h and w (rows, columns) from the query; `required`: a 400 when missing. */
@@ -373,19 +304,16 @@ function detachKeysOf(q: URLSearchParams): Buffer {
  * stderr), multiplexed frames without.
  */
 async function execHijacked(
-  e: Engine,
+  execs: ExecService,
   x: ExecInstance,
-  containerId: string,
-  proc: { args: string[]; env?: string[]; cwd?: string; user?: { uid: number; gid: number } },
+  proc: ExecProcess,
   q: URLSearchParams,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<symbol> {
   const tty = x.config.Tty === true;
   const size = consoleSize(q) ?? x.size;
-  const h = await e.runtime.exec(containerId, proc, { terminal: tty, ...(tty && size ? { consoleSize: size } : {}) });
-  x.running = true;
-  x.handle = h;
+  const h = await execs.launch(x, proc, { terminal: tty, ...(tty && size ? { consoleSize: size } : {}) });
   const client = hijack(req, res, tty ? RAW_STREAM : MULTIPLEXED_STREAM);
   h.stdout?.on('data', (b: Buffer) => client.write(tty ? b : frame('stdout', b)));
   h.stderr?.on('data', (b: Buffer) => client.write(tty ? b : frame('stderr', b)));
@@ -398,37 +326,13 @@ async function execHijacked(
   void client.closed.then(() => {
     if (x.running) h.kill('SIGKILL');
   });
-  const r = await execEnded(x, h);
+  const r = await execs.ended(x, h);
   if (r.error) {
     const msg = Buffer.from(`tsswarm: exec failed: ${r.error.trim()}\n`);
     client.write(tty ? msg : frame('stderr', msg));
   }
   client.end();
   return HANDLED;
-}
-
-/** Waits for the exec's process and all its output to end, and records the exit for `exec inspect`. */
-async function execEnded(x: ExecInstance, h: ExecHandle): Promise<Awaited<ReturnType<ExecHandle['wait']>>> {
-  // Listening for 'end' before the wait: the output may well end before the process is reaped.
-  const outDone = Promise.all([h.stdout ? once(h.stdout, 'end') : undefined, h.stderr ? once(h.stderr, 'end') : undefined]);
-  const r = await h.wait();
-  await outDone;
-  x.running = false;
-  x.exitCode = r.exitCode;
-  return r;
-}
-
-function once(s: NodeJS.EventEmitter, ev: string): Promise<void> {
-  return new Promise((resolve) => {
-    s.once(ev, () => resolve());
-    s.once('close', () => resolve());
-  });
-}
-
-function mergeEnvList(base: string[], extra: string[]): string[] {
-  const m = new Map<string, string>();
-  for (const v of [...base, ...extra]) m.set(v.split('=')[0]!, v);
-  return [...m.values()];
 }
 
 function logQuery(q: URLSearchParams): LogQuery {
@@ -526,58 +430,36 @@ async function attach(e: Engine, ref: string, q: URLSearchParams, req: IncomingM
 async function run(e: Engine, body: ReturnType<typeof parseCreateBody>, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<symbol> {
   const cs = e.containers;
   const timings = truthy(q.get('timings'));
-  let out: { Id: string; Warnings: string[] };
-  try {
-    out = await cs.create(body, q.get('name') ?? undefined, { timeline: timings });
-  } catch (err) {
-    if (err instanceof NoSuchImageError) throw notFound(err.message);
-    throw err;
-  }
-  const id = out.Id;
-  const autoRemove = body.HostConfig?.AutoRemove === true;
-  const interactive = !truthy(q.get('detach')) && (truthy(q.get('stdin')) || body.Tty === true);
-  const start = async (): Promise<void> => {
-    try {
-      await cs.start(id);
-    } catch (err) {
-      // As `docker run --rm` does when the start fails: the container is not left behind.
-      if (autoRemove) await cs.remove(id, { force: true, volumes: true }).catch(() => undefined);
-      throw err;
-    }
-  };
+  const run = await RunSession.create(cs, body, q.get('name') ?? undefined, { timeline: timings });
+  req.socket.once('close', run.stopped.cancel);
+  const id = run.id;
   if (truthy(q.get('detach'))) {
-    await start();
-    sendJson(res, 201, out);
+    run.close();
+    await run.start();
+    sendJson(res, 201, run.created);
     return HANDLED;
   }
-  if (interactive) return runInteractive(e, id, body, q, req, res, start, autoRemove);
-  // Everything that reports the end is in place before the start, so neither output nor exit is missed.
+  const interactive = truthy(q.get('stdin')) || body.Tty === true;
+  if (interactive) return runInteractive(e, run, body, q, req, res);
   const fh = await openLog(cs.logPath(id));
-  if (!fh) throw new ApiError(500, `container ${id} has no log file`);
-  let code = 0;
-  const onExit = (n: number): void => {
-    code = n;
-    cs.events.off(`exit:${id}`, onExit);
-  };
-  cs.events.on(`exit:${id}`, onExit);
-  const removed = autoRemove ? new Promise<void>((resolve) => cs.events.once(`removed:${id}`, () => resolve())) : Promise.resolve();
-  const done = firstStop(e, id, req);
+  if (!fh) {
+    run.close();
+    throw new ApiError(500, `container ${id} has no log file`);
+  }
   try {
     const { size } = await fh.stat();
     const reader = new LineReader(fh, size);
-    await start();
+    await run.start();
     res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream', [CONTAINER_HEADER]: id });
     res.flushHeaders();
     const query: LogQuery = { stdout: true, stderr: true, timestamps: false };
-    await follow(reader, query, (en) => res.write(render(en, query)), done, cs.logPath(id));
-    await removed;
-  } catch (err) {
-    cs.events.off(`exit:${id}`, onExit);
-    throw err;
+    await follow(reader, query, (en) => res.write(render(en, query)), run.stopped.done, cs.logPath(id));
+    await run.removed;
   } finally {
+    run.close();
     await fh.close();
   }
-  const status: RunStatus = { StatusCode: code };
+  const status: RunStatus = { StatusCode: run.firstExitCode };
   const t = timings ? cs.timings(id) : undefined;
   if (t) status.Timings = t;
   res.end(frameOf(STATUS_STREAM, Buffer.from(JSON.stringify(status))));
@@ -585,40 +467,25 @@ async function run(e: Engine, body: ReturnType<typeof parseCreateBody>, q: URLSe
 }
 
 /** `POST /containers/run` with stdin or a tty: see run-protocol.ts. */
-async function runInteractive(
-  e: Engine,
-  id: string,
-  body: ReturnType<typeof parseCreateBody>,
-  q: URLSearchParams,
-  req: IncomingMessage,
-  res: ServerResponse,
-  start: () => Promise<void>,
-  autoRemove: boolean,
-): Promise<symbol> {
+async function runInteractive(e: Engine, run: RunSession, body: ReturnType<typeof parseCreateBody>, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<symbol> {
   const cs = e.containers;
+  const id = run.id;
   let detachKeys: Buffer;
   let size: { height: number; width: number } | undefined;
   try {
     detachKeys = detachKeysOf(q);
     size = consoleSize(q);
   } catch (err) {
-    if (autoRemove) await cs.remove(id, { force: true, volumes: true }).catch(() => undefined);
+    run.close();
+    await run.discard();
     throw err;
   }
   if (size) await cs.resize(id, size);
-  let code = 0;
-  const onExit = (n: number): void => {
-    code = n;
-  };
-  cs.events.on(`exit:${id}`, onExit);
-  const exited = firstStop(e, id, req);
-  const removed = autoRemove ? new Promise<void>((resolve) => cs.events.once(`removed:${id}`, () => resolve())) : Promise.resolve();
   const { conn, cancel } = cs.attachStreams(id);
   try {
-    await start();
+    await run.start();
   } catch (err) {
     cancel();
-    cs.events.off(`exit:${id}`, onExit);
     throw err;
   }
   const a = await conn;
@@ -638,10 +505,10 @@ async function runInteractive(
   }
   if (how === 'detached') status.Detached = true;
   else if (how === 'ended') {
-    await Promise.race([Promise.all([exited, removed]), client.closed]);
-    status.StatusCode = code;
+    await Promise.race([Promise.all([run.stopped.done, run.removed]), client.closed]);
+    status.StatusCode = run.lastExitCode;
   }
-  cs.events.off(`exit:${id}`, onExit);
+  run.close();
   client.write(frameOf(STATUS_STREAM, Buffer.from(JSON.stringify(status))));
   client.end();
   return HANDLED;
@@ -654,30 +521,14 @@ function frameOf(stream: number, payload: Buffer): Buffer {
   return Buffer.concat([h, payload]);
 }
 
-/** Resolves at the container's next stop (or removal), even if it is not running yet. */
+/** Resolves at the container's next stop (or removal), even if it is not running yet, or when the client goes away. */
 function firstStop(e: Engine, id: string, req: IncomingMessage): Promise<void> {
   return untilStopped(e, id, req, false);
 }
 
-/**
- * Resolves at an exit without a pending restart, at removal or when the client goes away.
- * `endIfNotRunning`: a container that is not running now counts as stopped already; without it (a
- * container about to be started) only a stop seen from now on does.
- */
+/** Resolves at an exit without a pending restart, at removal or when the client goes away. */
 function untilStopped(e: Engine, id: string, req: IncomingMessage, endIfNotRunning: boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      e.containers.events.off(`exit:${id}`, onExit);
-      e.containers.events.off(`removed:${id}`, done);
-      resolve();
-    };
-    const onExit = (): void => {
-      const c = e.containers.tryGet(id);
-      if (!c || c.State.Status !== 'restarting') done();
-    };
-    e.containers.events.on(`exit:${id}`, onExit);
-    e.containers.events.once(`removed:${id}`, done);
-    req.socket.once('close', done);
-    if (endIfNotRunning && !e.containers.isRunning(id)) onExit();
-  });
+  const w = watchStop(e.containers, id, endIfNotRunning);
+  req.socket.once('close', w.cancel);
+  return w.done;
 }

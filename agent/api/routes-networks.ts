@@ -1,12 +1,10 @@
 // Engine API: /networks/*.
 import { z } from 'zod';
-import { ApiError, HANDLED, badRequest, sendJson, type Router } from './router.js';
+import { HANDLED, badRequest, sendJson, type Router } from './router.js';
 import type { Engine } from '../engine.js';
 import { toDockerNetwork } from '../../api/networks.js';
-import { DomainError } from '../../lib/errors.js';
-import { statusOfKind } from '../../network/errors.js';
 import { describeIssues } from '../containers/create-config.js';
-import { FilterError, parseFilters, matchLabels, matchName } from '../../lib/filters.js';
+import { parseFilters, matchLabels, matchName } from '../../lib/filters.js';
 
 const NetworkCreateSchema = z.object({
   Name: z.string().min(1),
@@ -24,37 +22,24 @@ const ConnectSchema = z.object({
   EndpointConfig: z.object({ Aliases: z.array(z.string()).nullish(), IPAMConfig: z.object({ IPv4Address: z.string().nullish() }).nullish() }).nullish(),
 });
 
-async function net<T>(fn: () => T | Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    // Until agent/api/router.ts maps domain errors itself; then this line goes.
-    if (err instanceof DomainError) throw new ApiError(statusOfKind(err.kind), err.message);
-    if (err instanceof FilterError) throw badRequest(err.message);
-    throw err;
-  }
-}
 
 export function networkRoutes(router: Router, e: Engine): void {
   const nm = e.network;
   router
-    .get('/networks', ({ query }) =>
-      net(() => {
-        const f = parseFilters(query.get('filters'));
-        return nm
-          .listNetworks()
-          .filter((n) => (!f.name || matchName(n.name, f.name)) && (!f.label || matchLabels(n.labels, f.label)) && (!f.driver || f.driver.includes(n.driver)) && (!f.id || f.id.some((p) => n.id.startsWith(p))))
-          .map(toDockerNetwork);
-      }),
-    )
-    .get('/networks/{id}', ({ params }) => net(() => toDockerNetwork(nm.inspectNetwork(params.id!))))
+    .get('/networks', async ({ query }) => {
+      const f = parseFilters(query.get('filters'));
+      return nm
+        .listNetworks()
+        .filter((n) => (!f.name || matchName(n.name, f.name)) && (!f.label || matchLabels(n.labels, f.label)) && (!f.driver || f.driver.includes(n.driver)) && (!f.id || f.id.some((p) => n.id.startsWith(p))))
+        .map(toDockerNetwork);
+    })
+    .get('/networks/{id}', async ({ params }) => toDockerNetwork(nm.inspectNetwork(params.id!)))
     .post('/networks/create', async ({ json, res }) => {
       const r = NetworkCreateSchema.safeParse((await json()) ?? {});
       if (!r.success) throw badRequest(`invalid network config: ${describeIssues(r.error)}`);
       const b = r.data;
       const ipam = b.IPAM?.Config?.[0];
-      const info = await net(() =>
-        nm.createNetwork({
+      const info = await nm.createNetwork({
           name: b.Name,
           ...(b.Driver ? { driver: b.Driver } : {}),
           ...(ipam?.Subnet ? { subnet: ipam.Subnet } : {}),
@@ -62,16 +47,15 @@ export function networkRoutes(router: Router, e: Engine): void {
           internal: b.Internal ?? false,
           labels: b.Labels ?? {},
           options: b.Options ?? {},
-        }),
-      );
+        });
       sendJson(res, 201, { Id: info.id, Warning: '' });
       return HANDLED;
     })
     .delete('/networks/{id}', async ({ params }) => {
-      await net(() => nm.removeNetwork(params.id!));
+      await nm.removeNetwork(params.id!);
       return undefined;
     })
-    .post('/networks/prune', async () => ({ NetworksDeleted: await net(() => nm.pruneNetworks()) }))
+    .post('/networks/prune', async () => ({ NetworksDeleted: await nm.pruneNetworks() }))
     .post('/networks/{id}/connect', async ({ params, json }) => {
       const r = ConnectSchema.safeParse((await json()) ?? {});
       if (!r.success) throw badRequest(`invalid connect request: ${describeIssues(r.error)}`);
@@ -79,9 +63,7 @@ export function networkRoutes(router: Router, e: Engine): void {
       const aliases = r.data.EndpointConfig?.Aliases ?? [];
       const ip = r.data.EndpointConfig?.IPAMConfig?.IPv4Address ?? undefined;
       const running = c.State.Status === 'running' || c.State.Status === 'paused';
-      const info = await net(() =>
-        nm.connectContainer({ network: params.id!, containerId: c.Id, containerName: c.Name, ...(running ? { netns: { pid: c.State.Pid } } : {}), aliases, ...(ip ? { ip } : {}) }),
-      );
+      const info = await nm.connectContainer({ network: params.id!, containerId: c.Id, containerName: c.Name, ...(running ? { netns: { pid: c.State.Pid } } : {}), aliases, ...(ip ? { ip } : {}) });
       await e.containers.setNetwork(c.Id, info.name, { Aliases: aliases, ...(ip ? { IPv4Address: ip } : {}) });
       return undefined;
     })
@@ -90,7 +72,7 @@ export function networkRoutes(router: Router, e: Engine): void {
       if (!body?.Container) throw badRequest('disconnect: Container is required');
       const c = e.containers.resolve(body.Container);
       const running = c.State.Status === 'running' || c.State.Status === 'paused';
-      const info = await net(() => nm.disconnectContainer(params.id!, c.Id, running));
+      const info = await nm.disconnectContainer(params.id!, c.Id, running);
       await e.containers.setNetwork(c.Id, info.name, undefined);
       return undefined;
     });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HANDLED, badRequest, sendJson, type Router } from './router.js';
 import type { Engine } from '../engine.js';
 import { describeIssues } from '../containers/create-config.js';
-import { FilterError, parseFilters } from '../../lib/filters.js';
+import { parseFilters } from '../../lib/filters.js';
 import { listImages } from '../../image/index.js';
 import { dirSize } from '../volumes/local-driver.js';
 
@@ -17,14 +17,7 @@ const VolumeCreateSchema = z.object({
 export function volumeRoutes(router: Router, e: Engine): void {
   const vs = e.volumes;
   router
-    .get('/volumes', async ({ query }) => {
-      try {
-        return vs.list(parseFilters(query.get('filters')));
-      } catch (err) {
-        if (err instanceof FilterError) throw badRequest(err.message);
-        throw err;
-      }
-    })
+    .get('/volumes', async ({ query }) => vs.list(parseFilters(query.get('filters'))))
     .post('/volumes/create', async ({ json, res }) => {
       const r = VolumeCreateSchema.safeParse((await json()) ?? {});
       if (!r.success) throw badRequest(`invalid volume config: ${describeIssues(r.error)}`);
@@ -34,22 +27,13 @@ export function volumeRoutes(router: Router, e: Engine): void {
         ...(r.data.DriverOpts ? { DriverOpts: r.data.DriverOpts } : {}),
         ...(r.data.Labels ? { Labels: r.data.Labels } : {}),
       });
-      e.events.publish('volume', 'create', v.Name, { driver: v.Driver });
       sendJson(res, 201, v);
       return HANDLED;
     })
-    .post('/volumes/prune', async ({ query }) => {
-      try {
-        return await vs.prune(parseFilters(query.get('filters')));
-      } catch (err) {
-        if (err instanceof FilterError) throw badRequest(err.message);
-        throw err;
-      }
-    })
+    .post('/volumes/prune', async ({ query }) => vs.prune(parseFilters(query.get('filters'))))
     .get('/volumes/{name}', async ({ params }) => vs.inspect(params.name!))
     .delete('/volumes/{name}', async ({ params, query }) => {
       await vs.remove(params.name!, { force: query.get('force') === '1' || query.get('force') === 'true' });
-      e.events.publish('volume', 'destroy', params.name!, { driver: 'local' });
       return undefined;
     });
 }

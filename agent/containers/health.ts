@@ -117,8 +117,3 @@ export function nextProbeDelay(state: HealthState, hc: ResolvedHealthcheck, cont
   if (nowMs - containerStartedMs >= hc.startPeriodMs) return hc.intervalMs;
   return state.Status === 'starting' ? hc.startIntervalMs : hc.intervalMs;
 }
-
-/** The health part of `docker ps` STATUS. */
-export function healthStatusText(s: HealthStatus): string {
-  return s === 'starting' ? 'health: starting' : s;
-}

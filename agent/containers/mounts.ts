@@ -2,7 +2,7 @@
 // anonymous volumes (with copy-up from the image) as Docker does at create time.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { badRequest } from '../api/router.js';
+import { invalid } from '../../lib/errors.js';
 import type { VolumeService } from '../volumes/service.js';
 import { BindSpecError, cleanPath, parseBindSpec } from './binds.js';
 import type { ContainerCreateBody } from './create-config.js';
@@ -20,7 +20,7 @@ export function planMounts(body: ContainerCreateBody, imageVolumes: string[]): M
   const volumes: MountPlan['volumes'] = [];
   const seen = new Set<string>();
   const add = (m: MountPoint, vol?: { name: string; noCopy: boolean; labels?: Record<string, string> }): void => {
-    if (seen.has(m.Destination)) throw badRequest(`Duplicate mount point: ${m.Destination}`);
+    if (seen.has(m.Destination)) throw invalid(`Duplicate mount point: ${m.Destination}`);
     seen.add(m.Destination);
     if (vol) volumes.push({ index: mounts.length, ...vol });
     mounts.push(m);
@@ -30,7 +30,7 @@ export function planMounts(body: ContainerCreateBody, imageVolumes: string[]): M
     try {
       s = parseBindSpec(b);
     } catch (e) {
-      if (e instanceof BindSpecError) throw badRequest(`HostConfig.Binds: ${e.message}`);
+      if (e instanceof BindSpecError) throw invalid(`HostConfig.Binds: ${e.message}`);
       throw e;
     }
     if (s.type === 'bind') {
@@ -39,7 +39,7 @@ export function planMounts(body: ContainerCreateBody, imageVolumes: string[]): M
         try {
           mkdirSync(s.source, { recursive: true, mode: 0o755 });
         } catch (e) {
-          throw badRequest(`error while creating mount source path '${s.source}': ${(e as Error).message} (HostConfig.Binds "${b}")`);
+          throw invalid(`error while creating mount source path '${s.source}': ${(e as Error).message} (HostConfig.Binds "${b}")`);
         }
       }
       add({ Type: 'bind', Source: s.source, Destination: s.target, Mode: s.mode, RW: !s.readOnly, Propagation: s.propagation ?? 'rprivate' });
@@ -51,7 +51,7 @@ export function planMounts(body: ContainerCreateBody, imageVolumes: string[]): M
     const target = cleanPath(m.Target);
     if (m.Type === 'bind') {
       const src = cleanPath(m.Source ?? '');
-      if (!existsSync(src)) throw badRequest(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
+      if (!existsSync(src)) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
       add({ Type: 'bind', Source: src, Destination: target, Mode: '', RW: !m.ReadOnly, Propagation: m.BindOptions?.Propagation ?? 'rprivate' });
     } else if (m.Type === 'volume') {
       const name = m.Source ?? '';

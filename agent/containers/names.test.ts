@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ApiError } from '../api/router.js';
+import { DomainError } from '../../lib/errors.js';
+import { httpStatus } from '../api/router.js';
 import { ADJECTIVES, NameIndex, SURNAMES, newId, randomName, shortId, validateName } from './names.js';
 
 describe('agent/containers/names', () => {
@@ -19,7 +20,7 @@ describe('agent/containers/names', () => {
     for (const bad of ['a', '-web', 'we b', 'wé', '', '_x']) {
       assert.throws(
         () => validateName(bad),
-        (e: unknown) => e instanceof ApiError && e.status === 400 && e.message === `Invalid container name (${bad}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+        (e: unknown) => e instanceof DomainError && httpStatus(e) === 400 && e.message === `Invalid container name (${bad}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
       );
     }
   });
@@ -69,14 +70,14 @@ describe('agent/containers/names', () => {
     });
     it('ambiguous prefix and missing ref', () => {
       const x = idx();
-      assert.throws(() => x.resolve('ab'), (e: unknown) => e instanceof ApiError && e.status === 400 && e.message.includes('multiple IDs found with provided prefix: ab'));
-      assert.throws(() => x.resolve('nope'), (e: unknown) => e instanceof ApiError && e.status === 404 && e.message === 'No such container: nope');
+      assert.throws(() => x.resolve('ab'), (e: unknown) => e instanceof DomainError && httpStatus(e) === 400 && e.message.includes('multiple IDs found with provided prefix: ab'));
+      assert.throws(() => x.resolve('nope'), (e: unknown) => e instanceof DomainError && httpStatus(e) === 404 && e.message === 'No such container: nope');
       assert.throws(() => x.resolve(''), /No such container: $/);
       assert.equal(x.tryResolve('zzz'), undefined);
     });
     it('name conflicts, rename and remove', () => {
       const x = idx();
-      assert.throws(() => x.add('f'.repeat(64), 'web'), (e: unknown) => e instanceof ApiError && e.status === 409 && e.message.includes('"/web" is already in use by container "' + a));
+      assert.throws(() => x.add('f'.repeat(64), 'web'), (e: unknown) => e instanceof DomainError && httpStatus(e) === 409 && e.message.includes('"/web" is already in use by container "' + a));
       x.rename(a, 'front');
       assert.equal(x.hasName('web'), false);
       assert.equal(x.resolve('front'), a);

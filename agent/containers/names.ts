@@ -1,7 +1,7 @@
 // Container identity: 64-hex IDs, 12-char short IDs, random `adjective_surname` names, name rules, and
 // the index that resolves what a user typed (full ID, name, or unique ID prefix) to one object.
 import { randomBytes, randomInt } from 'node:crypto';
-import { conflict, notFound, ApiError } from '../api/router.js';
+import { conflict, invalid, notFound, type NotFoundError } from '../../lib/errors.js';
 
 export function newId(random: (n: number) => Buffer = randomBytes): string {
   for (;;) {
@@ -18,7 +18,7 @@ export const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 /** Checks a user-chosen name; returns it without a leading "/". */
 export function validateName(name: string): string {
   if (!NAME_RE.test(name)) {
-    throw new ApiError(400, `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    throw invalid(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
   return name.startsWith('/') ? name.slice(1) : name;
 }
@@ -119,14 +119,14 @@ export class NameIndex {
     for (const id of this.byId.keys()) {
       if (!id.startsWith(ref)) continue;
       if (found !== undefined) {
-        throw new ApiError(400, `multiple IDs found with provided prefix: ${ref} (use more characters of the ID, or the name)`);
+        throw invalid(`multiple IDs found with provided prefix: ${ref} (use more characters of the ID, or the name)`);
       }
       found = id;
     }
     return found;
   }
 
-  private missing(ref: string): ApiError {
+  private missing(ref: string): NotFoundError {
     return notFound(`No such ${this.noun}: ${ref}`);
   }
 }

@@ -2,26 +2,32 @@
 // at start, exit handling (restart policies, --rm), healthchecks, and reconciliation at daemon start.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname as hostName } from 'node:os';
-import { ApiError, badRequest, conflict, notFound } from '../api/router.js';
+import { DomainError, conflict, invalid, notFound } from '../../lib/errors.js';
 import { RecordStore } from '../store/records.js';
 import type { Logger } from '../../lib/log.js';
 import { runConfig, type ImageStore } from '../../image/index.js';
 import { RuntimeError, SpecError, tweakCapabilities, DEFAULT_CAPABILITIES, type AttachConnection, type Runtime, type ExitStatus } from '../../runtime/index.js';
 import { NetworkError, type NetworkManager } from '../../network/manager.js';
-import { publishAll, type PortRequest, type Proto } from '../../network/ports.js';
 import type { VolumeService } from '../volumes/service.js';
-import type { ContainerCreateBody, HealthConfig } from './create-config.js';
+import type { ContainerCreateBody } from './create-config.js';
 import { NameIndex, newId, randomName, validateName } from './names.js';
-import { decideRestart, restartOnDaemonStart } from './restart-policy.js';
-import { applyProbe, errorResult, initialHealth, nextProbeDelay, resolveHealthcheck, timeoutResult, type ResolvedHealthcheck } from './health.js';
-import { isActive, validateRecord, type ContainerConfig, type ContainerRecord } from './record.js';
+import { decideRestart } from './restart-policy.js';
+import { applyProbe, initialHealth, nextProbeDelay, resolveHealthcheck, type ResolvedHealthcheck } from './health.js';
+import { isActive, validateRecord, type ContainerRecord } from './record.js';
 import { containerSpec, resolveUser } from './spec.js';
 import { createVolumes, planMounts } from './mounts.js';
 import { Timelines } from './timeline.js';
+import { containerConfig, imageHealth, mergeEnv, mergeHealth } from './create-defaults.js';
+import { SHUTDOWN_MARK, exitCodeAtLoad, nextAtLoad } from './reconcile.js';
+import { RestartTimers } from './restart-timers.js';
+import { AttachWaiters } from './attach-waiters.js';
+import { runProbe } from './health-runner.js';
+import { connectNetworks, writeNameFiles } from './network-wiring.js';
 import { EventBus } from '../events.js';
+import { parseSignal } from '../../lib/signals.js';
 
 export interface ContainerServiceDeps {
   dataRoot: string;
@@ -30,6 +36,8 @@ export interface ContainerServiceDeps {
   volumes: VolumeService;
   network: NetworkManager;
   log: Logger;
+  /** The daemon's event bus; a service of its own when absent (unit tests). */
+  bus?: EventBus;
 }
 
 interface Running {
@@ -40,25 +48,8 @@ interface Running {
   healthTimer?: NodeJS.Timeout;
 }
 
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
-  SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20,
-  SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGSYS: 31,
-};
-
-/** "TERM", "SIGTERM", "15" → 15; throws 400 naming the value. */
-export function parseSignal(s: string): number {
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n >= 1 && n <= 64) return n;
-  }
-  const up = s.toUpperCase();
-  const n = SIGNALS[up.startsWith('SIG') ? up : `SIG${up}`];
-  if (n === undefined) throw badRequest(`invalid signal: ${s}`);
-  return n;
-}
-
 const now = (): string => new Date().toISOString();
+
 
 
 export interface ConsoleSize {
@@ -70,11 +61,11 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 export class ContainerService {
   readonly events = new EventEmitter();
   /** The daemon's Docker event stream (GET /events); every service publishes to this one bus. */
-  readonly bus = new EventBus();
+  readonly bus: EventBus;
   private readonly store: RecordStore<ContainerRecord>;
   private readonly names = new NameIndex('container');
   private readonly running = new Map<string, Running>();
-  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly restartTimers = new RestartTimers();
   private readonly locks = new Map<string, Promise<unknown>>();
   private shuttingDown = false;
   /**
@@ -86,13 +77,15 @@ export class ContainerService {
   private readonly background = new Set<Promise<void>>();
   private readonly tl: Timelines;
   /** Attach requests for containers not running yet: served at the next start, before the process runs. */
-  private readonly attachWaiters = new Map<string, Set<(c: AttachConnection | undefined) => void>>();
+  private readonly attachWaiters: AttachWaiters;
   /** Terminal size for a container's next start (resize before start, or run -t's size). */
   private readonly consoleSizes = new Map<string, ConsoleSize>();
 
   constructor(private readonly d: ContainerServiceDeps) {
+    this.bus = d.bus ?? new EventBus();
     this.store = new RecordStore<ContainerRecord>(join(d.dataRoot, 'containers'), { validate: validateRecord });
     this.events.setMaxListeners(0);
+    this.attachWaiters = new AttachWaiters(this.events);
     this.tl = new Timelines(d.log, process.env.TSSWARM_LOG_LEVEL === 'debug');
   }
 
@@ -183,17 +176,17 @@ export class ContainerService {
     if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = null;
     const cmd = body.Cmd ?? (body.Entrypoint !== undefined ? [] : rc.Cmd);
     const argv = [...(entrypoint ?? []), ...cmd];
-    if (argv.length === 0) throw badRequest('No command specified (the image has no CMD or ENTRYPOINT; give a command after the image name)');
+    if (argv.length === 0) throw invalid('No command specified (the image has no CMD or ENTRYPOINT; give a command after the image name)');
     const user = body.User ?? rc.User;
     try {
       resolveUser(user, lowerDirs);
     } catch (e) {
-      throw badRequest(`Config.User: ${(e as Error).message}`);
+      throw invalid(`Config.User: ${(e as Error).message}`);
     }
     try {
       tweakCapabilities(DEFAULT_CAPABILITIES, h.CapAdd ?? [], h.CapDrop ?? []);
     } catch (e) {
-      throw badRequest(`HostConfig.${(e as Error).message.replace(/^capAdd/, 'CapAdd').replace(/^capDrop/, 'CapDrop')}`);
+      throw invalid(`HostConfig.${(e as Error).message.replace(/^capAdd/, 'CapAdd').replace(/^capDrop/, 'CapDrop')}`);
     }
     const mode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
     const networks: ContainerRecord['Networks'] = {};
@@ -203,7 +196,7 @@ export class ContainerService {
       try {
         this.d.network.inspectNetwork(mode);
       } catch (e) {
-        if (e instanceof NetworkError && e.status === 404) throw notFound(`network ${mode} not found (HostConfig.NetworkMode; create it with: tsswarm network create ${mode})`);
+        if (e instanceof NetworkError && e.kind === 'not-found') throw notFound(`network ${mode} not found (HostConfig.NetworkMode; create it with: tsswarm network create ${mode})`);
         throw e;
       }
       const ep = body.NetworkingConfig?.EndpointsConfig?.[mode];
@@ -214,7 +207,7 @@ export class ContainerService {
       try {
         resolveHealthcheck(healthcheck);
       } catch (e) {
-        throw badRequest(`Healthcheck: ${(e as Error).message}`);
+        throw invalid(`Healthcheck: ${(e as Error).message}`);
       }
     }
     const plan = planMounts(body, rc.Volumes);
@@ -229,26 +222,9 @@ export class ContainerService {
     try {
       const vols = await createVolumes(plan, this.d.volumes, lowerDirs, id);
       created = vols.created;
-      const config: ContainerConfig = {
-        // --network host: the host's name, as Docker does.
-        Hostname: body.Hostname || (mode === 'host' ? hostName() : id.slice(0, 12)),
-        Domainname: body.Domainname ?? '',
-        User: user,
-        Env: env,
-        Cmd: cmd,
-        Entrypoint: entrypoint,
-        Image: imageRef,
-        WorkingDir: body.WorkingDir || rc.WorkingDir || '/',
-        Labels: { ...rc.Labels, ...(body.Labels ?? {}) },
-        ExposedPorts: { ...Object.fromEntries(rc.ExposedPorts.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])), ...(body.ExposedPorts as ContainerConfig['ExposedPorts'] | undefined) },
-        Volumes: { ...Object.fromEntries(rc.Volumes.map((v) => [v, {}])), ...(body.Volumes as ContainerConfig['Volumes'] | undefined) },
-        StopSignal: body.StopSignal || rc.StopSignal || 'SIGTERM',
-        ...(body.StopTimeout !== undefined ? { StopTimeout: body.StopTimeout } : {}),
-        ...(healthcheck ? { Healthcheck: healthcheck } : {}),
-        Tty: body.Tty ?? false,
-        OpenStdin: body.OpenStdin ?? false,
-      };
-      if (body.StdinOnce) config.StdinOnce = true;
+      // --network host: the host's name, as Docker does.
+      const hostname = body.Hostname || (mode === 'host' ? hostName() : id.slice(0, 12));
+      const config = containerConfig(body, rc, { hostname, user, env, cmd, entrypoint, healthcheck });
       parseSignal(config.StopSignal);
       const rec: ContainerRecord = {
         Id: id,
@@ -342,7 +318,7 @@ export class ContainerService {
     try {
       spec = containerSpec(c, { lowerDirs, dir, ...(netns ? { netns } : {}) });
     } catch (e) {
-      if (e instanceof SpecError) throw badRequest(e.message);
+      if (e instanceof SpecError) throw invalid(e.message);
       throw e;
     }
     if (c.Config.Tty && spec.process) {
@@ -370,42 +346,11 @@ export class ContainerService {
       made = true;
       this.tl.mark(id, 'runtime.create');
       // Attach requests made before the start connect now, while the process waits on its exec fifo.
-      const waiters = this.attachWaiters.get(id);
-      if (waiters?.size) {
-        this.attachWaiters.delete(id);
-        await Promise.all([...waiters].map(async (w) => w(await this.d.runtime.attach(id).catch(() => undefined))));
-      }
+      await this.attachWaiters.serve(id, () => this.d.runtime.attach(id).catch(() => undefined));
       const pid = box.pid;
-      if (!netns) {
-        for (const [net, ep] of Object.entries(c.Networks)) {
-          await this.d.network.connect({
-            network: net,
-            containerId: id,
-            containerName: c.Name,
-            netns: { pid },
-            aliases: [...ep.Aliases, c.Config.Hostname !== c.Name ? c.Config.Hostname : ''].filter((a) => a && a !== c.Name),
-            ...(ep.IPv4Address ? { ip: ep.IPv4Address } : {}),
-          });
-        }
-        const reqs = portRequests(c);
-        if (reqs.length) await this.d.network.publish(id, reqs);
-      }
+      if (!netns) await connectNetworks(this.d.network, c, pid);
       this.tl.mark(id, 'network.connect');
-      const extraHosts = (h.ExtraHosts ?? []).map((e) => {
-        const i = e.indexOf(':');
-        return `${e.slice(i + 1)}\t${e.slice(0, i)}`;
-      });
-      if (netns === 'host') {
-        await writeFile(join(dir, 'resolv.conf'), await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
-      } else {
-        await Promise.all([
-          writeFile(join(dir, 'hosts'), this.d.network.hostsFile(id, hostname) + extraHosts.map((l) => l + '\n').join('')),
-          writeFile(
-            join(dir, 'resolv.conf'),
-            this.d.network.resolvConf(id, { ...(h.Dns ? { dns: h.Dns } : {}), ...(h.DnsSearch ? { dnsSearch: h.DnsSearch } : {}), ...(h.DnsOptions ? { dnsOptions: h.DnsOptions } : {}) }),
-          ),
-        ]);
-      }
+      await writeNameFiles(this.d.network, c, dir, hostname, netns === 'host');
       this.tl.mark(id, 'start.hostsResolv');
       await this.d.runtime.start(id);
       this.tl.mark(id, 'runtime.start');
@@ -425,9 +370,9 @@ export class ContainerService {
       const msg = (err instanceof Error ? err.message : String(err)).replace(`create ${id}: `, '');
       c.State = { ...c.State, Status: c.State.Status === 'restarting' ? 'exited' : c.State.Status === 'created' ? 'created' : 'exited', Pid: 0, Error: msg, ExitCode: err instanceof RuntimeError && (err.exitCode === 126 || err.exitCode === 127) ? err.exitCode : 128 };
       await this.save(c);
-      if (err instanceof ApiError) throw err;
-      if (err instanceof NetworkError) throw new ApiError(err.status, msg);
-      if (err instanceof RuntimeError || err instanceof SpecError) throw new ApiError(500, `failed to start container ${c.Name}: ${msg}`);
+      if (err instanceof NetworkError) throw new DomainError(err.kind, msg);
+      if (err instanceof DomainError) throw err;
+      if (err instanceof RuntimeError || err instanceof SpecError) throw new DomainError('internal', `failed to start container ${c.Name}: ${msg}`);
       throw err;
     }
   }
@@ -489,15 +434,13 @@ export class ContainerService {
     this.tl.mark(id, 'exit.saveCleanUp');
     this.tl.flush(id, 'container timeline');
     if (c.State.Status === 'restarting') {
-      const t = setTimeout(() => {
-        this.restartTimers.delete(id);
+      this.restartTimers.schedule(id, decision.delayMs, () => {
         void this.locked(id, async () => {
           const cur = this.store.get(id);
           if (!cur || cur.State.Status !== 'restarting') return;
           await this.startLocked(cur).catch((e: Error) => this.d.log.warn('restart failed', { id, err: e }));
         });
-      }, decision.delayMs);
-      this.restartTimers.set(id, t);
+      });
     }
   }
 
@@ -517,9 +460,7 @@ export class ContainerService {
   }
 
   private cancelRestart(id: string): void {
-    const t = this.restartTimers.get(id);
-    if (t) clearTimeout(t);
-    this.restartTimers.delete(id);
+    this.restartTimers.cancel(id);
   }
 
   // ------------------------------------------------------------------ health
@@ -531,32 +472,7 @@ export class ContainerService {
 
   private async probe(id: string, r: Running, hc: ResolvedHealthcheck): Promise<void> {
     if (this.running.get(id) !== r) return;
-    const startMs = Date.now();
-    let result;
-    try {
-      const hnd = await this.d.runtime.exec(id, { args: hc.argv });
-      let out = '';
-      const take = (b: Buffer): void => {
-        if (out.length < 8192) out += b.toString();
-      };
-      hnd.stdout?.on('data', take);
-      hnd.stderr?.on('data', take);
-      hnd.stdin?.end();
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), hc.timeoutMs);
-      });
-      const res = await Promise.race([hnd.wait(), timedOut]);
-      clearTimeout(timer);
-      if (res === 'timeout') {
-        hnd.kill('SIGKILL');
-        result = timeoutResult(startMs, Date.now(), hc.timeoutMs);
-      } else {
-        result = { startMs, endMs: Date.now(), exitCode: res.exitCode, output: res.error ?? out };
-      }
-    } catch (e) {
-      result = errorResult(startMs, Date.now(), e as Error);
-    }
+    const result = await runProbe(this.d.runtime, id, hc);
     const c = this.store.get(id);
     if (!c || this.running.get(id) !== r) return;
     const before = c.State.Health?.Status;
@@ -580,22 +496,7 @@ export class ContainerService {
     if (this.running.has(id)) {
       return { conn: this.d.runtime.attach(id).catch(() => undefined), cancel: () => undefined };
     }
-    let waiter: ((c: AttachConnection | undefined) => void) | undefined;
-    const conn = new Promise<AttachConnection | undefined>((resolve) => {
-      waiter = resolve;
-    });
-    const set = this.attachWaiters.get(id) ?? new Set();
-    set.add(waiter!);
-    this.attachWaiters.set(id, set);
-    const onRemoved = (): void => cancel();
-    const cancel = (): void => {
-      this.events.off(`removed:${id}`, onRemoved);
-      if (this.attachWaiters.get(id)?.delete(waiter!) && this.attachWaiters.get(id)?.size === 0) this.attachWaiters.delete(id);
-      waiter!(undefined);
-    };
-    this.events.once(`removed:${id}`, onRemoved);
-    void conn.then(() => this.events.off(`removed:${id}`, onRemoved));
-    return { conn, cancel };
+    return this.attachWaiters.wait(id);
   }
 
   /** Sets the terminal size: now when running with a tty, else for the next start. */
@@ -854,24 +755,20 @@ export class ContainerService {
         this.d.log.info('re-attached to container', { id: c.Id, name: c.Name });
         continue;
       }
-      let exitCode = c.State.ExitCode;
+      let runtimeExit: number | undefined;
       if (st !== undefined) {
         const ex = await this.d.runtime.wait(c.Id).catch(() => undefined);
-        if (ex) exitCode = ex.signal ? 128 + ex.signal : ex.exitCode;
+        if (ex) runtimeExit = ex.signal ? 128 + ex.signal : ex.exitCode;
         await this.d.runtime.delete(c.Id, { force: true }).catch(() => undefined);
       }
       if (wasActive || st !== undefined) {
         await this.d.network.releaseContainer(c.Id).catch(() => undefined);
-        c.State = { ...c.State, Status: 'exited', Pid: 0, ExitCode: wasActive && st === undefined ? 255 : exitCode, FinishedAt: now() };
+        c.State = { ...c.State, Status: 'exited', Pid: 0, ExitCode: exitCodeAtLoad(wasActive, st !== undefined, runtimeExit, c.State.ExitCode), FinishedAt: now() };
         await this.save(c);
       }
-      const policy = c.HostConfig.RestartPolicy as Parameters<typeof restartOnDaemonStart>[0];
-      const byShutdown = c.State.Error === SHUTDOWN_MARK;
-      if ((wasActive || byShutdown) && restartOnDaemonStart(policy, { exitCode: byShutdown ? 0 : c.State.ExitCode, restartCount: c.RestartCount, hasBeenManuallyStopped: c.ManuallyStopped })) {
-        toStart.push(c);
-      } else if (c.HostConfig.AutoRemove && !isActive(c.State.Status)) {
-        await this.removeRecord(c, true).catch(() => undefined);
-      }
+      const next = nextAtLoad(c, wasActive);
+      if (next === 'start') toStart.push(c);
+      else if (next === 'remove') await this.removeRecord(c, true).catch(() => undefined);
     }
     for (const c of toStart) {
       await this.locked(c.Id, () => this.startLocked(c)).catch((e: Error) => this.d.log.warn('restart at daemon start failed', { id: c.Id, err: e }));
@@ -881,8 +778,7 @@ export class ContainerService {
   /** Daemon shutdown: stop every container (Docker without live-restore); policies resume at next start. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    for (const t of this.restartTimers.values()) clearTimeout(t);
-    this.restartTimers.clear();
+    this.restartTimers.cancelAll();
     await Promise.all(
       [...this.running.keys()].map(async (id) => {
         const c = this.store.get(id);
@@ -904,8 +800,7 @@ export class ContainerService {
    */
   async detach(): Promise<void> {
     this.shuttingDown = true;
-    for (const t of this.restartTimers.values()) clearTimeout(t);
-    this.restartTimers.clear();
+    this.restartTimers.cancelAll();
     for (const r of this.running.values()) if (r.healthTimer) clearTimeout(r.healthTimer);
     await this.settle();
     await this.store.flush();
@@ -917,57 +812,4 @@ export class ContainerService {
     for (const c of this.store.all()) await this.remove(c.Id, { force: true, volumes: true }).catch(() => undefined);
     await this.settle();
   }
-}
-
-/** Recorded in State.Error when the daemon stopped a container on shutdown, so the next start resumes it. */
-const SHUTDOWN_MARK = 'stopped by daemon shutdown';
-
-function mergeEnv(image: string[], mine: string[]): string[] {
-  const out = new Map<string, string>();
-  for (const e of [...image, ...mine]) {
-    const i = e.indexOf('=');
-    out.set(i < 0 ? e : e.slice(0, i), e);
-  }
-  return [...out.values()];
-}
-
-function mergeHealth(c: HealthConfig | undefined, img: HealthConfig | undefined): HealthConfig | undefined {
-  if (!c && !img) return undefined;
-  if (!img) return c;
-  if (!c) return img;
-  return {
-    Test: c.Test && c.Test.length ? c.Test : img.Test,
-    Interval: c.Interval || img.Interval,
-    Timeout: c.Timeout || img.Timeout,
-    Retries: c.Retries || img.Retries,
-    StartPeriod: c.StartPeriod || img.StartPeriod,
-    StartInterval: c.StartInterval || img.StartInterval,
-  };
-}
-
-/** The image's HEALTHCHECK in the API's shape (the image schema allows a null Test). */
-function imageHealth(h: { Test?: string[] | null; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number; StartInterval?: number } | null): HealthConfig | undefined {
-  if (!h) return undefined;
-  const out: HealthConfig = {};
-  if (h.Test) out.Test = h.Test;
-  for (const k of ['Interval', 'Timeout', 'Retries', 'StartPeriod', 'StartInterval'] as const) if (h[k] !== undefined) out[k] = h[k];
-  return out;
-}
-
-function portRequests(c: ContainerRecord): PortRequest[] {
-  const out: PortRequest[] = [];
-  const bound = new Set<string>();
-  for (const [key, binds] of Object.entries(c.HostConfig.PortBindings ?? {})) {
-    const [p, proto = 'tcp'] = key.split('/') as [string, string | undefined];
-    bound.add(`${p}/${proto}`);
-    for (const b of binds.length ? binds : [{}]) {
-      const hp = b.HostPort ?? '';
-      const [lo, hi] = hp ? hp.split('-').map(Number) : [0, 0];
-      out.push({ proto: proto as Proto, containerPort: Number(p), hostIp: b.HostIp || '0.0.0.0', hostPortMin: lo ?? 0, hostPortMax: hi ?? lo ?? 0 });
-    }
-  }
-  if (c.HostConfig.PublishAllPorts) {
-    out.push(...publishAll(Object.keys(c.Config.ExposedPorts).filter((k) => !bound.has(k.includes('/') ? k : `${k}/tcp`))));
-  }
-  return out;
 }

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { chmod, lchown, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError } from '../api/router.js';
+import { DomainError } from '../../lib/errors.js';
+import { httpStatus } from '../api/router.js';
 import { ANONYMOUS_LABEL, VolumeService } from './service.js';
 
 const apiErr = (status: number, re: RegExp) => (e: unknown): boolean => {
-  assert.ok(e instanceof ApiError, String(e));
-  assert.equal(e.status, status, e.message);
+  assert.ok(e instanceof DomainError, String(e));
+  assert.equal(httpStatus(e), status, e.message);
   assert.match(e.message, re);
   return true;
 };

@@ -4,12 +4,13 @@
 // References are not persisted: they are derived from containers, so the engine re-acquires them
 // for every container record it loads before anything may be pruned.
 import { join } from 'node:path';
-import { ApiError, badRequest, conflict, notFound } from '../api/router.js';
+import type { EventBus } from '../events.js';
+import { ConflictError, conflict, invalid, notFound } from '../../lib/errors.js';
 import { RecordStore, type CorruptRecord } from '../store/records.js';
 import { newId } from '../containers/names.js';
 import { VOLUME_NAME_RE } from '../containers/binds.js';
 import { LocalDriver, type CopyTree } from './local-driver.js';
-import { FilterError, boolFilter, checkFilterKeys, matchLabels, matchName, matchNoLabels, type Filters } from '../../lib/filters.js';
+import { boolFilter, checkFilterKeys, matchLabels, matchName, matchNoLabels, type Filters } from '../../lib/filters.js';
 
 /** Docker's label for volumes a container created without a name; `prune` only takes these by default. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -40,6 +41,8 @@ export interface VolumeServiceOptions {
   dataRoot: string;
   now?: () => Date;
   copyTree?: CopyTree;
+  /** Where `volume` events go (the daemon's event bus); the service publishes its own. */
+  events?: Pick<EventBus, 'publish'>;
 }
 
 const LOCAL_MOUNT_OPTS = ['type', 'device', 'o'];
@@ -49,7 +52,7 @@ const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function validateVolumeName(name: string): void {
   if (!VOLUME_NAME_RE.test(name)) {
-    throw badRequest(
+    throw invalid(
       `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
     );
   }
@@ -63,7 +66,10 @@ export class VolumeService {
   /** Creates in flight, so two concurrent creates of one name make one volume. */
   private readonly creating = new Map<string, Promise<Volume>>();
 
+  private readonly events: Pick<EventBus, 'publish'> | undefined;
+
   constructor(opts: VolumeServiceOptions) {
+    this.events = opts.events;
     const root = join(opts.dataRoot, 'volumes');
     this.driver = new LocalDriver(root, opts.copyTree);
     this.now = opts.now ?? (() => new Date());
@@ -98,15 +104,22 @@ export class VolumeService {
    * is for volumes a container creates for `-v /path` or an image VOLUME.
    */
   async create(req: CreateVolumeRequest, opts: { anonymous?: boolean } = {}): Promise<Volume> {
+    const v = await this.createOrGet(req, opts);
+    // Docker announces a create even when the name already existed.
+    this.events?.publish('volume', 'create', v.Name, { driver: v.Driver });
+    return v;
+  }
+
+  private async createOrGet(req: CreateVolumeRequest, opts: { anonymous?: boolean }): Promise<Volume> {
     const driver = req.Driver || 'local';
     if (driver !== 'local') throw notFound(`error looking up volume plugin ${driver}: plugin "${driver}" not found (only the "local" driver is available)`);
     const name = req.Name || newId();
     validateVolumeName(name);
     for (const k of Object.keys(req.DriverOpts ?? {})) {
       if (LOCAL_MOUNT_OPTS.includes(k)) {
-        throw badRequest(`create ${name}: invalid option "${k}": mounting a filesystem into a volume (type, device, o) is not supported by this local driver; create the volume without --opt`);
+        throw invalid(`create ${name}: invalid option "${k}": mounting a filesystem into a volume (type, device, o) is not supported by this local driver; create the volume without --opt`);
       }
-      throw badRequest(`create ${name}: invalid option key: "${k}" (the local driver accepts no options here)`);
+      throw invalid(`create ${name}: invalid option key: "${k}" (the local driver accepts no options here)`);
     }
     const existing = this.store.get(name);
     if (existing) return this.view(existing);
@@ -149,14 +162,9 @@ export class VolumeService {
 
   /** `GET /volumes`, filters: name, label, dangling, driver. */
   list(filters: Filters = {}): { Volumes: Volume[]; Warnings: string[] } {
-    let dangling: boolean | undefined;
-    try {
-      checkFilterKeys(filters, ['name', 'label', 'dangling', 'driver']);
-      dangling = boolFilter(filters, 'dangling');
-    } catch (e) {
-      if (e instanceof FilterError) throw badRequest(e.message);
-      throw e;
-    }
+    // A bad filter is a FilterError: kind invalid already.
+    checkFilterKeys(filters, ['name', 'label', 'dangling', 'driver']);
+    const dangling = boolFilter(filters, 'dangling');
     const drivers = filters.driver ?? [];
     const out = this.store
       .all()
@@ -182,6 +190,7 @@ export class VolumeService {
     if (users.length > 0) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
     await this.store.delete(name);
     await this.driver.remove(name);
+    this.events?.publish('volume', 'destroy', name, { driver: 'local' });
   }
 
   /**
@@ -189,14 +198,9 @@ export class VolumeService {
    * filter (Docker 23+). Also filters by `label` and `label!`.
    */
   async prune(filters: Filters = {}): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
-    let all: boolean | undefined;
-    try {
-      checkFilterKeys(filters, ['label', 'label!', 'all']);
-      all = boolFilter(filters, 'all');
-    } catch (e) {
-      if (e instanceof FilterError) throw badRequest(e.message);
-      throw e;
-    }
+    // A bad filter is a FilterError: kind invalid already.
+    checkFilterKeys(filters, ['label', 'label!', 'all']);
+    const all = boolFilter(filters, 'all');
     const deleted: string[] = [];
     let space = 0;
     for (const r of this.store.all().sort((a, b) => a.Name.localeCompare(b.Name))) {
@@ -208,7 +212,7 @@ export class VolumeService {
         await this.remove(r.Name);
       } catch (e) {
         // Acquired between the check and the removal: it is in use now, so not prunable.
-        if (e instanceof ApiError && e.status === 409) continue;
+        if (e instanceof ConflictError) continue;
         throw e;
       }
       deleted.push(r.Name);

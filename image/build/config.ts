@@ -6,6 +6,7 @@ import { posix } from 'node:path';
 import type { ContainerConfig } from '../schemas.js';
 import { InstructionError } from './errors.js';
 import type { CommandLine, Instruction } from './instructions.js';
+import { lookupSignal } from '../../lib/signals.js';
 
 export const DEFAULT_SHELL: readonly string[] = ['/bin/sh', '-c'];
 
@@ -59,19 +60,9 @@ export function parseExposedPort(spec: string): string[] {
   return out;
 }
 
-const SIGNALS = [
-  'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM', 'TERM',
-  'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO',
-  'PWR', 'SYS', 'IOT', 'POLL', 'CLD', 'UNUSED',
-];
-
 /** STOPSIGNAL accepts what Docker does: `SIGTERM`, `TERM`, `15`, `SIGRTMIN+3`. */
 export function validateSignal(sig: string): string {
-  const upper = sig.toUpperCase().replace(/^SIG/u, '');
-  if (/^\d+$/u.test(sig)) {
-    const n = Number(sig);
-    if (n >= 1 && n <= 64) return sig;
-  } else if (SIGNALS.includes(upper) || /^RTM(IN|AX)([+-]\d+)?$/u.test(upper)) return sig;
+  if (lookupSignal(sig) !== undefined) return sig;
   throw new InstructionError(`invalid signal: ${sig} (use a name such as SIGTERM or a number 1-64)`);
 }
 
