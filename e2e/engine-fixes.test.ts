@@ -80,17 +80,19 @@ describe('e2e: engine fixes — one daemon per data root and exec root', functio
   });
 
   it('a daemon started while the old one shuts down is refused, and a successor socket survives the old one', async function () {
-    // Without teardown the old daemon stops its container on SIGTERM, which ignores SIGTERM as PID 1:
-    // the shutdown lasts until the container is killed, leaving a window to start others in.
+    // Without teardown the old daemon stops its container on SIGTERM; this PID 1 catches SIGTERM and
+    // carries on, so it gets its whole grace period: the shutdown lasts until the container is killed,
+    // leaving a window to start others in. (A PID 1 without a handler would be killed at once.)
     const env = { ...baseEnv(), TSSWARM_TEARDOWN: '0' };
     const sock = join(dir, 'r.sock');
     const a = await spawnDaemon(join(dir, 'rdata'), join(dir, 'rexec'), sock, env);
     assert.ok(a.up, a.log());
     const cli = (args: string[]): ReturnType<typeof runCli> => runCli(args, { ...env, TSSWARM_HOST: `unix://${sock}` });
     assert.equal((await cli(['load', '-i', archive])).code, 0);
-    const r = await cli(['run', '-d', '--stop-timeout', '60', '--name', 'slow', 'busybox', 'sleep', '1000']);
+    const r = await cli(['run', '-d', '--stop-timeout', '60', '--name', 'slow', 'busybox', 'sh', '-c', 'trap "echo ignored" TERM; echo ready; while :; do sleep 1; done']);
     assert.equal(r.code, 0, r.stderr);
     const pid = Number((await cli(['inspect', '-f', '{{.State.Pid}}', 'slow'])).stdout.trim());
+    await eventually('the trap is installed', async () => ((await cli(['logs', 'slow'])).stdout.includes('ready') ? true : undefined));
     a.p.kill('SIGTERM');
     // The old daemon stops accepting before it stops the container; then the same roots are refused…
     await eventually('old daemon stops listening', async () => ((await ping(sock)) ? undefined : true));

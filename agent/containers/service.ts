@@ -8,6 +8,7 @@ import { hostname as hostName } from 'node:os';
 import { DomainError, conflict, invalid, notFound } from '../../lib/errors.js';
 import { RecordStore } from '../store/records.js';
 import type { Logger } from '../../lib/log.js';
+import { signalReaches } from '../../runtime/signal-disposition.js';
 import { runConfig, type ImageStore } from '../../image/index.js';
 import { RuntimeError, SpecError, tweakCapabilities, DEFAULT_CAPABILITIES, type AttachConnection, type Runtime, type ExitStatus } from '../../runtime/index.js';
 import { NetworkError, type NetworkManager } from '../../network/manager.js';
@@ -539,10 +540,18 @@ export class ContainerService {
     if (!r) return false;
     r.stoppedByUser = true;
     c.ManuallyStopped = true;
-    const sig = parseSignal(signal || c.Config.StopSignal || 'SIGTERM');
-    const t = timeoutSec ?? c.Config.StopTimeout ?? 10;
+    let sig = parseSignal(signal || c.Config.StopSignal || 'SIGTERM');
+    let t = timeoutSec ?? c.Config.StopTimeout ?? 10;
     try {
       if (c.State.Status === 'paused') await this.d.runtime.resume(id).catch(() => undefined);
+      // A PID 1 in its own PID namespace never receives a signal it has no handler for: waiting the
+      // grace period for it is waiting for nothing. Our --init catches and forwards, so it keeps it.
+      if (sig !== 9 && !c.HostConfig.Init && c.State.Pid > 0 && (await signalReaches(c.State.Pid, sig)) === false) {
+        this.d.log.info('stop signal not caught by PID 1: killing at once', { id, signal: sig });
+        this.publish(c, 'kill', { signal: '9', reason: `PID 1 does not catch signal ${sig}; no grace period to wait` });
+        sig = 9;
+        t = 0;
+      }
       await this.d.runtime.kill(id, sig);
     } catch {
       // Already gone: the exit is being recorded.
