@@ -9,6 +9,8 @@ import { DaemonOptions, socketPath } from './config.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { VERSION, API_VERSION } from '../lib/version.js';
 import type { Engine } from './engine.js';
+import type { SwarmNode } from '../node/swarm.js';
+import type { NodeDescription } from '../manager/protocol.js';
 import { acquirePidFile, releasePidFile } from './pidfile.js';
 
 export interface VersionInfo {
@@ -31,6 +33,7 @@ export class Daemon {
   private readonly log: Logger;
   readonly startedAt = new Date();
   engine?: Engine;
+  swarm?: SwarmNode;
 
   constructor(
     readonly opts: DaemonOptions,
@@ -41,7 +44,7 @@ export class Daemon {
       .get('/_ping', async () => 'OK')
       .head('/_ping', async () => 'OK')
       .get('/version', async () => this.version())
-      .get('/info', async () => this.info());
+      .get('/info', async () => ({ ...this.info(), Swarm: await this.swarmInfo() }));
   }
 
   version(): VersionInfo {
@@ -73,6 +76,20 @@ export class Daemon {
       Images: this.engine?.images.listRecords().length ?? 0,
       SystemTime: new Date().toISOString(),
       Pid: process.pid,
+    };
+  }
+
+  private async swarmInfo(): Promise<Record<string, unknown>> {
+    return this.swarm ? this.swarm.info() : { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
+  }
+
+  /** What this node tells the swarm about itself (Docker's NodeDescription). */
+  nodeDescription(): NodeDescription {
+    return {
+      Hostname: hostname(),
+      Platform: { Architecture: process.arch === 'x64' ? 'x86_64' : process.arch, OS: 'linux' },
+      Resources: { NanoCPUs: cpus().length * 1e9, MemoryBytes: totalmem() },
+      Engine: { EngineVersion: VERSION, Labels: {} },
     };
   }
 
@@ -115,8 +132,14 @@ export class Daemon {
     const { archiveRoutes } = await import('./api/routes-archive.js');
     const { authRoutes } = await import('./api/routes-auth.js');
     const { eventRoutes } = await import('./api/routes-events.js');
+    const { swarmRoutes } = await import('./api/routes-swarm.js');
+    const { SwarmNode } = await import('../node/swarm.js');
     const engine = await Engine.open(this.opts, this.log.child('engine'));
     this.engine = engine;
+    // Swarm mode: a node that was in a swarm rejoins it as the same node (no token needed).
+    this.swarm = new SwarmNode(this.opts.dataRoot, () => this.nodeDescription(), this.log.child('swarm'));
+    await this.swarm.restore();
+    swarmRoutes(this.router, this.swarm);
     containerRoutes(this.router, engine);
     imageRoutes(this.router, engine);
     networkRoutes(this.router, engine);
@@ -159,6 +182,7 @@ export class Daemon {
     if (!server) return;
     this.server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.swarm?.stop().catch((err: Error) => this.log.error('swarm shutdown failed', { err }));
     // Engine first, while streams (logs -f, attach) can still see their containers end.
     await this.engine?.close().catch((err: Error) => this.log.error('engine shutdown failed', { err }));
     server.closeAllConnections();

@@ -27,6 +27,6 @@ suite() {
   fi
 }
 
-suite '{cli,runtime,manager,agent,network,compose-spec,image,lib}/**/*.test.ts'
+suite '{api,node,cli,runtime,manager,agent,network,compose-spec,image,lib}/**/*.test.ts'
 suite 'e2e/**/*.test.ts'
 echo "${passed} passed, ${failed} failed, ${pending} skipped"

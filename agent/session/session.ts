@@ -1,0 +1,149 @@
+// The agent's session with the swarm: one wss connection to the leader's dispatcher over mutual TLS.
+// Registers the node's description, heartbeats at the period the manager sets, follows a follower's
+// redirect to the leader, and fails over through the manager list it keeps current. A node removed
+// from the swarm is told so (close 4003) and stops.
+import { WebSocket } from 'ws';
+import { CLOSE_NOT_LEADER, CLOSE_REMOVED, ManagerMessageSchema, ROUTES, type NodeDescription, type Peer } from '../../manager/protocol.js';
+
+export interface SessionCredentials {
+  key: string;
+  cert: string;
+  rootCA: string;
+}
+
+export interface AgentSessionOptions {
+  managers: () => Peer[];
+  credentials: () => SessionCredentials;
+  description: () => NodeDescription;
+  /** This node's advertised address (host:port or host). */
+  addr: string;
+  onManagers: (managers: Peer[]) => void;
+  onRemoved: (reason: string) => void;
+  log: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export class AgentSession {
+  private ws: WebSocket | undefined;
+  private stopped = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private next = 0;
+  private redirect: string | undefined;
+  private backoffMs = 100;
+  /** The manager currently serving the session, when registered. */
+  connectedTo: string | undefined;
+
+  constructor(private readonly o: AgentSessionOptions) {}
+
+  start(): void {
+    this.connect();
+  }
+
+  private pick(): string | undefined {
+    if (this.redirect) {
+      const r = this.redirect;
+      this.redirect = undefined;
+      return r;
+    }
+    const list = this.o.managers();
+    if (list.length === 0) return undefined;
+    return list[this.next++ % list.length]!.addr;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const addr = this.pick();
+    if (!addr) return this.later();
+    const c = this.o.credentials();
+    const ws = new WebSocket(`wss://${addr}${ROUTES.session}`, [], {
+      key: c.key,
+      cert: c.cert,
+      ca: c.rootCA,
+      // Managers are known by their chain to the cluster root, not by hostname.
+      rejectUnauthorized: true,
+      checkServerIdentity: () => undefined,
+      handshakeTimeout: 5000,
+    } as unknown as ConstructorParameters<typeof WebSocket>[2]);
+    this.ws = ws;
+    let sessionId = '';
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'register', description: this.o.description(), addr: this.o.addr }));
+    });
+    ws.on('message', (data) => {
+      const parsed = ManagerMessageSchema.safeParse(safeJson(String(data)));
+      if (!parsed.success) return this.o.log('session.bad_message', { from: addr });
+      const m = parsed.data;
+      if (m.type === 'session') {
+        sessionId = m.sessionId;
+        this.connectedTo = addr;
+        this.backoffMs = 100;
+        this.o.onManagers(m.managers);
+        this.beat(ws, () => sessionId, m.heartbeatPeriodMs);
+        this.o.log('session.registered', { manager: addr, period_ms: m.heartbeatPeriodMs });
+      } else if (m.type === 'heartbeat') {
+        this.beat(ws, () => sessionId, m.heartbeatPeriodMs);
+      } else if (m.type === 'managers') {
+        this.o.onManagers(m.managers);
+      }
+    });
+    ws.on('close', (code, reason) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.connectedTo = undefined;
+      if (this.heartbeat) clearTimeout(this.heartbeat);
+      if (this.watchdog) clearTimeout(this.watchdog);
+      const why = reason.toString();
+      if (code === CLOSE_REMOVED) {
+        this.stopped = true;
+        this.o.onRemoved(why);
+        return;
+      }
+      if (code === CLOSE_NOT_LEADER && why.includes(':')) {
+        this.redirect = why;
+        this.backoffMs = 50;
+      }
+      if (!this.stopped) this.later();
+    });
+    ws.on('error', (e) => this.o.log('session.error', { manager: addr, error: e.message }));
+  }
+
+  private beat(ws: WebSocket, session: () => string, periodMs: number): void {
+    if (this.heartbeat) clearTimeout(this.heartbeat);
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.heartbeat = setTimeout(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'heartbeat', sessionId: session() }));
+    }, periodMs);
+    this.heartbeat.unref();
+    // A manager that stops answering (dead host, cut link: no FIN ever comes) is left for the next one.
+    this.watchdog = setTimeout(() => {
+      this.o.log('session.manager_silent', { manager: this.connectedTo });
+      ws.terminate();
+    }, periodMs * 4);
+    this.watchdog.unref();
+  }
+
+  private later(): void {
+    if (this.stopped) return;
+    this.retry = setTimeout(() => this.connect(), this.backoffMs);
+    this.retry.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, 2000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.heartbeat) clearTimeout(this.heartbeat);
+    if (this.watchdog) clearTimeout(this.watchdog);
+    if (this.retry) clearTimeout(this.retry);
+    this.ws?.close(1000, 'agent stopping');
+    this.ws = undefined;
+  }
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,391 @@
+// The node's side of swarm mode: init, join, leave and restart, the agent session every node keeps,
+// and the manager a manager node runs. State lives in data-root/swarm/: state.json, certificates/
+// (key 0600) and, on managers, raft/. A restarted daemon finds them and rejoins as the same node.
+import { networkInterfaces } from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { z } from 'zod';
+import { AgentSession } from '../agent/session/session.js';
+import { writeFileAtomic } from '../lib/atomic.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError, ForbiddenError, DomainError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { certInfo, createCSR, DEFAULT_CERT_EXPIRY_MS, generateKey, MIN_CERT_EXPIRY_MS } from '../manager/ca/certs.js';
+import { checkPinnedRoot, parseToken, rootDigest } from '../manager/ca/tokens.js';
+import type { ControlApi } from '../manager/controlapi/control.js';
+import { clusterCall, Manager, type NodeCredentials } from '../manager/manager.js';
+import type { NodeObject } from '../manager/objects.js';
+import { CaResponseSchema, DEFAULT_CLUSTER_PORT, DEFAULT_HEARTBEAT_MS, JoinResponseSchema, PeerSchema, ROUTES, type NodeDescription, type Peer } from '../manager/protocol.js';
+
+const StateSchema = z.object({
+  nodeId: z.string(),
+  clusterId: z.string(),
+  role: z.enum(['worker', 'manager']),
+  listenAddr: z.string(),
+  advertiseAddr: z.string(),
+  managers: z.array(PeerSchema),
+});
+type SwarmState = z.infer<typeof StateSchema>;
+
+export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error' | 'locked';
+
+export const NOT_IN_SWARM =
+  'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+export const WORKER_NODE =
+  "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
+
+export interface InitRequest {
+  ListenAddr?: string;
+  AdvertiseAddr?: string;
+  ForceNewCluster?: boolean;
+  DefaultAddrPool?: string[];
+  SubnetSize?: number;
+  DataPathPort?: number;
+  Spec?: { Dispatcher?: { HeartbeatPeriod?: number }; CAConfig?: { NodeCertExpiry?: number }; EncryptionConfig?: { AutoLockManagers?: boolean } };
+}
+
+export interface JoinRequest {
+  ListenAddr?: string;
+  AdvertiseAddr?: string;
+  RemoteAddrs: string[];
+  JoinToken: string;
+  Availability?: 'active' | 'pause' | 'drain';
+}
+
+export class SwarmNode {
+  private state: SwarmState | undefined;
+  private creds: NodeCredentials | undefined;
+  private manager: Manager | undefined;
+  private session: AgentSession | undefined;
+  private busy = false;
+  private local: LocalNodeState = 'inactive';
+  private error = '';
+
+  constructor(
+    private readonly dataRoot: string,
+    private readonly describe: () => NodeDescription,
+    private readonly log: Logger,
+  ) {}
+
+  private get dir(): string {
+    return join(this.dataRoot, 'swarm');
+  }
+
+  /** On daemon start: rejoin as the same node when swarm state exists. */
+  async restore(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, 'state.json'), 'utf8');
+    } catch {
+      return;
+    }
+    try {
+      this.state = StateSchema.parse(JSON.parse(text));
+      this.creds = {
+        key: await readFile(join(this.dir, 'certificates', 'key.pem'), 'utf8'),
+        cert: await readFile(join(this.dir, 'certificates', 'cert.pem'), 'utf8'),
+        rootCA: await readFile(join(this.dir, 'certificates', 'root.pem'), 'utf8'),
+      };
+      if (this.state.role === 'manager') await this.startManager(this.state.managers);
+      this.startSession();
+      this.local = 'active';
+    } catch (e) {
+      this.local = 'error';
+      this.error = `cannot rejoin the swarm from ${this.dir}: ${(e as Error).message}`;
+      this.log.error('swarm restore failed', { err: e });
+    }
+  }
+
+  private async startManager(peers: Peer[]): Promise<void> {
+    const s = this.state!;
+    this.manager = await Manager.open({
+      dir: this.dir,
+      nodeId: s.nodeId,
+      clusterId: s.clusterId,
+      listen: splitAddr(s.listenAddr, 'listen address'),
+      advertiseAddr: s.advertiseAddr,
+      credentials: this.creds!,
+      peers,
+      log: (event, fields) => this.log.info(event, fields),
+    });
+  }
+
+  private startSession(): void {
+    const s = this.state!;
+    this.session = new AgentSession({
+      managers: () => this.state?.managers ?? [],
+      credentials: () => this.creds!,
+      description: this.describe,
+      addr: s.advertiseAddr,
+      onManagers: (m) => {
+        if (!this.state || sameManagers(this.state.managers, m)) return;
+        this.state = { ...this.state, managers: m };
+        void this.saveState().catch((e: Error) => this.log.warn('cannot save the manager list', { err: e }));
+      },
+      onRemoved: (reason) => {
+        this.log.warn('removed from the swarm', { reason });
+        void this.wipe();
+      },
+      log: (event, fields) => (event.endsWith('error') || event.endsWith('silent') ? this.log.info(event, fields) : this.log.debug(event, fields)),
+    });
+    this.session.start();
+  }
+
+  private async saveState(): Promise<void> {
+    await writeFileAtomic(join(this.dir, 'state.json'), JSON.stringify(this.state, null, 2), 0o600);
+  }
+
+  private async saveCreds(c: NodeCredentials): Promise<void> {
+    await mkdir(join(this.dir, 'certificates'), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(join(this.dir, 'certificates', 'key.pem'), c.key, 0o600);
+    await writeFileAtomic(join(this.dir, 'certificates', 'cert.pem'), c.cert, 0o644);
+    await writeFileAtomic(join(this.dir, 'certificates', 'root.pem'), c.rootCA, 0o644);
+  }
+
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new UnavailableError('another swarm init, join or leave is in progress on this node');
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  init(req: InitRequest): Promise<string> {
+    return this.exclusive(async () => {
+      if (this.state) throw new UnavailableError('This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.');
+      const listen = parseListenAddr(req.ListenAddr ?? `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
+      const advertiseAddr = resolveAdvertise(req.AdvertiseAddr, listen);
+      const heartbeatMs = req.Spec?.Dispatcher?.HeartbeatPeriod ? req.Spec.Dispatcher.HeartbeatPeriod / 1e6 : DEFAULT_HEARTBEAT_MS;
+      if (heartbeatMs < 100) throw new InvalidArgumentError(`invalid heartbeat period ${heartbeatMs}ms: the minimum is 100ms (Spec.Dispatcher.HeartbeatPeriod)`);
+      const certExpiryMs = req.Spec?.CAConfig?.NodeCertExpiry ? req.Spec.CAConfig.NodeCertExpiry / 1e6 : DEFAULT_CERT_EXPIRY_MS;
+      if (certExpiryMs < MIN_CERT_EXPIRY_MS) throw new InvalidArgumentError(`invalid certificate expiry: the minimum is 1h (Spec.CAConfig.NodeCertExpiry)`);
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      try {
+        const b = await Manager.bootstrap({
+          dir: this.dir,
+          listen,
+          advertiseAddr,
+          description: this.describe(),
+          heartbeatMs,
+          certExpiryMs,
+          autolock: req.Spec?.EncryptionConfig?.AutoLockManagers === true,
+          defaultAddrPool: req.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'],
+          subnetSize: req.SubnetSize || 24,
+          dataPathPort: req.DataPathPort || 4789,
+          log: (event, fields) => this.log.info(event, fields),
+        });
+        this.manager = b.manager;
+        this.creds = b.credentials;
+        this.state = { nodeId: b.nodeId, clusterId: b.clusterId, role: 'manager', listenAddr: `${listen.host}:${listen.port}`, advertiseAddr, managers: [{ nodeId: b.nodeId, addr: advertiseAddr }] };
+        await this.saveCreds(b.credentials);
+        await this.saveState();
+      } catch (e) {
+        await this.manager?.stop().catch(() => undefined);
+        this.manager = undefined;
+        this.state = undefined;
+        await rm(this.dir, { recursive: true, force: true });
+        throw e;
+      }
+      this.startSession();
+      this.local = 'active';
+      return this.state.nodeId;
+    });
+  }
+
+  join(req: JoinRequest): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.state) throw new UnavailableError('This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.');
+      parseToken(req.JoinToken);
+      if (!req.RemoteAddrs?.length) throw new InvalidArgumentError('at least 1 RemoteAddr is required to join');
+      const listen = parseListenAddr(req.ListenAddr ?? `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
+      const advertiseAddr = resolveAdvertise(req.AdvertiseAddr, listen);
+      let remote = withPort(req.RemoteAddrs[0]!);
+      // Pin the root before anything else is sent: the token carries its digest.
+      const root = await fetchRoot(remote);
+      checkPinnedRoot(req.JoinToken, root);
+      const key = generateKey();
+      const body = { token: req.JoinToken, csr: createCSR(key), advertiseAddr, listenAddr: `${listen.host}:${listen.port}`, availability: req.Availability ?? 'active', hostname: this.describe().Hostname };
+      let r = await clusterCall(remote, ROUTES.join, body, { rootCA: root });
+      if (r.status === 421 && typeof (r.body as { leader?: string }).leader === 'string' && (r.body as { leader: string }).leader) {
+        remote = (r.body as { leader: string }).leader;
+        r = await clusterCall(remote, ROUTES.join, body, { rootCA: root });
+      }
+      if (r.status !== 200) {
+        const b = r.body as { message?: string; kind?: DomainError['kind'] };
+        throw new DomainError(b?.kind ?? 'internal', `join refused by ${remote}: ${b?.message ?? `status ${r.status}`}`);
+      }
+      const j = JoinResponseSchema.parse(r.body);
+      if (rootDigest(j.rootCA) !== rootDigest(root)) throw new ForbiddenError('the manager answered the join with a different root CA than it presented');
+      const creds = { key, cert: j.certificate, rootCA: j.rootCA };
+      const state: SwarmState = { nodeId: j.nodeId, clusterId: j.clusterId, role: j.role, listenAddr: `${listen.host}:${listen.port}`, advertiseAddr, managers: j.managers };
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      try {
+        this.creds = creds;
+        this.state = state;
+        await this.saveCreds(creds);
+        await this.saveState();
+        if (j.role === 'manager') await this.startManager(j.raftPeers ?? j.managers);
+      } catch (e) {
+        await this.manager?.stop().catch(() => undefined);
+        this.manager = undefined;
+        this.state = undefined;
+        this.creds = undefined;
+        await rm(this.dir, { recursive: true, force: true });
+        throw e;
+      }
+      this.startSession();
+      this.local = 'active';
+    });
+  }
+
+  leave(force: boolean): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.state) throw new UnavailableError('This node is not part of a swarm');
+      if (this.state.role === 'manager' && !force) {
+        throw new UnavailableError(
+          'You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves the remaining managers without this one; use `--force` to ignore this message.',
+        );
+      }
+      await this.wipe();
+    });
+  }
+
+  private async wipe(): Promise<void> {
+    this.session?.stop();
+    this.session = undefined;
+    await this.manager?.stop();
+    this.manager = undefined;
+    this.state = undefined;
+    this.creds = undefined;
+    this.local = 'inactive';
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  async stop(): Promise<void> {
+    this.session?.stop();
+    await this.manager?.stop();
+  }
+
+  /** The control API, or Docker's error for a node that is not a manager. */
+  control(): ControlApi {
+    if (!this.state) throw new UnavailableError(NOT_IN_SWARM);
+    if (!this.manager) throw new UnavailableError(WORKER_NODE);
+    return this.manager.control();
+  }
+
+  nodeId(): string | undefined {
+    return this.state?.nodeId;
+  }
+
+  /** /info's Swarm section (Docker's SwarmInfo). */
+  async info(): Promise<Record<string, unknown>> {
+    const s = this.state;
+    if (!s) return { NodeID: '', NodeAddr: '', LocalNodeState: this.local, ControlAvailable: false, Error: this.error, RemoteManagers: null };
+    const out: Record<string, unknown> = {
+      NodeID: s.nodeId,
+      NodeAddr: s.advertiseAddr.slice(0, s.advertiseAddr.lastIndexOf(':')),
+      LocalNodeState: this.local,
+      ControlAvailable: !!this.manager,
+      Error: this.error,
+      RemoteManagers: s.managers.map((m) => ({ NodeID: m.nodeId, Addr: m.addr })),
+    };
+    if (this.manager) {
+      try {
+        const c = this.manager.control();
+        const nodes = (await c.listNodes()) as unknown as NodeObject[];
+        out.Nodes = nodes.length;
+        out.Managers = nodes.filter((n) => n.Spec.Role === 'manager').length;
+        const sw = await c.getSwarm();
+        const { JoinTokens: _t, ...cluster } = sw;
+        out.Cluster = cluster;
+      } catch (e) {
+        out.Error = (e as Error).message;
+      }
+      const r = this.manager.raftStatus();
+      out.Raft = { Leader: r.leader, Term: r.term, Commit: r.commit, Applied: r.applied, Voters: r.voters, Learners: r.learners };
+    }
+    if (this.creds) {
+      out.CADigest = `sha256:${rootDigest(this.creds.rootCA)}`;
+      out.CertExpiry = certInfo(this.creds.cert).notAfter.toISOString();
+    }
+    return out;
+  }
+
+  /** The unlock key (autolock is not implemented yet: the answer says so). */
+  unlockKey(): never {
+    if (!this.state) throw new UnavailableError(NOT_IN_SWARM);
+    throw new NotFoundError('no unlock key is set: autolock is not enabled on this swarm');
+  }
+}
+
+function sameManagers(a: Peer[], b: Peer[]): boolean {
+  return a.length === b.length && a.every((m, i) => m.nodeId === b[i]!.nodeId && m.addr === b[i]!.addr);
+}
+
+function splitAddr(addr: string, what: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  const port = Number(addr.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`invalid ${what} "${addr}": want HOST:PORT`);
+  return { host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port };
+}
+
+function withPort(addr: string): string {
+  return /:\d+$/.test(addr) ? addr : `${addr}:${DEFAULT_CLUSTER_PORT}`;
+}
+
+function isIPv4(s: string): boolean {
+  return /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) && s.split('.').every((p) => Number(p) <= 255);
+}
+
+/** `--listen-addr`: HOST[:PORT] or an interface name[:PORT]. */
+export function parseListenAddr(spec: string): { host: string; port: number } {
+  const m = /^(.*?)(?::(\d+))?$/.exec(spec.trim())!;
+  const hostPart = m[1] || '0.0.0.0';
+  const port = m[2] ? Number(m[2]) : DEFAULT_CLUSTER_PORT;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`invalid listen address "${spec}": port ${m[2]} is out of range`);
+  if (isIPv4(hostPart)) return { host: hostPart, port };
+  const ifc = networkInterfaces()[hostPart]?.find((a) => a.family === 'IPv4');
+  if (ifc) return { host: ifc.address, port };
+  throw new InvalidArgumentError(`invalid listen address "${spec}": "${hostPart}" is neither an IPv4 address nor an interface of this host`);
+}
+
+/** `--advertise-addr`, defaulting to the listen address, or this host's only non-loopback address. */
+export function resolveAdvertise(spec: string | undefined, listen: { host: string; port: number }): string {
+  if (spec) {
+    const p = parseListenAddr(spec.includes(':') ? spec : `${spec}:${listen.port}`);
+    if (p.host === '0.0.0.0') throw new InvalidArgumentError(`advertise address must be a non-zero IP address or network interface (with optional port number), not "${spec}"`);
+    return `${p.host}:${p.port}`;
+  }
+  if (listen.host !== '0.0.0.0') return `${listen.host}:${listen.port}`;
+  const addrs = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal)
+    .map((a) => a!.address);
+  const unique = [...new Set(addrs)];
+  if (unique.length === 1) return `${unique[0]}:${listen.port}`;
+  if (unique.length === 0) throw new InvalidArgumentError('could not choose an IP address to advertise since this system has no non-loopback address: use --advertise-addr');
+  throw new InvalidArgumentError(`could not choose an IP address to advertise since this system has multiple addresses (${unique.join(', ')}): use --advertise-addr`);
+}
+
+/** The root a manager presents, fetched without trusting anything yet: the caller pins it. */
+function fetchRoot(addr: string): Promise<string> {
+  const { host, port } = splitAddr(addr, 'manager address');
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host, port, path: ROUTES.ca, rejectUnauthorized: false, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve(CaResponseSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8'))).rootCA);
+        } catch {
+          reject(new ConflictError(`${addr} did not answer as a swarm manager (no root CA)`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 10s')));
+    req.on('error', (e) => reject(new UnavailableError(`cannot reach the manager at ${addr}: ${e.message}`)));
+    req.end();
+  });
+}
