@@ -421,7 +421,8 @@ export class Manager {
     const { method, args } = body.data;
     if (!(CONTROL_METHODS as readonly string[]).includes(method)) throw new InvalidArgumentError(`unknown control method ${method}`);
     const fn = (this.local as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!;
-    return { result: await fn.apply(this.local, args) };
+    // JSON has no undefined: a void result travels as null.
+    return { result: (await fn.apply(this.local, args)) ?? null };
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -1,0 +1,192 @@
+// A multi-node test bed on one machine (design.md §7): each node is a network namespace with its own
+// address on an underlay bridge (which lives in a namespace of its own), its own hostname (a UTS
+// namespace), data root, exec root and socket, and a daemon started inside those namespaces.
+//
+// Daemons enter only the net and UTS namespaces (nsenter --net + unshare --uts), not a private mount
+// namespace as `ip netns exec` would make: container mounts then stay visible to the host, so
+// clean-up and inspection work from here. Every kernel object carries the bed's prefix and is
+// removed by teardown(), also after a failure (and by sweep() after a crashed run).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { ROOT, runCli } from '../helpers/daemon.js';
+
+export const TSSWARM = join(ROOT, 'dist/tsswarm.js');
+/** Every bed's names start with this, so a sweep finds the leftovers of a crashed run. */
+export const BED_PREFIX = 'tsb';
+
+export interface BedNode {
+  index: number;
+  name: string;
+  netns: string;
+  address: string;
+  socket: string;
+  host: string;
+  dataRoot: string;
+  execRoot: string;
+  env: NodeJS.ProcessEnv;
+  proc?: ChildProcess;
+  log: string;
+}
+
+function sh(cmd: string, args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+function must(cmd: string, args: string[], input?: string): string {
+  const r = sh(cmd, args, input);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+function ping(sock: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath: sock, path: '/_ping', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+export class Bed {
+  readonly id = randomBytes(2).toString('hex');
+  readonly prefix = `${BED_PREFIX}${this.id}`;
+  readonly dir: string;
+  readonly underlay: string;
+  readonly subnet: string;
+  readonly nodes: BedNode[] = [];
+
+  constructor(dir?: string) {
+    this.dir = dir ?? `/tmp/tsswarm-bed-${this.id}`;
+    this.underlay = `${this.prefix}-u`;
+    // 10.199.X.0/24: X from the bed id, so two beds at once rarely share a subnet (they cannot
+    // collide anyway: each underlay is its own namespace).
+    this.subnet = `10.199.${parseInt(this.id, 16) % 250}`;
+  }
+
+  /** Boots `n` nodes and their daemons. */
+  async boot(n: number): Promise<BedNode[]> {
+    mkdirSync(this.dir, { recursive: true });
+    must('ip', ['netns', 'add', this.underlay]);
+    must('ip', ['-n', this.underlay, '-batch', '-'], 'link set lo up\nlink add br0 type bridge\nlink set br0 up\n');
+    for (let k = 1; k <= n; k++) this.nodes.push(this.makeNode(k));
+    await Promise.all(this.nodes.map((nd) => this.start(nd.index)));
+    return this.nodes;
+  }
+
+  private makeNode(k: number): BedNode {
+    const netns = `${this.prefix}-n${k}`;
+    must('ip', ['netns', 'add', netns]);
+    const veth = `${this.prefix}v${k}`;
+    must('ip', ['link', 'add', veth, 'netns', this.underlay, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+    must('ip', ['-n', this.underlay, '-batch', '-'], `link set ${veth} master br0\nlink set ${veth} up\n`);
+    const address = `${this.subnet}.${k}`;
+    must('ip', ['-n', netns, '-batch', '-'], `link set lo up\naddr add ${address}/24 dev eth0\nlink set eth0 up\n`);
+    const base = join(this.dir, `n${k}`);
+    mkdirSync(base, { recursive: true });
+    const socket = join(base, 'tsswarm.sock');
+    const host = `unix://${socket}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // Per node: bridge and nftables names (inside its own netns anyway) and no sharing between nodes.
+      TSSWARM_NET_PREFIX: `b${k}`,
+      TSSWARM_TEARDOWN: '1',
+      TSSWARM_HOST: host,
+      DOCKER_HOST: host,
+      TSSWARM_NO_AUTOSTART: '1',
+    };
+    return { index: k, name: `${this.prefix}-node${k}`, netns, address, socket, host, dataRoot: join(base, 'data'), execRoot: join(base, 'exec'), env, log: '' };
+  }
+
+  node(k: number): BedNode {
+    const n = this.nodes[k - 1];
+    if (!n) throw new Error(`the bed has no node ${k}`);
+    return n;
+  }
+
+  /** Starts (or restarts) node k's daemon on its same data, and waits until it answers. */
+  async start(k: number): Promise<void> {
+    const nd = this.node(k);
+    if (nd.proc && nd.proc.exitCode === null && nd.proc.signalCode === null) return;
+    const script = `hostname ${nd.name} && exec "$0" "$@"`;
+    const p = spawn(
+      'nsenter',
+      [`--net=/run/netns/${nd.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', script, process.execPath, TSSWARM, 'daemon', '--data-root', nd.dataRoot, '--exec-root', nd.execRoot, '--host', nd.host],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: nd.env },
+    );
+    nd.proc = p;
+    nd.log = '';
+    p.stderr?.on('data', (d: Buffer) => (nd.log = (nd.log + d.toString()).slice(-20_000)));
+    for (let i = 0; i < 400; i++) {
+      if (p.exitCode !== null) throw new Error(`node ${k}'s daemon exited with ${p.exitCode}: ${nd.log}`);
+      if (await ping(nd.socket)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`node ${k}'s daemon did not answer within 20 s: ${nd.log}`);
+  }
+
+  /** SIGKILL of node k's daemon: what a crashed host looks like to the others. */
+  async kill(k: number): Promise<void> {
+    const p = this.node(k).proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await gone;
+  }
+
+  /** Takes node k's underlay link down (a partition) or back up. */
+  cut(k: number): void {
+    must('ip', ['-n', this.underlay, 'link', 'set', `${this.prefix}v${k}`, 'down']);
+  }
+  heal(k: number): void {
+    must('ip', ['-n', this.underlay, 'link', 'set', `${this.prefix}v${k}`, 'up']);
+  }
+
+  /** Runs the tsswarm CLI against node k's daemon. */
+  cli(k: number, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+    return runCli(args, this.node(k).env);
+  }
+
+  /** Runs a command inside node k's network namespace. */
+  exec(k: number, cmd: string, args: string[]): { code: number; stdout: string; stderr: string } {
+    return sh('nsenter', [`--net=/run/netns/${this.node(k).netns}`, '--', cmd, ...args]);
+  }
+
+  /** Stops every daemon (SIGTERM: they tear their networks down), then removes namespaces and dirs. */
+  async teardown(): Promise<void> {
+    await Promise.all(
+      this.nodes.map(async (nd) => {
+        const p = nd.proc;
+        if (!p || p.exitCode !== null || p.signalCode !== null) return;
+        const gone = new Promise((r) => p.once('exit', r));
+        p.kill('SIGTERM');
+        const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
+        await gone;
+        clearTimeout(t);
+      }),
+    );
+    for (const nd of this.nodes) sh('ip', ['netns', 'del', nd.netns]);
+    sh('ip', ['netns', 'del', this.underlay]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Removes what crashed beds left: namespaces named tsb<hex>-… with no live daemon, and their dirs. */
+export function sweep(): string[] {
+  const removed: string[] = [];
+  const list = existsSync('/run/netns') ? readdirSync('/run/netns') : [];
+  for (const ns of list) {
+    if (!new RegExp(`^${BED_PREFIX}[0-9a-f]{4}-(u|n\\d+)$`).test(ns)) continue;
+    const pids = sh('ip', ['netns', 'pids', ns]).stdout.trim();
+    if (pids) continue; // a bed in use by another run
+    sh('ip', ['netns', 'del', ns]);
+    removed.push(ns);
+  }
+  return removed;
+}
