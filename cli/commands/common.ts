@@ -54,3 +54,18 @@ export async function eachArg(args: string[], fn: (a: string) => Promise<string 
 
 export const client = (): Client => new Client();
 export const enc = encodeURIComponent;
+
+export type Sub = Record<string, (a: string[]) => Promise<number>>;
+
+/** A command with subcommands (`tsswarm network ls`, `tsswarm node ls` …): dispatch, or its usage. */
+export function group(name: string, table: Sub): (argv: string[]) => Promise<number> {
+  return async (argv) => {
+    const [sub, ...rest] = argv;
+    const fn = sub ? table[sub] : undefined;
+    if (!fn) {
+      (sub ? process.stderr : process.stdout).write(`Usage:  tsswarm ${name} COMMAND\n\nCommands: ${Object.keys(table).join(', ')}\n`);
+      return sub ? 1 : 0;
+    }
+    return fn(rest);
+  };
+}

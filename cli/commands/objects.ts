@@ -2,21 +2,8 @@
 import { FlagError } from '../../lib/flags.js';
 import { formatInspect, formatList } from '../../lib/format/index.js';
 import { humanSize } from '../../lib/units.js';
-import { bool, client, eachArg, enc, filtersParam, list, needArgs, parse, parseFilters, str } from './common.js';
+import { group, bool, client, eachArg, enc, filtersParam, list, needArgs, parse, parseFilters, str } from './common.js';
 
-type Sub = Record<string, (a: string[]) => Promise<number>>;
-
-function group(name: string, table: Sub): (argv: string[]) => Promise<number> {
-  return async (argv) => {
-    const [sub, ...rest] = argv;
-    const fn = sub ? table[sub] : undefined;
-    if (!fn) {
-      (sub ? process.stderr : process.stdout).write(`Usage:  tsswarm ${name} COMMAND\n\nCommands: ${Object.keys(table).join(', ')}\n`);
-      return sub ? 1 : 0;
-    }
-    return fn(rest);
-  };
-}
 
 function keyValues(items: string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -3,21 +3,8 @@
 import { FlagError } from '../../lib/flags.js';
 import { formatInspect, formatList } from '../../lib/format/index.js';
 import { parseDuration } from '../../lib/units.js';
-import { bool, client, enc, list, needArgs, parse, str } from './common.js';
+import { group, bool, client, enc, list, needArgs, parse, str } from './common.js';
 
-type Sub = Record<string, (a: string[]) => Promise<number>>;
-
-function group(name: string, table: Sub): (argv: string[]) => Promise<number> {
-  return async (argv) => {
-    const [sub, ...rest] = argv;
-    const fn = sub ? table[sub] : undefined;
-    if (!fn) {
-      (sub ? process.stderr : process.stdout).write(`Usage:  tsswarm ${name} COMMAND\n\nCommands: ${Object.keys(table).join(', ')}\n`);
-      return sub ? 1 : 0;
-    }
-    return fn(rest);
-  };
-}
 
 interface SwarmView {
   ID: string;
