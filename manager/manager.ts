@@ -73,7 +73,15 @@ export interface BootstrapOptions {
 const MAX_BODY = 256 * 1024;
 
 /** A node object before the store stamps its version and times. */
-type NodeInit = { ID: string; Spec: NodeObject['Spec']; Description: NodeObject['Description']; Status: NodeObject['Status']; ManagerStatus?: NodeObject['ManagerStatus'] };
+type NodeInit = {
+  ID: string;
+  Spec: NodeObject['Spec'];
+  Description: NodeObject['Description'];
+  Status: NodeObject['Status'];
+  ManagerStatus?: NodeObject['ManagerStatus'];
+  ClusterAddr?: string;
+  CertSerial?: string;
+};
 /** A learner whose log is within this many entries of the leader's is promoted to voter. */
 const CAUGHT_UP_WITHIN = 10;
 
@@ -135,6 +143,8 @@ export class Manager {
       Description: b.description,
       Status: { State: 'unknown', Message: '', Addr: ip },
       ManagerStatus: { Addr: b.advertiseAddr },
+      ClusterAddr: b.advertiseAddr,
+      CertSerial: certInfo(cert).serial,
     };
     await m.store.update((tx) => {
       tx.create('cluster', cluster);
@@ -202,6 +212,12 @@ export class Manager {
     const membership: Membership = {
       raftView: () => this.raftView(),
       removeManager: (id) => this.removeManager(id),
+      addManager: async (id, addr) => {
+        this.transport.addPeer(id, addr);
+        await this.raft.changeMembership({ type: 'addLearner', node: id, context: addr });
+        this.dispatcher.pushManagers();
+      },
+      pushRole: (id, role) => this.dispatcher.pushRole(id, role),
     };
     this.local = new LocalControl(this.store, o.clusterId, membership);
     this.dispatcher = new Dispatcher({
@@ -228,9 +244,9 @@ export class Manager {
 
   get revocations(): Revocations {
     return {
-      isRevoked: (nodeId) => {
+      isRevoked: (nodeId, serial) => {
         const c = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject | undefined;
-        return ((c?.RemovedNodes as string[] | undefined) ?? []).includes(nodeId);
+        return ((c?.RemovedNodes as string[] | undefined) ?? []).includes(nodeId) || ((c?.RevokedSerials as string[] | undefined) ?? []).includes(serial.toLowerCase());
       },
     };
   }
@@ -377,6 +393,8 @@ export class Manager {
       Description: { Hostname: j.hostname, Platform: { Architecture: '', OS: '' }, Resources: { NanoCPUs: 0, MemoryBytes: 0 }, Engine: { EngineVersion: '', Labels: {} } },
       Status: { State: 'unknown', Message: 'joined; waiting for its first session', Addr: ip },
       ...(role === 'manager' ? { ManagerStatus: { Addr: j.advertiseAddr } } : {}),
+      ClusterAddr: j.advertiseAddr,
+      CertSerial: certInfo(certificate).serial,
     };
     await this.store.update((tx) => tx.create('nodes', node));
     if (role === 'manager') {
@@ -400,7 +418,10 @@ export class Manager {
 
   private async handleRenew(req: IncomingMessage): Promise<{ certificate: string; rootCA: string; role: 'worker' | 'manager' }> {
     const peer = peerOf(req.socket as TLSSocket);
-    authorize(peer, this.o.clusterId, ['manager', 'worker'], this.revocations);
+    // A demoted manager's certificate is revoked for everything but this: it renews as a worker.
+    // A removed node stays refused.
+    const removedOnly: Revocations = { isRevoked: (nodeId) => this.revocations.isRevoked(nodeId, '') };
+    authorize(peer, this.o.clusterId, ['manager', 'worker'], removedOnly);
     const body = RenewRequestSchema.safeParse(await readJson(req));
     if (!body.success) throw new InvalidArgumentError('malformed renew request: want { csr }');
     const node = this.sm.state.get('nodes', peer!.nodeId) as NodeObject | undefined;
@@ -410,6 +431,8 @@ export class Manager {
       expiryMs: cluster.Spec.CAConfig.NodeCertExpiry / NS_PER_MS,
       ips: [node.Status.Addr],
     });
+    const fresh = this.sm.state.get('nodes', node.ID) as NodeObject;
+    await this.store.update((tx) => tx.update('nodes', { ...fresh, CertSerial: certInfo(certificate).serial }));
     return { certificate, rootCA: cluster.RootCA.CACert, role: node.Spec.Role };
   }
 

@@ -36,6 +36,10 @@ export interface NodeObject extends StoredObject {
   Status: { State: 'unknown' | 'down' | 'ready' | 'disconnected'; Message: string; Addr: string };
   /** Managers: the cluster-port address (host:port) peers and agents dial. */
   ManagerStatus?: { Addr: string };
+  /** Internal: the address the node advertised at join, its cluster port if it becomes a manager. */
+  ClusterAddr?: string;
+  /** Internal: the serial of the last certificate issued to it (revoked when it is demoted). */
+  CertSerial?: string;
 }
 
 export function defaultClusterSpec(o: { heartbeatMs: number; certExpiryMs: number; autolock: boolean }): ClusterSpec {

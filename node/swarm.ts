@@ -15,7 +15,7 @@ import { checkPinnedRoot, parseToken, rootDigest } from '../manager/ca/tokens.js
 import type { ControlApi } from '../manager/controlapi/control.js';
 import { clusterCall, Manager, type NodeCredentials } from '../manager/manager.js';
 import type { NodeObject } from '../manager/objects.js';
-import { CaResponseSchema, DEFAULT_CLUSTER_PORT, DEFAULT_HEARTBEAT_MS, JoinResponseSchema, PeerSchema, ROUTES, type NodeDescription, type Peer } from '../manager/protocol.js';
+import { CaResponseSchema, DEFAULT_CLUSTER_PORT, DEFAULT_HEARTBEAT_MS, JoinResponseSchema, PeerSchema, RenewResponseSchema, ROUTES, type NodeDescription, type Peer } from '../manager/protocol.js';
 
 const StateSchema = z.object({
   nodeId: z.string(),
@@ -122,6 +122,9 @@ export class SwarmNode {
         this.state = { ...this.state, managers: m };
         void this.saveState().catch((e: Error) => this.log.warn('cannot save the manager list', { err: e }));
       },
+      onRole: (role) => {
+        void this.changeRole(role).catch((e: Error) => this.log.error('role change failed', { role, err: e }));
+      },
       onRemoved: (reason) => {
         this.log.warn('removed from the swarm', { reason });
         void this.wipe();
@@ -129,6 +132,35 @@ export class SwarmNode {
       log: (event, fields) => (event.endsWith('error') || event.endsWith('silent') ? this.log.info(event, fields) : this.log.debug(event, fields)),
     });
     this.session.start();
+  }
+
+  /**
+   * After promote/demote: a certificate for the new role from the leader, then the manager started
+   * (raft as a learner; the leader promotes it once caught up) or stopped and its raft data removed.
+   */
+  private async changeRole(role: 'worker' | 'manager'): Promise<void> {
+    const s = this.state;
+    const creds = this.creds;
+    if (!s || !creds || s.role === role) return;
+    const manager = this.session?.connectedTo ?? s.managers[0]?.addr;
+    if (!manager) throw new UnavailableError('no manager to renew the certificate with');
+    const key = generateKey();
+    const r = await clusterCall(manager, ROUTES.renew, { csr: createCSR(key) }, creds);
+    if (r.status !== 200) throw new UnavailableError(`certificate renewal for the ${role} role refused: ${(r.body as { message?: string })?.message ?? r.status}`);
+    const renewed = RenewResponseSchema.parse(r.body);
+    if (renewed.role !== role) throw new ConflictError(`the manager issued a ${renewed.role} certificate, expected ${role}`);
+    this.creds = { key, cert: renewed.certificate, rootCA: renewed.rootCA };
+    await this.saveCreds(this.creds);
+    this.state = { ...s, role };
+    await this.saveState();
+    if (role === 'manager') {
+      await this.startManager(s.managers);
+    } else {
+      await this.manager?.stop();
+      this.manager = undefined;
+      await rm(join(this.dir, 'raft'), { recursive: true, force: true });
+    }
+    this.log.info('swarm role changed', { role });
   }
 
   private async saveState(): Promise<void> {

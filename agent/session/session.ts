@@ -19,6 +19,8 @@ export interface AgentSessionOptions {
   addr: string;
   onManagers: (managers: Peer[]) => void;
   onRemoved: (reason: string) => void;
+  /** promote/demote: the node must renew its certificate and start or stop its manager. */
+  onRole: (role: 'worker' | 'manager') => void;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -83,6 +85,8 @@ export class AgentSession {
         this.o.log('session.registered', { manager: addr, period_ms: m.heartbeatPeriodMs });
       } else if (m.type === 'heartbeat') {
         this.beat(ws, () => sessionId, m.heartbeatPeriodMs);
+      } else if (m.type === 'role') {
+        this.o.onRole(m.role);
       } else if (m.type === 'managers') {
         this.o.onManagers(m.managers);
       }

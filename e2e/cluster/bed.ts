@@ -8,7 +8,7 @@
 // removed by teardown(), also after a failure (and by sweep() after a crashed run).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/daemon.js';
@@ -73,6 +73,8 @@ export class Bed {
   /** Boots `n` nodes and their daemons. */
   async boot(n: number): Promise<BedNode[]> {
     mkdirSync(this.dir, { recursive: true });
+    // Who owns the bed: a sweep by another run leaves it alone while this process lives.
+    writeFileSync(join(this.dir, 'owner'), `${process.pid}\n`);
     must('ip', ['netns', 'add', this.underlay]);
     must('ip', ['-n', this.underlay, '-batch', '-'], 'link set lo up\nlink add br0 type bridge\nlink set br0 up\n');
     for (let k = 1; k <= n; k++) this.nodes.push(this.makeNode(k));
@@ -177,16 +179,36 @@ export class Bed {
   }
 }
 
-/** Removes what crashed beds left: namespaces named tsb<hex>-… with no live daemon, and their dirs. */
+/**
+ * Removes what crashed beds left: the namespaces and dir of a bed whose owner process is gone and in
+ * none of whose namespaces a process still runs (a bed of another live run, or one `cluster.sh` keeps
+ * up, is left alone).
+ */
 export function sweep(): string[] {
   const removed: string[] = [];
   const list = existsSync('/run/netns') ? readdirSync('/run/netns') : [];
+  const beds = new Map<string, string[]>();
   for (const ns of list) {
-    if (!new RegExp(`^${BED_PREFIX}[0-9a-f]{4}-(u|n\\d+)$`).test(ns)) continue;
-    const pids = sh('ip', ['netns', 'pids', ns]).stdout.trim();
-    if (pids) continue; // a bed in use by another run
-    sh('ip', ['netns', 'del', ns]);
-    removed.push(ns);
+    const m = new RegExp(`^${BED_PREFIX}([0-9a-f]{4})-(u|n\\d+)$`).exec(ns);
+    if (m) beds.set(m[1]!, [...(beds.get(m[1]!) ?? []), ns]);
+  }
+  for (const [id, namespaces] of beds) {
+    const dir = `/tmp/tsswarm-bed-${id}`;
+    const owner = Number((existsSync(join(dir, 'owner')) ? readFileSync(join(dir, 'owner'), 'utf8') : '').trim());
+    if (owner > 0 && alive(owner)) continue;
+    if (namespaces.some((ns) => sh('ip', ['netns', 'pids', ns]).stdout.trim() !== '')) continue;
+    for (const ns of namespaces) sh('ip', ['netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(...namespaces);
   }
   return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -129,6 +129,27 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
     await until('node 1 back as a manager', async () => (state(await ls(2), ids[1]!)?.Status === 'Ready' ? true : undefined));
   });
 
+  it('promote makes a running worker a manager (raft member, control API); demote makes it a worker again', async function () {
+    const up = await bed.cli(2, ['node', 'promote', ids[4]!]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(up.stdout.trim(), `Node ${ids[4]} promoted to a manager in the swarm.`);
+    await until('node 4 answers node ls as a manager', async () => ((await bed.cli(4, ['node', 'ls'])).code === 0 ? true : undefined));
+    await until('4 raft voters', async () => {
+      const raft = JSON.parse((await bed.cli(2, ['info', '--format', 'json'])).stdout).Swarm.Raft;
+      return raft.Voters.length === 4 ? true : undefined;
+    });
+    const down = await bed.cli(2, ['node', 'demote', ids[4]!]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(down.stdout.trim(), `Manager ${ids[4]} demoted in the swarm.`);
+    await until('node 4 refused as a worker again', async () => {
+      const r = await bed.cli(4, ['node', 'ls']);
+      return r.code !== 0 && /Worker nodes can't be used/.test(r.stderr) ? true : undefined;
+    });
+    const raft = JSON.parse((await bed.cli(2, ['info', '--format', 'json'])).stdout).Swarm.Raft;
+    assert.equal(raft.Voters.length, 3);
+    assert.ok(!existsSync(join(bed.node(4).dataRoot, 'swarm', 'raft')), 'a worker keeps no raft data');
+  });
+
   it('refuses a wrong token, a wrong CA digest and a rotated token, leaving the node untouched', async function () {
     const token = (await bed.cli(2, ['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
     // Node 5 leaves, so it can try to join again.

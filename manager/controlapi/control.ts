@@ -23,6 +23,10 @@ export interface Membership {
   raftView(): RaftView;
   /** Removes a manager from raft (demote, rm --force of a down manager). Refuses a quorum loss. */
   removeManager(nodeId: string): Promise<void>;
+  /** Adds a promoted node to raft as a learner at its cluster address (promoted to voter when caught up). */
+  addManager(nodeId: string, addr: string): Promise<void>;
+  /** Tells the node's agent its new role (it renews its certificate, then starts or stops its manager). */
+  pushRole(nodeId: string, role: 'worker' | 'manager'): void;
 }
 
 export interface ControlApi {
@@ -93,7 +97,9 @@ export class LocalControl implements ControlApi {
       throw new InvalidArgumentError(`invalid availability "${spec.Availability}": want active, pause or drain`);
     }
     const next: NodeObject = { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? n.Spec.Labels } };
-    if (n.Spec.Role === 'manager' && next.Spec.Role === 'worker') {
+    const demote = n.Spec.Role === 'manager' && next.Spec.Role === 'worker';
+    const promote = n.Spec.Role === 'worker' && next.Spec.Role === 'manager';
+    if (demote) {
       const raft = this.membership.raftView();
       if (raft.voters.length === 1 && raft.voters[0] === n.ID) {
         throw new ForbiddenError(`attempting to demote the last manager of the swarm`);
@@ -101,7 +107,23 @@ export class LocalControl implements ControlApi {
       await this.membership.removeManager(n.ID);
       delete next.ManagerStatus;
     }
-    await this.store.update((tx) => tx.update('nodes', next));
+    if (promote) {
+      if (!n.ClusterAddr) throw new ConflictError(`node ${n.ID} joined without a cluster address and cannot be promoted`);
+      next.ManagerStatus = { Addr: n.ClusterAddr };
+    }
+    if (demote && n.CertSerial) {
+      // Its manager certificate stops working at once; the node renews as a worker.
+      const c = this.cluster();
+      const revoked = { ...c, RevokedSerials: [...((c.RevokedSerials as string[] | undefined) ?? []), n.CertSerial] };
+      await this.store.update((tx) => {
+        tx.update('nodes', next);
+        tx.update('cluster', revoked);
+      });
+    } else {
+      await this.store.update((tx) => tx.update('nodes', next));
+    }
+    if (promote) await this.membership.addManager(n.ID, n.ClusterAddr!);
+    if (promote || demote) this.membership.pushRole(n.ID, next.Spec.Role);
   }
 
   async removeNode(ref: string, force: boolean): Promise<void> {

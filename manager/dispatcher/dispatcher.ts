@@ -100,6 +100,12 @@ export class Dispatcher {
     });
   }
 
+  /** Tells one node its new role (promote/demote). */
+  pushRole(nodeId: string, role: 'worker' | 'manager'): void {
+    const m: ManagerMessage = { type: 'role', role };
+    this.sessions.get(nodeId)?.ws.send(JSON.stringify(m));
+  }
+
   /** Tells every session the current manager list (after a join, demote or removal). */
   pushManagers(): void {
     const m: ManagerMessage = { type: 'managers', managers: this.o.managers() };
