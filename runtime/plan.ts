@@ -5,6 +5,8 @@
 // of arguments (ARITY). tsbox refuses keys it does not know, so a stale binary fails loudly.
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { capMask } from './caps.js';
+import { compileSeccomp, SeccompCompileError } from './seccomp/bpf.js';
+import { seccompSchema } from './seccomp/schema.js';
 import { RLIMITS, SpecError, type Spec } from './spec.js';
 
 export const ARITY = {
@@ -48,6 +50,7 @@ export const ARITY = {
   winsize: 2, // rows, cols of that terminal at the start
   attach: 1, // path of the monitor's attach socket (see tsbox.c)
   stdinonce: 1, // 1 = close stdin when the first attach client that wrote to it goes away
+  seccomp: 2, // SECCOMP_FILTER_FLAG_* (decimal), struct sock_filter[] (hex); installed just before execve
 } as const satisfies Record<string, number>;
 
 export type PlanKey = keyof typeof ARITY;
@@ -364,7 +367,26 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
   if (ctx.attach) d.push(['attach', ctx.attach]);
   if (ctx.stdinOnce) d.push(['stdinonce', '1']);
   if (ctx.init) d.push(['init', '1']);
+  d.push(...seccompDirectives(linux.seccomp));
   return d;
+}
+
+/** `linux.seccomp` compiled to BPF; the spec keeps it `unknown` so the message can name the field. */
+export function seccompDirectives(section: unknown): Directive[] {
+  if (section === undefined || section === null) return [];
+  const parsed = seccompSchema.safeParse(section);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = ['linux', 'seccomp', ...issue.path].map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    throw new SpecError(path, issue.message);
+  }
+  try {
+    const { program, flags } = compileSeccomp(parsed.data);
+    return [['seccomp', String(flags), program.toString('hex')]];
+  } catch (e) {
+    if (e instanceof SeccompCompileError) throw new SpecError(e.field, e.message.slice(e.field.length + 2));
+    throw e;
+  }
 }
 
 /** Process identity, capabilities, limits, environment and command: shared by create and exec. */
