@@ -4,7 +4,7 @@
 // Wire format: a sequence of NUL-terminated strings. Each directive is a key followed by a fixed number
 // of arguments (ARITY). tsbox refuses keys it does not know, so a stale binary fails loudly.
 import { isAbsolute, join, posix, resolve } from 'node:path';
-import { capMask } from './caps.js';
+import { capMask, splitAmbient } from './caps.js';
 import { compileSeccomp, SeccompCompileError } from './seccomp/bpf.js';
 import { seccompSchema } from './seccomp/schema.js';
 import { RLIMITS, SpecError, type Spec } from './spec.js';
@@ -401,7 +401,7 @@ export function processDirectives(spec: Pick<Spec, 'process'>): Directive[] {
     ['e', caps.effective],
     ['p', caps.permitted],
     ['i', caps.inheritable],
-    ['a', caps.ambient],
+    ['a', splitAmbient(caps).keep],
   ];
   for (const [set, names] of sets) d.push(['cap', set, capMask(names ?? []).toString(16)]);
   if (proc.noNewPrivileges) d.push(['nnp', '1']);
