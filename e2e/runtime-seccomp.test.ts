@@ -2,7 +2,8 @@
 // blocks with EPERM, leaves busybox working, and behaves as runc (libseccomp) does with the same section.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { RuntimeEnv } from './fixtures/runtime.js';
@@ -94,6 +95,19 @@ describe('seccomp (e2e)', () => {
       assert.equal(ours.code, 0, ours.stderr);
       assert.equal(ours.stdout, theirs.stdout);
     }
+  });
+
+  it('namespaces absent from linux.namespaces are inherited, the mount namespace included', async () => {
+    const bundle = await env.bundle({ args: ['sh', '-c', 'readlink /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/ipc; hostname'] }, (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type === 'pid' || n.type === 'network');
+      Object.assign(s, { mounts: [], root: { path: '/', readonly: false } });
+      delete s.hostname;
+      Object.assign(s.linux!, { maskedPaths: [], readonlyPaths: [] });
+    });
+    const r = await cli.run(['run', '--bundle', bundle, env.newId()]);
+    assert.equal(r.code, 0, r.stderr);
+    const ours = ['mnt', 'uts', 'ipc'].map((t) => readlinkSync(`/proc/self/ns/${t}`));
+    assert.deepEqual(r.stdout.trim().split('\n'), [...ours, hostname()]);
   });
 
   it('a malformed seccomp section is refused, naming the field', async () => {

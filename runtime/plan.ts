@@ -267,7 +267,18 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
     if (key === 'net' && !ns.path) newNet = true;
     if (key === 'user' && !ns.path) newUser = true;
   });
-  if (!namespaces.some((n) => n.type === 'mount')) throw new SpecError('linux.namespaces', 'a mount namespace is required');
+  // Absent namespaces are inherited (runtime-spec); without a mount namespace the process stays in
+  // ours with our root, as under runc, so anything that would mount is refused rather than applied here.
+  const hasMountNs = namespaces.some((n) => n.type === 'mount');
+  if (!hasMountNs) {
+    const needs = (field: string) => new SpecError(field, 'needs a mount namespace (linux.namespaces has no "mount"); remove it or add {"type":"mount"}');
+    if (spec.mounts?.length) throw needs('mounts');
+    if (linux.maskedPaths?.length) throw needs('linux.maskedPaths');
+    if (linux.readonlyPaths?.length) throw needs('linux.readonlyPaths');
+    if (linux.devices?.length) throw needs('linux.devices');
+    if (spec.root.readonly) throw needs('root.readonly');
+    if (ctx.overlay) throw needs('rootfs (overlay)');
+  }
   const hasCgroupNs = namespaces.some((n) => n.type === 'cgroup');
   for (const m of linux.uidMappings ?? []) d.push(['uidmap', String(m.containerID), String(m.hostID), String(m.size)]);
   for (const m of linux.gidMappings ?? []) d.push(['gidmap', String(m.containerID), String(m.hostID), String(m.size)]);
@@ -315,7 +326,7 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
     d.push(['mount', m.source ?? m.type, dest, m.type, String(opts.flags), String(opts.propagation), opts.data]);
   });
 
-  if (!devIsBind) {
+  if (hasMountNs && !devIsBind) {
     const devices = [
       ...DEFAULT_DEVICES.map((x) => ({ ...x, type: 'c', fileMode: 0o666, uid: 0, gid: 0 })),
       ...(linux.devices ?? []),

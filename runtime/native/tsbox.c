@@ -426,6 +426,14 @@ static int has_new_ns(struct config *c, const char *type) {
   return 0;
 }
 
+/* Any mount namespace, new or joined: without one the runtime-spec says we stay in our own, so the
+ * root file system is not set up at all (as runc); the plan refuses mounts in that case. */
+static int has_ns(struct config *c, const char *type) {
+  for (int i = 0; i < c->nns; i++)
+    if (!strcmp(c->ns[i].type, type)) return 1;
+  return 0;
+}
+
 static void join_cgroups(struct config *c, pid_t pid) {
   char s[32];
   snprintf(s, sizeof s, "%d", pid);
@@ -1033,24 +1041,26 @@ __attribute__((noreturn)) static void container_init(struct config *c, struct ch
   setsid();
   if (c->lo) loopback_up();
 
-  CHECK(mount(NULL, "/", NULL, c->rootprop, NULL), "set propagation of /");
-  if (c->ov_lower) {
-    char data[4096];
-    snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", c->ov_lower, c->ov_upper, c->ov_work);
-    CHECK(mount("overlay", c->rootfs, "overlay", 0, data), "mount overlay on %s", c->rootfs);
-  } else {
-    CHECK(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL), "bind rootfs %s", c->rootfs);
+  if (has_ns(c, "mnt")) {
+    CHECK(mount(NULL, "/", NULL, c->rootprop, NULL), "set propagation of /");
+    if (c->ov_lower) {
+      char data[4096];
+      snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", c->ov_lower, c->ov_upper, c->ov_work);
+      CHECK(mount("overlay", c->rootfs, "overlay", 0, data), "mount overlay on %s", c->rootfs);
+    } else {
+      CHECK(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL), "bind rootfs %s", c->rootfs);
+    }
+    for (int i = 0; i < c->nops; i++) {
+      struct op *o = &c->ops[i];
+      if (o->kind == 'm') do_mount(c, o->a);
+      else if (o->kind == 'd') do_device(c, o->a);
+      else do_symlink(c, o->a);
+    }
+    pivot_into(c->rootfs);
+    for (int i = 0; i < c->nrdonly; i++) readonly_path(c->rdonly[i]);
+    for (int i = 0; i < c->nmasks; i++) mask_path(c->masks[i]);
+    if (c->readonly) CHECK(remount_bind("/", MS_RDONLY, 1), "remount / read-only");
   }
-  for (int i = 0; i < c->nops; i++) {
-    struct op *o = &c->ops[i];
-    if (o->kind == 'm') do_mount(c, o->a);
-    else if (o->kind == 'd') do_device(c, o->a);
-    else do_symlink(c, o->a);
-  }
-  pivot_into(c->rootfs);
-  for (int i = 0; i < c->nrdonly; i++) readonly_path(c->rdonly[i]);
-  for (int i = 0; i < c->nmasks; i++) mask_path(c->masks[i]);
-  if (c->readonly) CHECK(remount_bind("/", MS_RDONLY, 1), "remount / read-only");
   if (c->hostname) CHECK(sethostname(c->hostname, strlen(c->hostname)), "sethostname %s", c->hostname);
   if (c->domainname) CHECK(setdomainname(c->domainname, strlen(c->domainname)), "setdomainname %s", c->domainname);
   for (int i = 0; i < c->nsysctl; i++) {
