@@ -27,6 +27,20 @@ describe('e2e: seccomp and --security-opt', function () {
     assert.match(r.stdout, /^ls=ok$/m);
   });
 
+  it('exec runs under the container\'s filter too', async () => {
+    const name = `sc-exec-${process.pid}`;
+    const started = await cli(['run', '-d', '--name', name, 'busybox', 'sleep', '60']);
+    assert.equal(started.code, 0, started.stderr);
+    try {
+      const r = await cli(['exec', name, 'sh', '-c', PROBE]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Seccomp:\s+2$/m);
+      assert.match(r.stdout, /^userns=fail$/m);
+    } finally {
+      await cli(['rm', '-f', name]);
+    }
+  });
+
   it('seccomp=unconfined lifts the filter; --privileged too', async () => {
     for (const flags of [['--security-opt', 'seccomp=unconfined'], ['--privileged']]) {
       const r = await cli(['run', '--rm', ...flags, 'busybox', 'sh', '-c', PROBE]);
