@@ -54,6 +54,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'cap-add', type: 'list', description: 'Add Linux capabilities' },
   { name: 'cap-drop', type: 'list', description: 'Drop Linux capabilities' },
   { name: 'privileged', type: 'bool', description: 'Give extended privileges to this container' },
+  { name: 'security-opt', type: 'list', description: 'Security options (seccomp=unconfined|FILE, no-new-privileges[=true|false])' },
   { name: 'stop-signal', type: 'string', description: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'int', description: 'Timeout (in seconds) to stop a container' },
   { name: 'dns', type: 'list', description: 'Set custom DNS servers' },
@@ -275,6 +276,8 @@ export function buildRunOptions(p: Parsed, io: RunFlagsIo, command: 'run' | 'cre
   if (capAdd.length > 0) host.CapAdd = capAdd;
   const capDrop = list(p, 'cap-drop');
   if (capDrop.length > 0) host.CapDrop = capDrop;
+  const securityOpts = list(p, 'security-opt').map((o) => securityOpt(o, io));
+  if (securityOpts.length > 0) host.SecurityOpt = securityOpts;
   const sig = str(p, 'stop-signal');
   if (sig !== undefined) {
     if (lookupSignal(sig) === undefined) throw bad(sig, '--stop-signal', 'expected a signal name or number, e.g. SIGTERM or 15');
@@ -332,6 +335,23 @@ export function parseKeyValueFile(text: string, file: string, flag: string, look
     if (v !== undefined) out.push(`${key}=${v}`);
   });
   return out;
+}
+
+/** As Docker's CLI: `seccomp=FILE` is read here and sent as the profile's JSON; the daemon checks the rest. */
+function securityOpt(o: string, io: RunFlagsIo): string {
+  const m = /^seccomp[=:](.+)$/.exec(o);
+  if (!m || m[1] === 'unconfined' || m[1]!.trimStart().startsWith('{')) return o;
+  let text: string;
+  try {
+    text = io.readFile(m[1]!);
+  } catch (e) {
+    throw bad(o, '--security-opt', `cannot read the seccomp profile: ${(e as Error).message}`);
+  }
+  try {
+    return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+  } catch (e) {
+    throw bad(o, '--security-opt', `the seccomp profile ${m[1]} is not JSON: ${(e as Error).message}`);
+  }
 }
 
 function readKeyValueFiles(files: string[], flag: string, io: RunFlagsIo, fromEnv: boolean): string[] {

@@ -9,6 +9,7 @@ import { Runtime, DEFAULT_ROOT } from '../runtime/driver.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { SpecError, buildSpec, validateSpec, type SpecProcess } from '../runtime/spec.js';
 import { VERSION } from '../lib/version.js';
+import { splitAmbient } from '../runtime/caps.js';
 
 type Flags = Record<string, string | boolean | string[]>;
 
@@ -86,6 +87,18 @@ function parseSignal(s: string | undefined): NodeJS.Signals | number {
   return n;
 }
 
+/** runc's warning for ambient capabilities the kernel would refuse (see splitAmbient); the plan leaves them out. */
+function warnSkippedAmbient(bundle: string): void {
+  type Caps = Parameters<typeof splitAmbient>[0];
+  let caps: Caps | undefined;
+  try {
+    caps = (JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process?: { capabilities?: Caps } }).process?.capabilities;
+  } catch {
+    return; // create reports an unreadable config itself, naming the field
+  }
+  for (const c of splitAmbient(caps ?? {}).skipped) process.stderr.write(`tsswarm-runtime: warning: ambient capability ${c} is not in the inheritable and permitted sets; skipping it\n`);
+}
+
 /** Where --log sends our own error messages (besides stderr), as containerd reads them from runc. */
 let logFile: { path: string; format: 'text' | 'json' } | undefined;
 
@@ -129,6 +142,7 @@ async function cmdCreate(rt: Runtime, argv: string[], run: boolean): Promise<num
   const bundle = str(flags.bundle) ?? process.cwd();
   const pidFile = str(flags['pid-file']);
   const foreground = run && !flags.detach;
+  warnSkippedAmbient(bundle);
   await rt.create(id, { bundle, stdio: 'inherit', watchExit: foreground, ...(pidFile ? { pidFile } : {}) });
   if (!run) return 0;
   await rt.start(id);

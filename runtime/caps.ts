@@ -100,3 +100,16 @@ export function capMask(names: readonly string[]): bigint {
   }
   return mask;
 }
+
+/**
+ * The kernel raises an ambient capability only if it is permitted and inheritable; runc skips the
+ * others with a warning instead of failing, and so do we (runc spec's own config lists such ones).
+ */
+export function splitAmbient(caps: { ambient?: string[]; inheritable?: string[]; permitted?: string[] }): { keep: string[]; skipped: string[] } {
+  const inh = new Set(caps.inheritable ?? []);
+  const perm = new Set(caps.permitted ?? []);
+  const keep: string[] = [];
+  const skipped: string[] = [];
+  for (const c of caps.ambient ?? []) (inh.has(c) && perm.has(c) ? keep : skipped).push(c);
+  return { keep, skipped };
+}

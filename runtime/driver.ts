@@ -27,7 +27,7 @@ import type { CgroupManager, CgroupResources, CgroupStats } from './cgroups/type
 import { RuntimeError, notFound } from './errors.js';
 import { hostInfo, tsboxPath } from './host.js';
 import { ATTACH_FILE, connectAttach, type AttachConnection } from './attach.js';
-import { buildCreatePlan, buildExecPlan, encodePlan, rootfsPath, type PlanContext } from './plan.js';
+import { buildCreatePlan, buildExecPlan, encodePlan, rootfsPath, seccompDirectives, type PlanContext } from './plan.js';
 import { SpecError, parseSpec, validateSpec, type Spec, type SpecProcess } from './spec.js';
 import {
   EXIT_FILE,
@@ -262,6 +262,7 @@ export class Runtime {
         logPath,
         process: spec.process!,
         init,
+        ...(spec.linux?.seccomp ? { seccomp: spec.linux.seccomp } : {}),
       };
       writeFileSync(join(dir, STATE_FILE), JSON.stringify(record));
       if (opts.pidFile) writeFileSync(opts.pidFile, String(pid));
@@ -462,7 +463,7 @@ export class Runtime {
       }
     });
     const cgroupProcs = rec.cgroupPath !== null && this.cgroups ? this.cgroups.procsFiles(rec.cgroupPath) : [];
-    const plan = encodePlan(buildExecPlan({ process: merged }, { pid: rec.pid, namespaces, cgroupProcs }));
+    const plan = encodePlan([...buildExecPlan({ process: merged }, { pid: rec.pid, namespaces, cgroupProcs }), ...seccompDirectives(rec.seccomp)]);
     const s = opts.stdio ?? 'pipe';
     // fd 5: "ROWS COLS\n" lines for the terminal's size.
     const child = spawn(this.tsbox, ['exec', '3', '4', ...(terminal ? ['5'] : [])], { stdio: [s, s, s, 'pipe', 'pipe', ...(terminal ? ['pipe' as const] : [])] });

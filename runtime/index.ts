@@ -8,3 +8,7 @@ export type { Spec, SpecOptions, SpecProcess, SpecMount, SpecResources } from '.
 export { DEFAULT_CAPABILITIES, CAPABILITIES, tweakCapabilities } from './caps.js';
 export type { ExitStatus, OciState, Status } from './state.js';
 export { tsboxPath } from './host.js';
+export { defaultSeccompProfile } from './seccomp/default-profile.js';
+export { parseSecurityOpts } from './seccomp/security-opt.js';
+export type { SecurityOptions } from './seccomp/security-opt.js';
+export type { Seccomp } from './seccomp/schema.js';

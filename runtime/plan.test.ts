@@ -223,7 +223,13 @@ describe('runtime/plan', () => {
   it('refuses what cannot be planned, naming the field', () => {
     const noMnt = buildSpec({ args: ['true'] });
     noMnt.linux!.namespaces = noMnt.linux!.namespaces!.filter((n) => n.type !== 'mount');
-    assert.throws(() => buildCreatePlan(noMnt, ctx()), (e: unknown) => e instanceof SpecError && e.field === 'linux.namespaces');
+    assert.throws(() => buildCreatePlan(noMnt, ctx()), (e: unknown) => e instanceof SpecError && e.field === 'mounts');
+    // Without mounts, masks and a read-only root it is planned, with no root file system set-up.
+    Object.assign(noMnt, { mounts: [], root: { path: '/' } });
+    Object.assign(noMnt.linux!, { maskedPaths: [], readonlyPaths: [] });
+    const inherited = buildCreatePlan(noMnt, ctx());
+    assert.deepEqual(of(inherited, 'device'), []);
+    assert.deepEqual(of(inherited, 'ns').map((n) => n[0]).includes('mnt'), false);
     const bindNoSrc = buildSpec({ args: ['true'], mounts: [{ destination: '/x', type: 'bind', options: ['rbind'] }] });
     assert.throws(() => buildCreatePlan(bindNoSrc, ctx()), /mounts\[7\].source: a bind mount needs a source/);
     const tty = buildSpec({ args: ['true'] });

@@ -4,7 +4,9 @@
 // Wire format: a sequence of NUL-terminated strings. Each directive is a key followed by a fixed number
 // of arguments (ARITY). tsbox refuses keys it does not know, so a stale binary fails loudly.
 import { isAbsolute, join, posix, resolve } from 'node:path';
-import { capMask } from './caps.js';
+import { capMask, splitAmbient } from './caps.js';
+import { compileSeccomp, SeccompCompileError } from './seccomp/bpf.js';
+import { seccompSchema } from './seccomp/schema.js';
 import { RLIMITS, SpecError, type Spec } from './spec.js';
 
 export const ARITY = {
@@ -48,6 +50,7 @@ export const ARITY = {
   winsize: 2, // rows, cols of that terminal at the start
   attach: 1, // path of the monitor's attach socket (see tsbox.c)
   stdinonce: 1, // 1 = close stdin when the first attach client that wrote to it goes away
+  seccomp: 2, // SECCOMP_FILTER_FLAG_* (decimal), struct sock_filter[] (hex); installed just before execve
 } as const satisfies Record<string, number>;
 
 export type PlanKey = keyof typeof ARITY;
@@ -264,7 +267,18 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
     if (key === 'net' && !ns.path) newNet = true;
     if (key === 'user' && !ns.path) newUser = true;
   });
-  if (!namespaces.some((n) => n.type === 'mount')) throw new SpecError('linux.namespaces', 'a mount namespace is required');
+  // Absent namespaces are inherited (runtime-spec); without a mount namespace the process stays in
+  // ours with our root, as under runc, so anything that would mount is refused rather than applied here.
+  const hasMountNs = namespaces.some((n) => n.type === 'mount');
+  if (!hasMountNs) {
+    const needs = (field: string) => new SpecError(field, 'needs a mount namespace (linux.namespaces has no "mount"); remove it or add {"type":"mount"}');
+    if (spec.mounts?.length) throw needs('mounts');
+    if (linux.maskedPaths?.length) throw needs('linux.maskedPaths');
+    if (linux.readonlyPaths?.length) throw needs('linux.readonlyPaths');
+    if (linux.devices?.length) throw needs('linux.devices');
+    if (spec.root.readonly) throw needs('root.readonly');
+    if (ctx.overlay) throw needs('rootfs (overlay)');
+  }
   const hasCgroupNs = namespaces.some((n) => n.type === 'cgroup');
   for (const m of linux.uidMappings ?? []) d.push(['uidmap', String(m.containerID), String(m.hostID), String(m.size)]);
   for (const m of linux.gidMappings ?? []) d.push(['gidmap', String(m.containerID), String(m.hostID), String(m.size)]);
@@ -312,7 +326,7 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
     d.push(['mount', m.source ?? m.type, dest, m.type, String(opts.flags), String(opts.propagation), opts.data]);
   });
 
-  if (!devIsBind) {
+  if (hasMountNs && !devIsBind) {
     const devices = [
       ...DEFAULT_DEVICES.map((x) => ({ ...x, type: 'c', fileMode: 0o666, uid: 0, gid: 0 })),
       ...(linux.devices ?? []),
@@ -364,7 +378,26 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
   if (ctx.attach) d.push(['attach', ctx.attach]);
   if (ctx.stdinOnce) d.push(['stdinonce', '1']);
   if (ctx.init) d.push(['init', '1']);
+  d.push(...seccompDirectives(linux.seccomp));
   return d;
+}
+
+/** `linux.seccomp` compiled to BPF; the spec keeps it `unknown` so the message can name the field. */
+export function seccompDirectives(section: unknown): Directive[] {
+  if (section === undefined || section === null) return [];
+  const parsed = seccompSchema.safeParse(section);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = ['linux', 'seccomp', ...issue.path].map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    throw new SpecError(path, issue.message);
+  }
+  try {
+    const { program, flags } = compileSeccomp(parsed.data);
+    return [['seccomp', String(flags), program.toString('hex')]];
+  } catch (e) {
+    if (e instanceof SeccompCompileError) throw new SpecError(e.field, e.message.slice(e.field.length + 2));
+    throw e;
+  }
 }
 
 /** Process identity, capabilities, limits, environment and command: shared by create and exec. */
@@ -379,7 +412,7 @@ export function processDirectives(spec: Pick<Spec, 'process'>): Directive[] {
     ['e', caps.effective],
     ['p', caps.permitted],
     ['i', caps.inheritable],
-    ['a', caps.ambient],
+    ['a', splitAmbient(caps).keep],
   ];
   for (const [set, names] of sets) d.push(['cap', set, capMask(names ?? []).toString(16)]);
   if (proc.noNewPrivileges) d.push(['nnp', '1']);

@@ -28,6 +28,8 @@ export interface ContainerRecord {
   /** The container's process, the base for exec (env, user, capabilities, cwd). */
   process: SpecProcess;
   init: boolean;
+  /** linux.seccomp of the spec, applied to exec'd processes too (as runc does); absent = none. */
+  seccomp?: unknown;
 }
 
 export interface ExitStatus {
@@ -65,6 +67,7 @@ const recordSchema = z.object({
   logPath: z.string().nullable(),
   process: z.custom<SpecProcess>((v) => typeof v === 'object' && v !== null),
   init: z.boolean(),
+  seccomp: z.unknown().optional(),
 });
 
 const exitSchema = z.object({ exitCode: z.number().int(), signal: z.number().int(), finishedAt: z.string() });

@@ -2,6 +2,7 @@
 // know, because Docker clients send many more; strict on the types of those we do. Go clients send
 // `null` for empty slices and maps, so every optional field also accepts null and reads it as absent.
 import { availableParallelism } from 'node:os';
+import { parseSecurityOpts } from '../../runtime/seccomp/security-opt.js';
 import { z } from 'zod';
 import { badRequest } from '../api/router.js';
 
@@ -183,6 +184,11 @@ export function checkCreateBody(b: ContainerCreateBody): string[] {
   const ncpu = hostCpus();
   if (h.NanoCpus !== undefined && h.NanoCpus > ncpu * 1e9) out.push(`range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
   if (h.ShmSize !== undefined && h.ShmSize < 0) out.push('SHM size can not be less than 0 (HostConfig.ShmSize)');
+  try {
+    parseSecurityOpts(h.SecurityOpt ?? []);
+  } catch (e) {
+    out.push((e as Error).message);
+  }
   const rp = h.RestartPolicy;
   if (rp) {
     const n = rp.MaximumRetryCount ?? 0;

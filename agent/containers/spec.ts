@@ -2,7 +2,7 @@
 // create, HostConfig → resources, capabilities and mounts, plus the files the engine bind-mounts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSpec, tweakCapabilities, DEFAULT_CAPABILITIES, type Spec, type SpecMount, type SpecResources } from '../../runtime/index.js';
+import { buildSpec, defaultSeccompProfile, parseSecurityOpts, tweakCapabilities, DEFAULT_CAPABILITIES, type Spec, type SpecMount, type SpecResources } from '../../runtime/index.js';
 import type { ContainerRecord } from './record.js';
 
 export interface SpecInputs {
@@ -76,6 +76,13 @@ export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
     if (m) m.options = (m.options ?? []).map((o) => (o.startsWith('size=') ? shm : o));
   }
   if (c.Config.Domainname) spec.domainname = c.Config.Domainname;
+  // Validated at create (checkCreateBody), so a throw here means a record from before that check.
+  const sec = parseSecurityOpts(h.SecurityOpt ?? []);
+  if (sec.noNewPrivileges) spec.process!.noNewPrivileges = true;
+  // As Docker: a privileged container runs unconfined.
+  if (!h.Privileged && sec.seccomp !== 'unconfined') {
+    spec.linux!.seccomp = sec.seccomp === 'default' ? defaultSeccompProfile(spec.process!.capabilities?.bounding ?? []) : sec.seccomp;
+  }
   return spec;
 }
 

@@ -33,6 +33,8 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -163,6 +165,10 @@ struct config {
   int have_caps, readonly, nnp, init, stdio_log, lo, have_oom, oomscore;
   int stdin_fd; /* -1: /dev/null, 0: keep ours, N: this inherited fd, -2: a pipe held by the monitor */
   int terminal, stdinonce;
+  struct sock_filter *seccomp; /* compiled by runtime/seccomp/bpf.ts; NULL = none */
+  unsigned short nseccomp;
+  unsigned int seccomp_flags;
+  int seccomp_done;
   unsigned short rows, cols;
   const char *attach; /* attach socket path */
   uid_t uid;
@@ -183,7 +189,7 @@ static const struct {
     {"sysctl", 2},  {"rlimit", 3},  {"cap", 2},      {"nnp", 1},      {"uid", 1},        {"gid", 1},
     {"addgid", 1},  {"umask", 1},   {"cwd", 1},      {"env", 1},      {"arg", 1},        {"oomscore", 1},
     {"init", 1},    {"stdio", 1},   {"stdin", 1},    {"log", 1},      {"lo", 1},         {"pid", 1},
-    {"terminal", 1}, {"winsize", 2}, {"attach", 1},  {"stdinonce", 1},
+    {"terminal", 1}, {"winsize", 2}, {"attach", 1},  {"stdinonce", 1}, {"seccomp", 2},
 };
 
 static char *read_fd(int fd, size_t *len) {
@@ -219,6 +225,27 @@ static long long num(const char *key, const char *s) {
 
 static rlim_t rlim(const char *s) {
   return strcmp(s, "-1") == 0 ? RLIM_INFINITY : (rlim_t)strtoull(s, NULL, 10);
+}
+
+static int hexval(char ch) {
+  return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* The plan carries the sock_filter array as hex: the plan format is NUL-separated text. */
+static void parse_seccomp(struct config *c, const char *flags, const char *hex) {
+  size_t n = strlen(hex);
+  if (n == 0 || n % (2 * sizeof(struct sock_filter)) || n / 2 / sizeof(struct sock_filter) > BPF_MAXINSNS)
+    fail(1, "plan: seccomp: program of %zu hex digits is not whole instructions (or too long)", n);
+  unsigned char *buf = malloc(n / 2);
+  if (!buf) fail(1, "plan: seccomp: out of memory");
+  for (size_t i = 0; i < n / 2; i++) {
+    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) fail(1, "plan: seccomp: not hex at %zu", 2 * i);
+    buf[i] = (unsigned char)(hi << 4 | lo);
+  }
+  c->seccomp = (struct sock_filter *)buf;
+  c->nseccomp = (unsigned short)(n / 2 / sizeof(struct sock_filter));
+  c->seccomp_flags = (unsigned int)num("seccomp", flags);
 }
 
 static void append_map(char *map, size_t size, char **a) {
@@ -333,6 +360,7 @@ static void parse_plan(int fd, struct config *c) {
       c->cols = (unsigned short)num(k, a[1]);
     } else if (!strcmp(k, "attach")) c->attach = a[0];
     else if (!strcmp(k, "stdinonce")) c->stdinonce = a[0][0] == '1';
+    else if (!strcmp(k, "seccomp")) parse_seccomp(c, a[0], a[1]);
     else if (!strcmp(k, "log")) c->logpath = a[0];
     else if (!strcmp(k, "lo")) c->lo = a[0][0] == '1';
     else if (!strcmp(k, "pid")) c->pid = (pid_t)num(k, a[0]);
@@ -395,6 +423,14 @@ static void join_ns(struct config *c, const char *only) {
 static int has_new_ns(struct config *c, const char *type) {
   for (int i = 0; i < c->nns; i++)
     if (!strcmp(c->ns[i].type, type) && !c->ns[i].path[0]) return 1;
+  return 0;
+}
+
+/* Any mount namespace, new or joined: without one the runtime-spec says we stay in our own, so the
+ * root file system is not set up at all (as runc); the plan refuses mounts in that case. */
+static int has_ns(struct config *c, const char *type) {
+  for (int i = 0; i < c->nns; i++)
+    if (!strcmp(c->ns[i].type, type)) return 1;
   return 0;
 }
 
@@ -638,7 +674,18 @@ static int cap_last(void) {
   return last;
 }
 
+/* Without no_new_privs the kernel wants CAP_SYS_ADMIN, so set_identity installs the filter before it
+ * drops capabilities (the filter then also sees setuid/capset, as under runc); with no_new_privs it is
+ * installed last, just before execve, so it filters as little of our own set-up as possible. */
+static void install_seccomp(struct config *c) {
+  if (!c->seccomp || c->seccomp_done) return;
+  struct sock_fprog prog = {c->nseccomp, c->seccomp};
+  CHECK(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c->seccomp_flags, &prog), "seccomp: install the filter");
+  c->seccomp_done = 1;
+}
+
 static void set_identity(struct config *c) {
+  if (!c->nnp) install_seccomp(c);
   int last = cap_last();
   struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct d[2];
@@ -840,6 +887,7 @@ static void reset_signals(void) {
 __attribute__((noreturn)) static void exec_program(struct config *c, const char *path) {
   c->argv[c->nargv] = NULL;
   c->env[c->nenv] = NULL;
+  install_seccomp(c);
   execve(path, (char **)c->argv, (char **)c->env);
   fail(exec_code(errno), "exec: %s: %s", c->argv[0], serr(errno));
 }
@@ -993,24 +1041,26 @@ __attribute__((noreturn)) static void container_init(struct config *c, struct ch
   setsid();
   if (c->lo) loopback_up();
 
-  CHECK(mount(NULL, "/", NULL, c->rootprop, NULL), "set propagation of /");
-  if (c->ov_lower) {
-    char data[4096];
-    snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", c->ov_lower, c->ov_upper, c->ov_work);
-    CHECK(mount("overlay", c->rootfs, "overlay", 0, data), "mount overlay on %s", c->rootfs);
-  } else {
-    CHECK(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL), "bind rootfs %s", c->rootfs);
+  if (has_ns(c, "mnt")) {
+    CHECK(mount(NULL, "/", NULL, c->rootprop, NULL), "set propagation of /");
+    if (c->ov_lower) {
+      char data[4096];
+      snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", c->ov_lower, c->ov_upper, c->ov_work);
+      CHECK(mount("overlay", c->rootfs, "overlay", 0, data), "mount overlay on %s", c->rootfs);
+    } else {
+      CHECK(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL), "bind rootfs %s", c->rootfs);
+    }
+    for (int i = 0; i < c->nops; i++) {
+      struct op *o = &c->ops[i];
+      if (o->kind == 'm') do_mount(c, o->a);
+      else if (o->kind == 'd') do_device(c, o->a);
+      else do_symlink(c, o->a);
+    }
+    pivot_into(c->rootfs);
+    for (int i = 0; i < c->nrdonly; i++) readonly_path(c->rdonly[i]);
+    for (int i = 0; i < c->nmasks; i++) mask_path(c->masks[i]);
+    if (c->readonly) CHECK(remount_bind("/", MS_RDONLY, 1), "remount / read-only");
   }
-  for (int i = 0; i < c->nops; i++) {
-    struct op *o = &c->ops[i];
-    if (o->kind == 'm') do_mount(c, o->a);
-    else if (o->kind == 'd') do_device(c, o->a);
-    else do_symlink(c, o->a);
-  }
-  pivot_into(c->rootfs);
-  for (int i = 0; i < c->nrdonly; i++) readonly_path(c->rdonly[i]);
-  for (int i = 0; i < c->nmasks; i++) mask_path(c->masks[i]);
-  if (c->readonly) CHECK(remount_bind("/", MS_RDONLY, 1), "remount / read-only");
   if (c->hostname) CHECK(sethostname(c->hostname, strlen(c->hostname)), "sethostname %s", c->hostname);
   if (c->domainname) CHECK(setdomainname(c->domainname, strlen(c->domainname)), "setdomainname %s", c->domainname);
   for (int i = 0; i < c->nsysctl; i++) {
