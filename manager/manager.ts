@@ -238,6 +238,13 @@ export class Manager {
     this.raft.start();
   }
 
+  /** A renewed certificate: later TLS handshakes (cluster port, raft dials) use it. */
+  setCredentials(c: NodeCredentials): void {
+    this.creds = c;
+    this.port.setCredentials(this.tlsCredentials());
+    this.transport.setTls({ key: c.key, cert: c.cert, ca: c.rootCA });
+  }
+
   private tlsCredentials(): Credentials {
     return { key: this.creds.key, cert: this.creds.cert, ca: this.creds.rootCA };
   }

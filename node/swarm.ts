@@ -10,7 +10,7 @@ import { AgentSession } from '../agent/session/session.js';
 import { writeFileAtomic } from '../lib/atomic.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError, ForbiddenError, DomainError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import { certInfo, createCSR, DEFAULT_CERT_EXPIRY_MS, generateKey, MIN_CERT_EXPIRY_MS } from '../manager/ca/certs.js';
+import { certInfo, createCSR, DEFAULT_CERT_EXPIRY_MS, generateKey, MIN_CERT_EXPIRY_MS, renewAt } from '../manager/ca/certs.js';
 import { checkPinnedRoot, parseToken, rootDigest } from '../manager/ca/tokens.js';
 import type { ControlApi } from '../manager/controlapi/control.js';
 import { clusterCall, Manager, type NodeCredentials } from '../manager/manager.js';
@@ -58,6 +58,7 @@ export class SwarmNode {
   private manager: Manager | undefined;
   private session: AgentSession | undefined;
   private busy = false;
+  private renewTimer: NodeJS.Timeout | undefined;
   private local: LocalNodeState = 'inactive';
   private error = '';
 
@@ -110,8 +111,48 @@ export class SwarmNode {
     });
   }
 
+  /**
+   * Renews this node's certificate at a random point between 50% and 80% of its life (SwarmKit's
+   * window), with the same role, through the manager its session is on; retried on failure.
+   */
+  private scheduleRenewal(retryMs?: number): void {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    if (!this.creds) return;
+    const due = retryMs ?? Math.max(1000, renewAt(certInfo(this.creds.cert), Math.random()).getTime() - Date.now());
+    // setTimeout holds at most ~24.8 days; a longer wait is re-armed when it fires.
+    const wait = Math.min(due, 2 ** 31 - 1);
+    this.renewTimer = setTimeout(() => {
+      if (wait < due) return this.scheduleRenewal(due - wait);
+      void this.renew()
+        .then(() => this.scheduleRenewal())
+        .catch((e: Error) => {
+          this.log.warn('certificate renewal failed; retrying in 30s', { err: e });
+          this.scheduleRenewal(30_000);
+        });
+    }, wait);
+    this.renewTimer.unref();
+  }
+
+  /** A new key and certificate for the same node and role. */
+  async renew(): Promise<void> {
+    const s = this.state;
+    const creds = this.creds;
+    if (!s || !creds) throw new UnavailableError(NOT_IN_SWARM);
+    const manager = this.session?.connectedTo ?? s.managers[0]?.addr;
+    if (!manager) throw new UnavailableError('no manager to renew the certificate with');
+    const key = generateKey();
+    const r = await clusterCall(manager, ROUTES.renew, { csr: createCSR(key) }, creds);
+    if (r.status !== 200) throw new UnavailableError(`certificate renewal refused by ${manager}: ${(r.body as { message?: string })?.message ?? r.status}`);
+    const renewed = RenewResponseSchema.parse(r.body);
+    this.creds = { key, cert: renewed.certificate, rootCA: renewed.rootCA };
+    await this.saveCreds(this.creds);
+    this.manager?.setCredentials(this.creds);
+    this.log.info('certificate renewed', { expires: certInfo(renewed.certificate).notAfter.toISOString() });
+  }
+
   private startSession(): void {
     const s = this.state!;
+    this.scheduleRenewal();
     this.session = new AgentSession({
       managers: () => this.state?.managers ?? [],
       credentials: () => this.creds!,
@@ -285,6 +326,7 @@ export class SwarmNode {
   }
 
   private async wipe(): Promise<void> {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
     this.session?.stop();
     this.session = undefined;
     await this.manager?.stop();
@@ -296,6 +338,7 @@ export class SwarmNode {
   }
 
   async stop(): Promise<void> {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
     this.session?.stop();
     await this.manager?.stop();
   }

@@ -154,7 +154,12 @@ export const swarm = group('swarm', {
     process.stdout.write('Swarm updated.\n');
     return 0;
   },
-  'unlock-key': async () => {
+  'unlock-key': async (argv) => {
+    const p = parse(argv, 'tsswarm swarm unlock-key [OPTIONS]', [
+      { name: 'rotate', type: 'bool', description: 'Rotate unlock key' },
+      { name: 'quiet', short: 'q', type: 'bool', description: 'Only display token' },
+    ]);
+    if (!p) return 0;
     await client().call('/swarm/unlockkey');
     return 0;
   },
@@ -162,7 +167,13 @@ export const swarm = group('swarm', {
     await client().call('/swarm/unlock', { method: 'POST', body: {} });
     return 0;
   },
-  ca: async () => {
+  ca: async (argv) => {
+    const p = parse(argv, 'tsswarm swarm ca [OPTIONS]', [
+      { name: 'rotate', type: 'bool', description: 'Rotate the swarm CA (not supported yet)' },
+      { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress progress output' },
+    ]);
+    if (!p) return 0;
+    if (bool(p, 'rotate')) throw new FlagError('swarm ca --rotate is not supported yet: the root CA cannot be rotated (node certificates are renewed automatically)');
     const sw = await client().call<{ TLSInfo: { TrustRoot: string } }>('/swarm');
     process.stdout.write(sw.TLSInfo.TrustRoot);
     return 0;

@@ -196,6 +196,14 @@ export class TcpTransport implements Transport {
 
   private advertised: string | undefined;
 
+  /** New key/certificate/roots for connections made from now on (renewal, root rotation). */
+  setTls(c: { key: string | Buffer; cert: string | Buffer; ca: TransportTlsOptions['ca'] }): void {
+    if (!this.opts.tls) throw new Error('transport: setTls on a transport without TLS');
+    this.opts.tls.key = c.key;
+    this.opts.tls.cert = c.cert;
+    this.opts.tls.ca = c.ca;
+  }
+
   /** Takes an inbound connection accepted elsewhere (already TLS-authenticated when TLS is on). */
   acceptSocket(s: Sock): void {
     this.accept(s);
