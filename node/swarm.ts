@@ -415,21 +415,21 @@ function isIPv4(s: string): boolean {
 }
 
 /** `--listen-addr`: HOST[:PORT] or an interface name[:PORT]. */
-export function parseListenAddr(spec: string): { host: string; port: number } {
+export function parseListenAddr(spec: string, what = 'listen address (--listen-addr)'): { host: string; port: number } {
   const m = /^(.*?)(?::(\d+))?$/.exec(spec.trim())!;
   const hostPart = m[1] || '0.0.0.0';
   const port = m[2] ? Number(m[2]) : DEFAULT_CLUSTER_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`invalid listen address "${spec}": port ${m[2]} is out of range`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`invalid ${what} "${spec}": port ${m[2]} is out of range (1-65535)`);
   if (isIPv4(hostPart)) return { host: hostPart, port };
   const ifc = networkInterfaces()[hostPart]?.find((a) => a.family === 'IPv4');
   if (ifc) return { host: ifc.address, port };
-  throw new InvalidArgumentError(`invalid listen address "${spec}": "${hostPart}" is neither an IPv4 address nor an interface of this host`);
+  throw new InvalidArgumentError(`invalid ${what} "${spec}": "${hostPart}" is neither an IPv4 address nor an interface of this host`);
 }
 
 /** `--advertise-addr`, defaulting to the listen address, or this host's only non-loopback address. */
 export function resolveAdvertise(spec: string | undefined, listen: { host: string; port: number }): string {
   if (spec) {
-    const p = parseListenAddr(spec.includes(':') ? spec : `${spec}:${listen.port}`);
+    const p = parseListenAddr(spec.includes(':') ? spec : `${spec}:${listen.port}`, 'advertise address (--advertise-addr)');
     if (p.host === '0.0.0.0') throw new InvalidArgumentError(`advertise address must be a non-zero IP address or network interface (with optional port number), not "${spec}"`);
     return `${p.host}:${p.port}`;
   }
