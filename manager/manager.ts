@@ -87,6 +87,7 @@ const CAUGHT_UP_WITHIN = 10;
 
 export class Manager {
   private raft!: RaftNode<ApplyResult>;
+  private storage: DiskStorage | undefined;
   private transport!: TcpTransport;
   private port!: ClusterPort;
   readonly sm = new StoreStateMachine();
@@ -162,6 +163,7 @@ export class Manager {
   }
 
   private async start(storage: DiskStorage): Promise<void> {
+    this.storage = storage;
     const o = this.o;
     this.transport = TcpTransport.attached({
       id: o.nodeId,
@@ -485,6 +487,10 @@ export class Manager {
     this.raft?.stop('manager stopping');
     await this.transport?.close();
     await this.port?.close();
+    // What raft staged without an fsync (a commit index that only moved) is written out, so a reader
+    // of this data (a restart, --force-new-cluster) sees everything this manager knew.
+    await this.storage?.sync().catch((e: Error) => this.o.log('raft.final_sync_failed', { error: e.message }));
+    await this.storage?.close().catch(() => undefined);
   }
 
   /** Certificate info of this manager (for `info`). */
@@ -561,7 +567,14 @@ export function remoteControl(leaderAddr: () => string, creds: () => NodeCredent
   const call = async (method: string, args: unknown[]): Promise<unknown> => {
     const addr = leaderAddr();
     if (!addr) throw new UnavailableError('the swarm has no leader right now (quorum lost or an election is under way); try again, or recover with `swarm init --force-new-cluster`');
-    const r = await clusterCall(addr, ROUTES.control, { method, args }, creds());
+    let r;
+    try {
+      r = await clusterCall(addr, ROUTES.control, { method, args }, creds());
+    } catch (e) {
+      throw new UnavailableError(
+        `${(e as Error).message}: the leader is unreachable (if a majority of managers is gone, the swarm lost quorum: recover with \`swarm init --force-new-cluster\` on a surviving manager)`,
+      );
+    }
     if (r.status === 200) {
       const parsed = ControlResponseSchema.parse(r.body);
       if ('result' in parsed) return parsed.result;

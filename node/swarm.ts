@@ -15,6 +15,7 @@ import { checkPinnedRoot, parseToken, rootDigest } from '../manager/ca/tokens.js
 import type { ControlApi } from '../manager/controlapi/control.js';
 import { clusterCall, Manager, type NodeCredentials } from '../manager/manager.js';
 import type { NodeObject } from '../manager/objects.js';
+import { forceNewCluster } from '../manager/force-new-cluster.js';
 import { CaResponseSchema, DEFAULT_CLUSTER_PORT, DEFAULT_HEARTBEAT_MS, JoinResponseSchema, PeerSchema, RenewResponseSchema, ROUTES, type NodeDescription, type Peer } from '../manager/protocol.js';
 
 const StateSchema = z.object({
@@ -227,6 +228,7 @@ export class SwarmNode {
 
   init(req: InitRequest): Promise<string> {
     return this.exclusive(async () => {
+      if (this.state && req.ForceNewCluster) return this.recover();
       if (this.state) throw new UnavailableError('This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.');
       const listen = parseListenAddr(req.ListenAddr ?? `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
       const advertiseAddr = resolveAdvertise(req.AdvertiseAddr, listen);
@@ -265,6 +267,24 @@ export class SwarmNode {
       this.local = 'active';
       return this.state.nodeId;
     });
+  }
+
+  /**
+   * `init --force-new-cluster` on a manager that lost quorum: its committed state becomes a one-manager
+   * swarm (same cluster, same node IDs and tokens); the old raft data is kept aside.
+   */
+  private async recover(): Promise<string> {
+    const s = this.state!;
+    if (s.role !== 'manager' || !this.creds) throw new UnavailableError('--force-new-cluster needs a manager node: this node is a worker');
+    await this.manager?.stop();
+    this.manager = undefined;
+    const r = await forceNewCluster(this.dir, s.nodeId);
+    this.log.warn('forced a new cluster from this manager\'s state', { index: r.index, term: r.term, kept: r.keptAt });
+    this.state = { ...s, managers: [{ nodeId: s.nodeId, addr: s.advertiseAddr }] };
+    await this.saveState();
+    await this.startManager([]);
+    await this.manager!.waitForLeader();
+    return s.nodeId;
   }
 
   join(req: JoinRequest): Promise<void> {

@@ -57,10 +57,10 @@ export async function init(argv: string[]): Promise<number> {
   if (!p) return 0;
   if (p.args.length) throw new FlagError(`"tsswarm swarm init" accepts no arguments.\nSee 'tsswarm swarm init --help'.`);
   if (bool(p, 'autolock')) throw new FlagError('--autolock is not supported yet: manager keys are not encrypted at rest');
-  if (bool(p, 'force-new-cluster')) throw new FlagError('--force-new-cluster is not supported yet');
   const mask = str(p, 'default-addr-pool-mask-length');
   const port = str(p, 'data-path-port');
   const body = {
+    ForceNewCluster: bool(p, 'force-new-cluster'),
     ListenAddr: str(p, 'listen-addr') ?? '0.0.0.0:2377',
     AdvertiseAddr: str(p, 'advertise-addr') ?? '',
     DefaultAddrPool: list(p, 'default-addr-pool'),
@@ -196,11 +196,22 @@ function managerStatus(n: NodeView): string {
   return n.ManagerStatus.Leader ? 'Leader' : cap(n.ManagerStatus.Reachability);
 }
 
+/**
+ * Read, change, write with the version read. The dispatcher also writes node objects (status), so a
+ * write can race one: on "update out of sequence" the change is re-applied to a fresh read (a few
+ * times), where Docker's CLI would give up.
+ */
 async function updateNode(ref: string, change: (n: NodeView) => Partial<NodeView['Spec']>): Promise<NodeView> {
   const c = client();
-  const n = await c.call<NodeView>(`/nodes/${enc(ref)}`);
-  await c.call(`/nodes/${enc(n.ID)}/update`, { method: 'POST', query: { version: String(n.Version.Index) }, body: { ...n.Spec, ...change(n) } });
-  return n;
+  for (let attempt = 1; ; attempt++) {
+    const n = await c.call<NodeView>(`/nodes/${enc(ref)}`);
+    try {
+      await c.call(`/nodes/${enc(n.ID)}/update`, { method: 'POST', query: { version: String(n.Version.Index) }, body: { ...n.Spec, ...change(n) } });
+      return n;
+    } catch (e) {
+      if (attempt >= 5 || !/update out of sequence/.test((e as Error).message)) throw e;
+    }
+  }
 }
 
 export const node = group('node', {

@@ -218,4 +218,26 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
     assert.match(r.stdout, new RegExp(`${ids[2]} \\*`));
     assert.match(r.stdout, /Leader/);
   });
+
+  it('quorum lost: the error names the way out; init --force-new-cluster brings the swarm back on one manager', async function () {
+    const rows = await ls(2);
+    const managers = rows.filter((r) => r.ManagerStatus).map((r) => Number(r.Hostname.slice(-1)));
+    const others = managers.filter((k) => k !== 2);
+    for (const k of others) await bed.kill(k);
+    const lost = await until('the loss of quorum reported', async () => {
+      const r = await bed.cli(2, ['node', 'ls']);
+      return r.code !== 0 && /force-new-cluster/.test(r.stderr) ? r : undefined;
+    });
+    assert.match(lost.stderr, /quorum/);
+    const rec = await bed.cli(2, ['swarm', 'init', '--force-new-cluster', '--advertise-addr', bed.node(2).address]);
+    assert.equal(rec.code, 0, rec.stderr);
+    const back = await until('node ls on the recovered manager', async () => {
+      const r = await bed.cli(2, ['node', 'ls', '--format', '{{.ID}} {{.Status}} {{.ManagerStatus}}']);
+      return r.code === 0 ? r.stdout : undefined;
+    });
+    assert.match(back, new RegExp(`${ids[2]} \\* Ready Leader`));
+    assert.equal(back.trim().split('\n').length, rows.length, 'the store kept every node');
+    const raft = JSON.parse((await bed.cli(2, ['info', '--format', 'json'])).stdout).Swarm.Raft;
+    assert.deepEqual(raft.Voters, [ids[2]]);
+  });
 });
