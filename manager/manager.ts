@@ -12,6 +12,8 @@ import { authorize, type Revocations } from './ca/authorize.js';
 import { certInfo, createCSR, createRootCA, generateKey, issue, newId, type RootCA } from './ca/certs.js';
 import { JoinLimiter } from './ca/join-limiter.js';
 import { newSecret, roleOfToken } from './ca/tokens.js';
+import { newUnlockKey } from './ca/kek.js';
+import { newDataKey, openSecrets, sealSecrets } from './cluster-secrets.js';
 import { ClusterPort, peerOf, type Credentials } from './cluster-port/listener.js';
 import { CONTROL_METHODS, LocalControl, type ControlApi, type Membership } from './controlapi/control.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
@@ -25,6 +27,7 @@ import {
   RenewRequestSchema,
   ROUTES,
   type JoinResponse,
+  type RenewResponse,
   type NodeDescription,
   type Peer,
 } from './protocol.js';
@@ -49,6 +52,8 @@ export interface ManagerOptions {
   /** host:port peers and agents dial. */
   advertiseAddr: string;
   credentials: NodeCredentials;
+  /** The cluster's data key, which opens the sealed cluster secrets. */
+  dataKey: Buffer;
   /** Other managers known at start (joining or restarting): raft peers until the log says more. */
   peers: Peer[];
   log: (event: string, fields: Record<string, unknown>) => void;
@@ -113,8 +118,10 @@ export class Manager {
   }
 
   /** `swarm init`: a new cluster with this node as its only manager. */
-  static async bootstrap(b: BootstrapOptions): Promise<{ manager: Manager; credentials: NodeCredentials; nodeId: string; clusterId: string }> {
+  static async bootstrap(b: BootstrapOptions): Promise<{ manager: Manager; credentials: NodeCredentials; nodeId: string; clusterId: string; dataKey: Buffer; unlockKey: string }> {
     const root: RootCA = createRootCA();
+    const dataKey = newDataKey();
+    const unlockKey = newUnlockKey();
     const nodeId = newId();
     const clusterId = newId();
     const key = generateKey();
@@ -125,14 +132,14 @@ export class Manager {
     if (!storage.isEmpty()) throw new UnavailableError(`${b.dir}/raft already holds raft state: leave the old swarm first (swarm leave --force)`);
     storage.bootstrap({ voters: [nodeId], learners: [] });
     await storage.sync();
-    const m = new Manager({ dir: b.dir, nodeId, clusterId, listen: b.listen, advertiseAddr: b.advertiseAddr, credentials, peers: [], log: b.log, tickMs: b.tickMs });
+    const m = new Manager({ dir: b.dir, nodeId, clusterId, listen: b.listen, advertiseAddr: b.advertiseAddr, credentials, dataKey, peers: [], log: b.log, tickMs: b.tickMs });
     await m.start(storage);
     await m.waitForLeader();
     const cluster = {
       ID: clusterId,
       Spec: defaultClusterSpec({ heartbeatMs: b.heartbeatMs, certExpiryMs: b.certExpiryMs, autolock: b.autolock }),
-      RootCA: { CACert: root.certPem, CAKey: root.keyPem },
-      TokenSecrets: { worker: newSecret(), manager: newSecret() },
+      RootCA: { CACert: root.certPem },
+      Sealed: sealSecrets(dataKey, clusterId, { caKey: root.keyPem, worker: newSecret(), manager: newSecret(), unlockKey }),
       DefaultAddrPool: b.defaultAddrPool,
       SubnetSize: b.subnetSize,
       DataPathPort: b.dataPathPort,
@@ -151,7 +158,7 @@ export class Manager {
       tx.create('cluster', cluster);
       tx.create('nodes', self);
     });
-    return { manager: m, credentials, nodeId, clusterId };
+    return { manager: m, credentials, nodeId, clusterId, dataKey, unlockKey };
   }
 
   /** A restarting manager, or one that just joined (empty raft storage: the leader fills it). */
@@ -221,7 +228,10 @@ export class Manager {
       },
       pushRole: (id, role) => this.dispatcher.pushRole(id, role),
     };
-    this.local = new LocalControl(this.store, o.clusterId, membership);
+    this.local = new LocalControl(this.store, o.clusterId, membership, {
+      open: (c) => openSecrets(o.dataKey, o.clusterId, c.Sealed),
+      seal: (s) => sealSecrets(o.dataKey, o.clusterId, s),
+    });
     this.dispatcher = new Dispatcher({
       store: this.store,
       periodMs: () => this.heartbeatMs(),
@@ -383,16 +393,17 @@ export class Manager {
     if (!body.success) throw new InvalidArgumentError(`malformed join request: ${body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const j = body.data;
     const cluster = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject;
+    const secrets = openSecrets(this.o.dataKey, this.o.clusterId, cluster.Sealed);
     let role;
     try {
-      role = roleOfToken(j.token, cluster.RootCA.CACert, cluster.TokenSecrets);
+      role = roleOfToken(j.token, cluster.RootCA.CACert, secrets);
     } catch (e) {
       this.joins.fail(source, Date.now());
       throw e;
     }
     const nodeId = newId();
     const ip = j.advertiseAddr.slice(0, j.advertiseAddr.lastIndexOf(':'));
-    const certificate = issue({ certPem: cluster.RootCA.CACert, keyPem: cluster.RootCA.CAKey }, j.csr, { nodeId, role, clusterId: this.o.clusterId }, {
+    const certificate = issue({ certPem: cluster.RootCA.CACert, keyPem: secrets.caKey }, j.csr, { nodeId, role, clusterId: this.o.clusterId }, {
       expiryMs: cluster.Spec.CAConfig.NodeCertExpiry / NS_PER_MS,
       ips: [ip],
     });
@@ -420,12 +431,19 @@ export class Manager {
       certificate,
       rootCA: cluster.RootCA.CACert,
       managers: this.managers(),
-      ...(role === 'manager' ? { raftPeers: this.managers().filter((m) => m.nodeId !== nodeId) } : {}),
+      ...(role === 'manager'
+        ? {
+            raftPeers: this.managers().filter((m) => m.nodeId !== nodeId),
+            dataKey: this.o.dataKey.toString('base64'),
+            autolock: cluster.Spec.EncryptionConfig.AutoLockManagers,
+            ...(cluster.Spec.EncryptionConfig.AutoLockManagers ? { unlockKey: secrets.unlockKey } : {}),
+          }
+        : {}),
       heartbeatPeriodMs: this.heartbeatMs(),
     };
   }
 
-  private async handleRenew(req: IncomingMessage): Promise<{ certificate: string; rootCA: string; role: 'worker' | 'manager' }> {
+  private async handleRenew(req: IncomingMessage): Promise<RenewResponse> {
     const peer = peerOf(req.socket as TLSSocket);
     // A demoted manager's certificate is revoked for everything but this: it renews as a worker.
     // A removed node stays refused.
@@ -436,13 +454,20 @@ export class Manager {
     const node = this.sm.state.get('nodes', peer!.nodeId) as NodeObject | undefined;
     if (!node) throw new ForbiddenError(`node ${peer!.nodeId} is not in the swarm`);
     const cluster = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject;
-    const certificate = issue({ certPem: cluster.RootCA.CACert, keyPem: cluster.RootCA.CAKey }, body.data.csr, { nodeId: node.ID, role: node.Spec.Role, clusterId: this.o.clusterId }, {
+    const secrets = openSecrets(this.o.dataKey, this.o.clusterId, cluster.Sealed);
+    const certificate = issue({ certPem: cluster.RootCA.CACert, keyPem: secrets.caKey }, body.data.csr, { nodeId: node.ID, role: node.Spec.Role, clusterId: this.o.clusterId }, {
       expiryMs: cluster.Spec.CAConfig.NodeCertExpiry / NS_PER_MS,
       ips: [node.Status.Addr],
     });
     const fresh = this.sm.state.get('nodes', node.ID) as NodeObject;
     await this.store.update((tx) => tx.update('nodes', { ...fresh, CertSerial: certInfo(certificate).serial }));
-    return { certificate, rootCA: cluster.RootCA.CACert, role: node.Spec.Role };
+    const autolock = cluster.Spec.EncryptionConfig.AutoLockManagers;
+    return {
+      certificate,
+      rootCA: cluster.RootCA.CACert,
+      role: node.Spec.Role,
+      ...(node.Spec.Role === 'manager' ? { dataKey: this.o.dataKey.toString('base64'), autolock, ...(autolock ? { unlockKey: secrets.unlockKey } : {}) } : {}),
+    };
   }
 
   private async handleControl(req: IncomingMessage): Promise<unknown> {

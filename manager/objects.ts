@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import type { NodeDescription } from './protocol.js';
 import type { StoredObject } from './store/types.js';
 import { formatToken } from './ca/tokens.js';
+import type { ClusterSecrets } from './cluster-secrets.js';
 
 export const NS_PER_MS = 1_000_000;
 
@@ -21,10 +22,10 @@ export type ClusterSpec = {
 
 export interface ClusterObject extends StoredObject {
   Spec: ClusterSpec & { Name: string };
-  /** Internal: the root CA (certificate and key) every manager signs with. */
-  RootCA: { CACert: string; CAKey: string };
-  /** Internal: the current join-token secrets. */
-  TokenSecrets: { worker: string; manager: string };
+  /** The root CA certificate; its key is among the sealed secrets. */
+  RootCA: { CACert: string };
+  /** Internal: the root CA key, join-token secrets and unlock key, sealed under the data key. */
+  Sealed: string;
   DefaultAddrPool: string[];
   SubnetSize: number;
   DataPathPort: number;
@@ -56,7 +57,7 @@ export function defaultClusterSpec(o: { heartbeatMs: number; certExpiryMs: numbe
 }
 
 /** Docker's `Swarm` object (GET /swarm) — join tokens included, the CA key not. */
-export function swarmView(c: ClusterObject): Record<string, unknown> {
+export function swarmView(c: ClusterObject, secrets: ClusterSecrets): Record<string, unknown> {
   const x = new X509Certificate(c.RootCA.CACert);
   return {
     ID: c.ID,
@@ -73,7 +74,7 @@ export function swarmView(c: ClusterObject): Record<string, unknown> {
     DataPathPort: c.DataPathPort,
     DefaultAddrPool: c.DefaultAddrPool,
     SubnetSize: c.SubnetSize,
-    JoinTokens: { Worker: formatToken(c.RootCA.CACert, c.TokenSecrets.worker), Manager: formatToken(c.RootCA.CACert, c.TokenSecrets.manager) },
+    JoinTokens: { Worker: formatToken(c.RootCA.CACert, secrets.worker), Manager: formatToken(c.RootCA.CACert, secrets.manager) },
   };
 }
 

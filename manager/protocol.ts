@@ -48,11 +48,24 @@ export const JoinResponseSchema = z.object({
   /** Raft peers, for a joining manager: it starts raft as a learner knowing these. */
   raftPeers: z.array(PeerSchema).optional(),
   heartbeatPeriodMs: z.number().int().positive(),
+  /** Managers only: the cluster's data key (base64), which opens the sealed cluster secrets. */
+  dataKey: z.string().optional(),
+  /** Managers only: whether managers keep their keys sealed under the unlock key, and that key. */
+  autolock: z.boolean().optional(),
+  unlockKey: z.string().optional(),
 });
 export type JoinResponse = z.infer<typeof JoinResponseSchema>;
 
 export const RenewRequestSchema = z.object({ csr: z.string().min(1) });
-export const RenewResponseSchema = z.object({ certificate: z.string().min(1), rootCA: z.string().min(1), role: NodeRoleSchema });
+export const RenewResponseSchema = z.object({
+  certificate: z.string().min(1),
+  rootCA: z.string().min(1),
+  role: NodeRoleSchema,
+  /** For a manager (e.g. just promoted): the data key and autolock setting, as in a manager's join. */
+  dataKey: z.string().optional(),
+  autolock: z.boolean().optional(),
+  unlockKey: z.string().optional(),
+});
 export type RenewResponse = z.infer<typeof RenewResponseSchema>;
 
 export const ControlRequestSchema = z.object({ method: z.string().min(1), args: z.array(z.unknown()) });

@@ -8,10 +8,11 @@ import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { AgentSession } from '../agent/session/session.js';
 import { writeFileAtomic } from '../lib/atomic.js';
-import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError, ForbiddenError, DomainError } from '../lib/errors.js';
+import { ConflictError, InvalidArgumentError, UnavailableError, ForbiddenError, DomainError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { certInfo, createCSR, DEFAULT_CERT_EXPIRY_MS, generateKey, MIN_CERT_EXPIRY_MS, renewAt } from '../manager/ca/certs.js';
 import { checkPinnedRoot, parseToken, rootDigest } from '../manager/ca/tokens.js';
+import { open, parseUnlockKey, seal } from '../manager/ca/kek.js';
 import type { ControlApi } from '../manager/controlapi/control.js';
 import { clusterCall, Manager, type NodeCredentials } from '../manager/manager.js';
 import type { NodeObject } from '../manager/objects.js';
@@ -25,6 +26,8 @@ const StateSchema = z.object({
   listenAddr: z.string(),
   advertiseAddr: z.string(),
   managers: z.array(PeerSchema),
+  /** Managers of an autolocked swarm keep their TLS key and the data key sealed under the unlock key. */
+  autolock: z.boolean().default(false),
 });
 type SwarmState = z.infer<typeof StateSchema>;
 
@@ -32,6 +35,7 @@ export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error' | 'lock
 
 export const NOT_IN_SWARM =
   'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+export const LOCKED = 'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.';
 export const WORKER_NODE =
   "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
 
@@ -59,6 +63,9 @@ export class SwarmNode {
   private manager: Manager | undefined;
   private session: AgentSession | undefined;
   private busy = false;
+  private dataKey: Buffer | undefined;
+  /** Kept in memory only while unlocked, to seal renewed keys. */
+  private kek: Buffer | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private local: LocalNodeState = 'inactive';
   private error = '';
@@ -83,14 +90,13 @@ export class SwarmNode {
     }
     try {
       this.state = StateSchema.parse(JSON.parse(text));
-      this.creds = {
-        key: await readFile(join(this.dir, 'certificates', 'key.pem'), 'utf8'),
-        cert: await readFile(join(this.dir, 'certificates', 'cert.pem'), 'utf8'),
-        rootCA: await readFile(join(this.dir, 'certificates', 'root.pem'), 'utf8'),
-      };
-      if (this.state.role === 'manager') await this.startManager(this.state.managers);
-      this.startSession();
-      this.local = 'active';
+      if (this.state.autolock && this.state.role === 'manager') {
+        // Locked until `swarm unlock` gives the key that opens the sealed keys.
+        this.local = 'locked';
+        return;
+      }
+      await this.loadKeys(undefined);
+      await this.resume();
     } catch (e) {
       this.local = 'error';
       this.error = `cannot rejoin the swarm from ${this.dir}: ${(e as Error).message}`;
@@ -98,8 +104,44 @@ export class SwarmNode {
     }
   }
 
+  /** Reads the node's TLS key and (managers) the data key, opening them with `kek` when sealed. */
+  private async loadKeys(kek: Buffer | undefined): Promise<void> {
+    const certs = join(this.dir, 'certificates');
+    const read = async (plain: string, sealed: string, aad: string): Promise<Buffer> =>
+      kek ? open(kek, await readFile(join(this.dir, sealed)), aad) : readFile(join(this.dir, plain));
+    const key = (await read('certificates/key.pem', 'certificates/key.sealed', 'node-key')).toString('utf8');
+    this.creds = { key, cert: await readFile(join(certs, 'cert.pem'), 'utf8'), rootCA: await readFile(join(certs, 'root.pem'), 'utf8') };
+    this.dataKey = this.state!.role === 'manager' ? await read('data.key', 'data.key.sealed', 'data-key') : undefined;
+  }
+
+  /** With keys loaded: the manager (on managers) and the agent session. */
+  private async resume(): Promise<void> {
+    if (this.state!.role === 'manager') await this.startManager(this.state!.managers);
+    this.startSession();
+    this.local = 'active';
+  }
+
+  /** `swarm unlock`: the unlock key opens the sealed keys; then the node rejoins. */
+  unlock(unlockKey: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.local !== 'locked') throw new UnavailableError('swarm is not locked');
+      const kek = parseUnlockKey(unlockKey);
+      try {
+        await this.loadKeys(kek);
+        this.kek = kek;
+      } catch (e) {
+        this.creds = undefined;
+        this.dataKey = undefined;
+        if (e instanceof ForbiddenError) throw new InvalidArgumentError('invalid key: the unlock key does not open this node\'s sealed keys');
+        throw e;
+      }
+      await this.resume();
+    });
+  }
+
   private async startManager(peers: Peer[]): Promise<void> {
     const s = this.state!;
+    if (!this.dataKey) throw new UnavailableError('this manager has no data key: it cannot open the cluster secrets');
     this.manager = await Manager.open({
       dir: this.dir,
       nodeId: s.nodeId,
@@ -107,6 +149,7 @@ export class SwarmNode {
       listen: splitAddr(s.listenAddr, 'listen address'),
       advertiseAddr: s.advertiseAddr,
       credentials: this.creds!,
+      dataKey: this.dataKey,
       peers,
       log: (event, fields) => this.log.info(event, fields),
     });
@@ -146,7 +189,7 @@ export class SwarmNode {
     if (r.status !== 200) throw new UnavailableError(`certificate renewal refused by ${manager}: ${(r.body as { message?: string })?.message ?? r.status}`);
     const renewed = RenewResponseSchema.parse(r.body);
     this.creds = { key, cert: renewed.certificate, rootCA: renewed.rootCA };
-    await this.saveCreds(this.creds);
+    await this.saveCreds(this.creds, undefined, this.kek);
     this.manager?.setCredentials(this.creds);
     this.log.info('certificate renewed', { expires: certInfo(renewed.certificate).notAfter.toISOString() });
   }
@@ -192,8 +235,18 @@ export class SwarmNode {
     const renewed = RenewResponseSchema.parse(r.body);
     if (renewed.role !== role) throw new ConflictError(`the manager issued a ${renewed.role} certificate, expected ${role}`);
     this.creds = { key, cert: renewed.certificate, rootCA: renewed.rootCA };
-    await this.saveCreds(this.creds);
-    this.state = { ...s, role };
+    if (role === 'manager') {
+      if (!renewed.dataKey) throw new UnavailableError('the promotion came without the cluster data key');
+      this.dataKey = Buffer.from(renewed.dataKey, 'base64');
+      this.kek = renewed.autolock && renewed.unlockKey ? parseUnlockKey(renewed.unlockKey) : undefined;
+    } else {
+      this.dataKey = undefined;
+      this.kek = undefined;
+      await rm(join(this.dir, 'data.key'), { force: true });
+      await rm(join(this.dir, 'data.key.sealed'), { force: true });
+    }
+    await this.saveCreds(this.creds, this.dataKey, this.kek);
+    this.state = { ...s, role, autolock: role === 'manager' && this.kek !== undefined };
     await this.saveState();
     if (role === 'manager') {
       await this.startManager(s.managers);
@@ -209,9 +262,21 @@ export class SwarmNode {
     await writeFileAtomic(join(this.dir, 'state.json'), JSON.stringify(this.state, null, 2), 0o600);
   }
 
-  private async saveCreds(c: NodeCredentials): Promise<void> {
+  /**
+   * The node's key (and a manager's data key): in the clear, or with autolock sealed under the unlock
+   * key so that a stopped manager's disk holds neither (`kek` is the parsed unlock key).
+   */
+  private async saveCreds(c: NodeCredentials, dataKey?: Buffer, kek?: Buffer): Promise<void> {
     await mkdir(join(this.dir, 'certificates'), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(join(this.dir, 'certificates', 'key.pem'), c.key, 0o600);
+    if (kek) {
+      await writeFileAtomic(join(this.dir, 'certificates', 'key.sealed'), seal(kek, Buffer.from(c.key), 'node-key'), 0o600);
+      await rm(join(this.dir, 'certificates', 'key.pem'), { force: true });
+      if (dataKey) await writeFileAtomic(join(this.dir, 'data.key.sealed'), seal(kek, dataKey, 'data-key'), 0o600);
+      await rm(join(this.dir, 'data.key'), { force: true });
+    } else {
+      await writeFileAtomic(join(this.dir, 'certificates', 'key.pem'), c.key, 0o600);
+      if (dataKey) await writeFileAtomic(join(this.dir, 'data.key'), dataKey, 0o600);
+    }
     await writeFileAtomic(join(this.dir, 'certificates', 'cert.pem'), c.cert, 0o644);
     await writeFileAtomic(join(this.dir, 'certificates', 'root.pem'), c.rootCA, 0o644);
   }
@@ -253,8 +318,11 @@ export class SwarmNode {
         });
         this.manager = b.manager;
         this.creds = b.credentials;
-        this.state = { nodeId: b.nodeId, clusterId: b.clusterId, role: 'manager', listenAddr: `${listen.host}:${listen.port}`, advertiseAddr, managers: [{ nodeId: b.nodeId, addr: advertiseAddr }] };
-        await this.saveCreds(b.credentials);
+        this.dataKey = b.dataKey;
+        const autolock = req.Spec?.EncryptionConfig?.AutoLockManagers === true;
+        this.kek = autolock ? parseUnlockKey(b.unlockKey) : undefined;
+        this.state = { nodeId: b.nodeId, clusterId: b.clusterId, role: 'manager', listenAddr: `${listen.host}:${listen.port}`, advertiseAddr, managers: [{ nodeId: b.nodeId, addr: advertiseAddr }], autolock };
+        await this.saveCreds(b.credentials, b.dataKey, this.kek);
         await this.saveState();
       } catch (e) {
         await this.manager?.stop().catch(() => undefined);
@@ -312,12 +380,17 @@ export class SwarmNode {
       const j = JoinResponseSchema.parse(r.body);
       if (rootDigest(j.rootCA) !== rootDigest(root)) throw new ForbiddenError('the manager answered the join with a different root CA than it presented');
       const creds = { key, cert: j.certificate, rootCA: j.rootCA };
-      const state: SwarmState = { nodeId: j.nodeId, clusterId: j.clusterId, role: j.role, listenAddr: `${listen.host}:${listen.port}`, advertiseAddr, managers: j.managers };
+      if (j.role === 'manager' && !j.dataKey) throw new UnavailableError('the manager join answer came without the cluster data key');
+      const dataKey = j.dataKey ? Buffer.from(j.dataKey, 'base64') : undefined;
+      const kek = j.role === 'manager' && j.autolock && j.unlockKey ? parseUnlockKey(j.unlockKey) : undefined;
+      const state: SwarmState = { nodeId: j.nodeId, clusterId: j.clusterId, role: j.role, listenAddr: `${listen.host}:${listen.port}`, advertiseAddr, managers: j.managers, autolock: kek !== undefined };
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       try {
         this.creds = creds;
+        this.dataKey = dataKey;
+        this.kek = kek;
         this.state = state;
-        await this.saveCreds(creds);
+        await this.saveCreds(creds, dataKey, kek);
         await this.saveState();
         if (j.role === 'manager') await this.startManager(j.raftPeers ?? j.managers);
       } catch (e) {
@@ -353,6 +426,8 @@ export class SwarmNode {
     this.manager = undefined;
     this.state = undefined;
     this.creds = undefined;
+    this.dataKey = undefined;
+    this.kek = undefined;
     this.local = 'inactive';
     await rm(this.dir, { recursive: true, force: true });
   }
@@ -366,6 +441,7 @@ export class SwarmNode {
   /** The control API, or Docker's error for a node that is not a manager. */
   control(): ControlApi {
     if (!this.state) throw new UnavailableError(NOT_IN_SWARM);
+    if (this.local === 'locked') throw new UnavailableError(LOCKED);
     if (!this.manager) throw new UnavailableError(WORKER_NODE);
     return this.manager.control();
   }
@@ -408,11 +484,11 @@ export class SwarmNode {
     return out;
   }
 
-  /** The unlock key (autolock is not implemented yet: the answer says so). */
-  unlockKey(): never {
-    if (!this.state) throw new UnavailableError(NOT_IN_SWARM);
-    throw new NotFoundError('no unlock key is set: autolock is not enabled on this swarm');
+  /** The unlock key of an autolocked swarm (Docker: GET /swarm/unlockkey). */
+  async unlockKey(): Promise<string> {
+    return this.control().getUnlockKey();
   }
+
 }
 
 function sameManagers(a: Peer[], b: Peer[]): boolean {

@@ -80,8 +80,12 @@ export function swarmRoutes(router: Router, swarm: SwarmNode): void {
       });
       return undefined;
     })
-    .get('/swarm/unlockkey', async () => swarm.unlockKey())
-    .post('/swarm/unlock', async () => swarm.unlockKey())
+    .get('/swarm/unlockkey', async () => ({ UnlockKey: await swarm.unlockKey() }))
+    .post('/swarm/unlock', async ({ json }) => {
+      const b = parseBody(z.object({ UnlockKey: z.string().min(1, 'UnlockKey is required') }), await json(), 'swarm unlock request');
+      await swarm.unlock(b.UnlockKey);
+      return undefined;
+    })
     .get('/nodes', async () => swarm.control().listNodes())
     .get('/nodes/{id}', async ({ params }) => swarm.control().getNode(params.id === 'self' ? (swarm.nodeId() ?? 'self') : params.id!))
     .post('/nodes/{id}/update', async ({ params, query, json }) => {

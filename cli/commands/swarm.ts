@@ -56,7 +56,6 @@ export async function init(argv: string[]): Promise<number> {
   ]);
   if (!p) return 0;
   if (p.args.length) throw new FlagError(`"tsswarm swarm init" accepts no arguments.\nSee 'tsswarm swarm init --help'.`);
-  if (bool(p, 'autolock')) throw new FlagError('--autolock is not supported yet: manager keys are not encrypted at rest');
   const mask = str(p, 'default-addr-pool-mask-length');
   const port = str(p, 'data-path-port');
   const body = {
@@ -69,12 +68,18 @@ export async function init(argv: string[]): Promise<number> {
     Spec: {
       Dispatcher: { HeartbeatPeriod: durationNs(p, 'heartbeat-period') },
       CAConfig: { NodeCertExpiry: durationNs(p, 'cert-expiry') },
-      EncryptionConfig: { AutoLockManagers: false },
+      EncryptionConfig: { AutoLockManagers: bool(p, 'autolock') },
     },
   };
   const id = await client().call<string>('/swarm/init', { method: 'POST', body });
   process.stdout.write(`Swarm initialized: current node (${id}) is now a manager.\n\n${await joinCommand('worker', false)}`);
   process.stdout.write(`To add a manager to this swarm, run 'tsswarm swarm join-token manager' and follow the instructions.\n\n`);
+  if (bool(p, 'autolock')) {
+    const { UnlockKey } = await client().call<{ UnlockKey: string }>('/swarm/unlockkey');
+    process.stdout.write(
+      `To unlock a swarm manager after it restarts, run the \`tsswarm swarm unlock\`\ncommand and provide the following key:\n\n    ${UnlockKey}\n\nPlease remember to store this key in a password manager, since without it you\nwill not be able to restart the manager.\n`,
+    );
+  }
   return 0;
 }
 
@@ -156,15 +161,24 @@ export const swarm = group('swarm', {
   },
   'unlock-key': async (argv) => {
     const p = parse(argv, 'tsswarm swarm unlock-key [OPTIONS]', [
-      { name: 'rotate', type: 'bool', description: 'Rotate unlock key' },
+      { name: 'rotate', type: 'bool', description: 'Rotate unlock key (not supported yet)' },
       { name: 'quiet', short: 'q', type: 'bool', description: 'Only display token' },
     ]);
     if (!p) return 0;
-    await client().call('/swarm/unlockkey');
+    if (bool(p, 'rotate')) throw new FlagError('swarm unlock-key --rotate is not supported yet');
+    const { UnlockKey } = await client().call<{ UnlockKey: string }>('/swarm/unlockkey');
+    if (bool(p, 'quiet')) process.stdout.write(`${UnlockKey}\n`);
+    else process.stdout.write(`To unlock a swarm manager after it restarts, run the \`tsswarm swarm unlock\`\ncommand and provide the following key:\n\n    ${UnlockKey}\n\nPlease remember to store this key in a password manager, since without it you\nwill not be able to restart the manager.\n`);
     return 0;
   },
-  unlock: async () => {
-    await client().call('/swarm/unlock', { method: 'POST', body: {} });
+  unlock: async (argv) => {
+    const p = parse(argv, 'tsswarm swarm unlock', []);
+    if (!p) return 0;
+    // Docker prompts on a terminal; from a pipe the key is read from stdin.
+    if (process.stdin.isTTY) process.stdout.write('Please enter unlock key: ');
+    const key = (await readStdin()).split('\n')[0]!.trim();
+    if (!key) throw new FlagError('no unlock key given (type it, or pipe it on stdin)');
+    await client().call('/swarm/unlock', { method: 'POST', body: { UnlockKey: key } });
     return 0;
   },
   ca: async (argv) => {
@@ -351,3 +365,12 @@ export const node = group('node', {
     return code;
   },
 });
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) {
+    chunks.push(c as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -5,7 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Bed, sweep } from './bed.js';
+import { Bed, sweep, TSSWARM as TSSWARM_BIN } from './bed.js';
 
 interface NodeRow {
   ID: string;
@@ -240,4 +240,39 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
     const raft = JSON.parse((await bed.cli(2, ['info', '--format', 'json'])).stdout).Swarm.Raft;
     assert.deepEqual(raft.Voters, [ids[2]]);
   });
+
+  it('autolock: a restarted manager stays locked, its keys sealed on disk, until swarm unlock with the key', async function () {
+    // Node 5 left the swarm earlier: it founds a swarm of its own here.
+    const init = await bed.cli(5, ['swarm', 'init', '--autolock', '--advertise-addr', bed.node(5).address]);
+    assert.equal(init.code, 0, init.stderr);
+    const key = /(SWMKEY-1-\S+)/.exec(init.stdout)?.[1];
+    assert.ok(key, init.stdout);
+    assert.equal((await bed.cli(5, ['swarm', 'unlock-key', '-q'])).stdout.trim(), key);
+    const dir = join(bed.node(5).dataRoot, 'swarm');
+    assert.ok(existsSync(join(dir, 'certificates', 'key.sealed')) && !existsSync(join(dir, 'certificates', 'key.pem')), 'the TLS key is sealed');
+    assert.ok(existsSync(join(dir, 'data.key.sealed')) && !existsSync(join(dir, 'data.key')), 'the data key is sealed');
+    // The raft log holds the CA key only sealed under the data key.
+    const raftFiles = spawnSync('grep', ['-rl', 'BEGIN RSA PRIVATE KEY', join(dir, 'raft')], { encoding: 'utf8' });
+    assert.equal(raftFiles.stdout.trim(), '', 'no private key in the clear in raft data');
+    await bed.kill(5);
+    await bed.start(5);
+    const info = JSON.parse((await bed.cli(5, ['info', '--format', 'json'])).stdout).Swarm;
+    assert.equal(info.LocalNodeState, 'locked');
+    const ls5 = await bed.cli(5, ['node', 'ls']);
+    assert.notEqual(ls5.code, 0);
+    assert.match(ls5.stderr, /Swarm is encrypted and needs to be unlocked/);
+    const wrong = await bed.cli(5, ['swarm', 'unlock'], );
+    assert.notEqual(wrong.code, 0, 'no key given');
+    const bad = await runWithInput(5, ['swarm', 'unlock'], 'SWMKEY-1-' + Buffer.alloc(32, 7).toString('base64') + '\n');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /invalid key/);
+    const good = await runWithInput(5, ['swarm', 'unlock'], `${key}\n`);
+    assert.equal(good.code, 0, good.stderr);
+    await until('node 5 unlocked and ready', async () => ((await ls(5)).some((r) => r.Status === 'Ready') ? true : undefined));
+  });
+
+  async function runWithInput(k: number, args: string[], input: string): Promise<{ code: number; stderr: string }> {
+    const r = spawnSync(process.execPath, [TSSWARM_BIN, ...args], { input, encoding: 'utf8', env: bed.node(k).env });
+    return { code: r.status ?? 1, stderr: r.stderr };
+  }
 });

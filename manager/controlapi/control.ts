@@ -4,6 +4,7 @@
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
 import { newSecret } from '../ca/tokens.js';
 import { nodeView, swarmView, type ClusterObject, type ClusterSpec, type NodeObject, type RaftView } from '../objects.js';
+import type { ClusterSecrets } from '../cluster-secrets.js';
 import type { ReplicatedStore } from '../store/replicated.js';
 
 export interface NodeSpecUpdate {
@@ -29,8 +30,15 @@ export interface Membership {
   pushRole(nodeId: string, role: 'worker' | 'manager'): void;
 }
 
+/** Opens and seals the cluster object's secrets (the manager holds the data key). */
+export interface SecretsBox {
+  open(c: ClusterObject): ClusterSecrets;
+  seal(s: ClusterSecrets): string;
+}
+
 export interface ControlApi {
   getSwarm(): Promise<Record<string, unknown>>;
+  getUnlockKey(): Promise<string>;
   updateSwarm(version: number, spec: Partial<ClusterSpec>, flags: SwarmUpdateFlags): Promise<void>;
   listNodes(): Promise<Record<string, unknown>[]>;
   getNode(ref: string): Promise<Record<string, unknown>>;
@@ -38,7 +46,7 @@ export interface ControlApi {
   removeNode(ref: string, force: boolean): Promise<void>;
 }
 
-export const CONTROL_METHODS = ['getSwarm', 'updateSwarm', 'listNodes', 'getNode', 'updateNode', 'removeNode'] as const;
+export const CONTROL_METHODS = ['getSwarm', 'getUnlockKey', 'updateSwarm', 'listNodes', 'getNode', 'updateNode', 'removeNode'] as const;
 
 const ROLES = new Set(['worker', 'manager']);
 const AVAILABILITY = new Set(['active', 'pause', 'drain']);
@@ -48,6 +56,7 @@ export class LocalControl implements ControlApi {
     private readonly store: ReplicatedStore,
     private readonly clusterId: string,
     private readonly membership: Membership,
+    private readonly box: SecretsBox,
   ) {}
 
   private cluster(): ClusterObject {
@@ -61,19 +70,33 @@ export class LocalControl implements ControlApi {
   }
 
   async getSwarm(): Promise<Record<string, unknown>> {
-    return swarmView(this.cluster());
+    const c = this.cluster();
+    return swarmView(c, this.box.open(c));
+  }
+
+  async getUnlockKey(): Promise<string> {
+    const c = this.cluster();
+    if (!c.Spec.EncryptionConfig.AutoLockManagers) throw new NotFoundError('no unlock key is set');
+    return this.box.open(c).unlockKey;
   }
 
   async updateSwarm(version: number, spec: Partial<ClusterSpec>, flags: SwarmUpdateFlags): Promise<void> {
     const c = this.cluster();
     if (version !== c.Version.Index) throw new ConflictError(`update out of sequence: the swarm is at version ${c.Version.Index}, the update was made from version ${version}`);
-    const next: ClusterObject = { ...c, Spec: { ...c.Spec, ...spec, Name: 'default' }, TokenSecrets: { ...c.TokenSecrets } };
+    const next: ClusterObject = { ...c, Spec: { ...c.Spec, ...spec, Name: 'default' } };
+    if ((next.Spec.EncryptionConfig?.AutoLockManagers ?? false) !== c.Spec.EncryptionConfig.AutoLockManagers) {
+      throw new InvalidArgumentError('changing autolock on a running swarm is not supported yet: choose it at `swarm init --autolock`');
+    }
     const hb = next.Spec.Dispatcher.HeartbeatPeriod;
     if (!Number.isFinite(hb) || hb < 100 * 1_000_000) throw new InvalidArgumentError(`Spec.Dispatcher.HeartbeatPeriod ${hb} ns is under the minimum of 100ms`);
     const exp = next.Spec.CAConfig.NodeCertExpiry;
     if (!Number.isFinite(exp) || exp < 3600 * 1e9) throw new InvalidArgumentError(`Spec.CAConfig.NodeCertExpiry ${exp} ns is under the minimum of 1h`);
-    if (flags.rotateWorkerToken) next.TokenSecrets.worker = newSecret();
-    if (flags.rotateManagerToken) next.TokenSecrets.manager = newSecret();
+    if (flags.rotateWorkerToken || flags.rotateManagerToken) {
+      const s = this.box.open(c);
+      if (flags.rotateWorkerToken) s.worker = newSecret();
+      if (flags.rotateManagerToken) s.manager = newSecret();
+      next.Sealed = this.box.seal(s);
+    }
     await this.store.update((tx) => tx.update('cluster', next));
   }
 
