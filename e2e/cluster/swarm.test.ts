@@ -217,6 +217,11 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
     assert.match(r.stdout, /HOSTNAME\s+STATUS\s+AVAILABILITY\s+MANAGER STATUS\s+ENGINE VERSION/);
     assert.match(r.stdout, new RegExp(`${ids[2]} \\*`));
     assert.match(r.stdout, /Leader/);
+    const tok = spawnSync('docker', ['swarm', 'join-token', 'worker'], { encoding: 'utf8', env: bed.node(2).env });
+    assert.equal(tok.status, 0, tok.stderr);
+    assert.match(tok.stdout, /docker swarm join --token SWMTKN-1-\w{50}-\w{25} /);
+    const info = spawnSync('docker', ['info'], { encoding: 'utf8', env: bed.node(2).env });
+    assert.match(info.stdout, /Swarm: active\n\s+NodeID: \w{25}\n\s+Is Manager: true/);
   });
 
   it('quorum lost: the error names the way out; init --force-new-cluster brings the swarm back on one manager', async function () {
