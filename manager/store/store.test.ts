@@ -107,7 +107,8 @@ describe('manager/store replicated over raft (3 members, disk storage)', functio
     const transport = net.transport(id);
     for (const p of IDS) if (p !== id) transport.addPeer(p, '');
     const sm = new StoreStateMachine();
-    const node = new RaftNode<ApplyResult>({ id, storage, transport, stateMachine: sm, tickMs: 10, electionTick: 10, snapshotEvery: 20, keepEntriesBehindSnapshot: 2 });
+    // A generous election timeout: on a loaded 2-core machine a 100 ms one makes leadership churn.
+    const node = new RaftNode<ApplyResult>({ id, storage, transport, stateMachine: sm, tickMs: 10, electionTick: 50, snapshotEvery: 20, keepEntriesBehindSnapshot: 2 });
     node.start();
     members.set(id, { node, sm, store: new ReplicatedStore(node, sm) });
   }
@@ -125,6 +126,17 @@ describe('manager/store replicated over raft (3 members, disk storage)', functio
     throw new Error(`gave up waiting for ${what}`);
   }
   const leader = () => until(() => [...members.entries()].find(([, m]) => m.node.status().role === 'leader'), 'a leader');
+  /** A write through whoever leads, retried (bounded) when leadership moves under it. */
+  const write = async (fn: Parameters<ReplicatedStore['update']>[0]) => {
+    for (let i = 0; ; i++) {
+      const [, l] = await leader();
+      try {
+        return await l.store.update(fn);
+      } catch (e) {
+        if (!(e instanceof NotLeaderError) || i >= 50) throw e;
+      }
+    }
+  };
 
   before(async () => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsswarm-store-'));
@@ -137,8 +149,8 @@ describe('manager/store replicated over raft (3 members, disk storage)', functio
   });
 
   it('a write through the leader appears in every member’s tables; a follower refuses with the leader named', async () => {
-    const [lid, l] = await leader();
-    const [created] = await l.store.update((tx) => tx.create('services', { ID: 'svc1', Spec: { Name: 'web' } }));
+    const [created] = await write((tx) => tx.create('services', { ID: 'svc1', Spec: { Name: 'web' } }));
+    const [lid] = await leader();
     assert.ok(created!.Version.Index > 0);
     for (const m of members.values()) await until(() => m.sm.state.get('services', 'svc1'), 'replication');
     const follower = [...members.entries()].find(([id]) => id !== lid)![1];
@@ -146,10 +158,12 @@ describe('manager/store replicated over raft (3 members, disk storage)', functio
   });
 
   it('a conflicting transaction is refused with the domain error and changes nothing anywhere', async () => {
+    const [, l0] = await leader();
+    const stale = l0.store.view.get('services', 'svc1')!;
+    await write((tx) => tx.update('services', { ...stale, Spec: { Name: 'web', Labels: { v: '2' } } }));
+    await assert.rejects(write((tx) => tx.update('services', { ...stale, Spec: { Name: 'other' } })), /update out of sequence/);
     const [, l] = await leader();
-    const stale = l.store.view.get('services', 'svc1')!;
-    await l.store.update((tx) => tx.update('services', { ...stale, Spec: { Name: 'web', Labels: { v: '2' } } }));
-    await assert.rejects(l.store.update((tx) => tx.update('services', { ...stale, Spec: { Name: 'other' } })), /update out of sequence/);
+    await until(() => l.store.view.get('services', 'svc1')?.Spec?.Labels?.v === '2' || undefined, 'the label applied');
     assert.equal(l.store.view.get('services', 'svc1')!.Spec!.Name, 'web');
   });
 
@@ -157,7 +171,7 @@ describe('manager/store replicated over raft (3 members, disk storage)', functio
     const [lid, l] = await leader();
     const victim = IDS.find((id) => id !== lid)!;
     await stop(victim);
-    for (let i = 0; i < 30; i++) await l.store.update((tx) => tx.create('tasks', { ID: `task${i}`, ServiceID: 'svc1' }));
+    for (let i = 0; i < 30; i++) await write((tx) => tx.create('tasks', { ID: `task${i}`, ServiceID: 'svc1' }));
     await start(victim);
     const m = members.get(victim)!;
     await until(() => m.sm.state.list('tasks').length === 30 || undefined, 'catch-up');
