@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { open, seal } from './ca/kek.js';
 
-const SecretsSchema = z.object({ caKey: z.string(), worker: z.string(), manager: z.string(), unlockKey: z.string() });
+const SecretsSchema = z.object({ caKey: z.string(), worker: z.string(), manager: z.string(), unlockKey: z.string(), nextCaKey: z.string().optional() });
 export type ClusterSecrets = z.infer<typeof SecretsSchema>;
 
 export function newDataKey(): Buffer {

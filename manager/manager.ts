@@ -13,7 +13,7 @@ import { certInfo, createCSR, createRootCA, generateKey, issue, newId, type Root
 import { JoinLimiter } from './ca/join-limiter.js';
 import { newSecret, roleOfToken } from './ca/tokens.js';
 import { newUnlockKey } from './ca/kek.js';
-import { newDataKey, openSecrets, sealSecrets } from './cluster-secrets.js';
+import { newDataKey, openSecrets, sealSecrets, type ClusterSecrets } from './cluster-secrets.js';
 import { ClusterPort, peerOf, type Credentials } from './cluster-port/listener.js';
 import { CONTROL_METHODS, LocalControl, type ControlApi, type Membership } from './controlapi/control.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
@@ -86,6 +86,7 @@ type NodeInit = {
   ManagerStatus?: NodeObject['ManagerStatus'];
   ClusterAddr?: string;
   CertSerial?: string;
+  CertRoot?: string;
 };
 /** A learner whose log is within this many entries of the leader's is promoted to voter. */
 const CAUGHT_UP_WITHIN = 10;
@@ -153,6 +154,7 @@ export class Manager {
       ManagerStatus: { Addr: b.advertiseAddr },
       ClusterAddr: b.advertiseAddr,
       CertSerial: certInfo(cert).serial,
+      CertRoot: root.certPem,
     };
     await m.store.update((tx) => {
       tx.create('cluster', cluster);
@@ -227,6 +229,7 @@ export class Manager {
         this.dispatcher.pushManagers();
       },
       pushRole: (id, role) => this.dispatcher.pushRole(id, role),
+      pushRenewAll: () => this.dispatcher.pushRenewAll(),
     };
     this.local = new LocalControl(this.store, o.clusterId, membership, {
       open: (c) => openSecrets(o.dataKey, o.clusterId, c.Sealed),
@@ -255,6 +258,13 @@ export class Manager {
     this.creds = c;
     this.port.setCredentials(this.tlsCredentials());
     this.transport.setTls({ key: c.key, cert: c.cert, ca: c.rootCA });
+  }
+
+  /** The cluster's root (during a rotation, the current one followed by the next). */
+  private currentRoot(): string {
+    const c = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject | undefined;
+    if (!c) return this.creds.rootCA;
+    return c.RootCA.Rotation ? `${c.RootCA.CACert}${c.RootCA.Rotation.NextCert}` : c.RootCA.CACert;
   }
 
   private tlsCredentials(): Credentials {
@@ -334,7 +344,24 @@ export class Manager {
     return remoteControl(() => this.leaderAddr(), () => this.creds);
   }
 
+  /** Ends a root rotation once every node holds a certificate from the next root. */
+  private async finishRotation(): Promise<void> {
+    const c = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject | undefined;
+    const r = c?.RootCA.Rotation;
+    if (!c || !r) return;
+    const nodes = this.sm.state.list('nodes') as NodeObject[];
+    if (!nodes.every((n) => n.CertRoot === r.NextCert)) return;
+    const s = openSecrets(this.o.dataKey, this.o.clusterId, c.Sealed);
+    if (!s.nextCaKey) return;
+    const next: ClusterObject = { ...c, RootCA: { CACert: r.NextCert, Generation: c.RootCA.Generation }, Sealed: sealSecrets(this.o.dataKey, this.o.clusterId, { ...s, caKey: s.nextCaKey, nextCaKey: undefined }) };
+    await this.store.update((tx) => tx.update('cluster', next));
+    this.o.log('manager.root_rotated', { generation: c.RootCA.Generation });
+    // Nodes renew once more: certificates without the bridge, and the new root alone to trust.
+    this.dispatcher.pushRenewAll();
+  }
+
   private async promoteLearners(): Promise<void> {
+    await this.finishRotation().catch((e: Error) => this.o.log('manager.rotation_failed', { error: e.message }));
     const pr = this.raft.progress();
     if (!pr) return;
     for (const id of this.raft.status().conf.learners) {
@@ -370,7 +397,7 @@ export class Manager {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = (req.url ?? '').split('?')[0];
     try {
-      if (req.method === 'GET' && url === ROUTES.ca) return json(res, 200, { rootCA: this.creds.rootCA });
+      if (req.method === 'GET' && url === ROUTES.ca) return json(res, 200, { rootCA: this.currentRoot() });
       if (req.method === 'POST' && url === ROUTES.join) return json(res, 200, await this.handleJoin(req));
       if (req.method === 'POST' && url === ROUTES.renew) return json(res, 200, await this.handleRenew(req));
       if (req.method === 'POST' && url === ROUTES.control) return json(res, 200, await this.handleControl(req));
@@ -403,10 +430,12 @@ export class Manager {
     }
     const nodeId = newId();
     const ip = j.advertiseAddr.slice(0, j.advertiseAddr.lastIndexOf(':'));
-    const certificate = issue({ certPem: cluster.RootCA.CACert, keyPem: secrets.caKey }, j.csr, { nodeId, role, clusterId: this.o.clusterId }, {
+    const sign = signer(cluster, secrets);
+    const leaf = issue(sign.root, j.csr, { nodeId, role, clusterId: this.o.clusterId }, {
       expiryMs: cluster.Spec.CAConfig.NodeCertExpiry / NS_PER_MS,
       ips: [ip],
     });
+    const certificate = `${leaf}${sign.chain}`;
     const node: NodeInit = {
       ID: nodeId,
       Spec: { Labels: {}, Role: role, Availability: j.availability },
@@ -414,7 +443,8 @@ export class Manager {
       Status: { State: 'unknown', Message: 'joined; waiting for its first session', Addr: ip },
       ...(role === 'manager' ? { ManagerStatus: { Addr: j.advertiseAddr } } : {}),
       ClusterAddr: j.advertiseAddr,
-      CertSerial: certInfo(certificate).serial,
+      CertSerial: certInfo(leaf).serial,
+      CertRoot: sign.root.certPem,
     };
     await this.store.update((tx) => tx.create('nodes', node));
     if (role === 'manager') {
@@ -429,7 +459,7 @@ export class Manager {
       clusterId: this.o.clusterId,
       role,
       certificate,
-      rootCA: cluster.RootCA.CACert,
+      rootCA: sign.bundle,
       managers: this.managers(),
       ...(role === 'manager'
         ? {
@@ -455,16 +485,18 @@ export class Manager {
     if (!node) throw new ForbiddenError(`node ${peer!.nodeId} is not in the swarm`);
     const cluster = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject;
     const secrets = openSecrets(this.o.dataKey, this.o.clusterId, cluster.Sealed);
-    const certificate = issue({ certPem: cluster.RootCA.CACert, keyPem: secrets.caKey }, body.data.csr, { nodeId: node.ID, role: node.Spec.Role, clusterId: this.o.clusterId }, {
+    const sign = signer(cluster, secrets);
+    const leaf = issue(sign.root, body.data.csr, { nodeId: node.ID, role: node.Spec.Role, clusterId: this.o.clusterId }, {
       expiryMs: cluster.Spec.CAConfig.NodeCertExpiry / NS_PER_MS,
       ips: [node.Status.Addr],
     });
+    const certificate = `${leaf}${sign.chain}`;
     const fresh = this.sm.state.get('nodes', node.ID) as NodeObject;
-    await this.store.update((tx) => tx.update('nodes', { ...fresh, CertSerial: certInfo(certificate).serial }));
+    await this.store.update((tx) => tx.update('nodes', { ...fresh, CertSerial: certInfo(leaf).serial, CertRoot: sign.root.certPem }));
     const autolock = cluster.Spec.EncryptionConfig.AutoLockManagers;
     return {
       certificate,
-      rootCA: cluster.RootCA.CACert,
+      rootCA: sign.bundle,
       role: node.Spec.Role,
       ...(node.Spec.Role === 'manager' ? { dataKey: this.o.dataKey.toString('base64'), autolock, ...(autolock ? { unlockKey: secrets.unlockKey } : {}) } : {}),
     };
@@ -522,6 +554,17 @@ export class Manager {
   certificate(): ReturnType<typeof certInfo> {
     return certInfo(this.creds.cert);
   }
+}
+
+/**
+ * Who signs now, what chain goes with a certificate, and which roots a node must trust: the current
+ * root; or, during a rotation, the next root, with the cross-signed bridge in the chain and both roots
+ * in the bundle.
+ */
+function signer(c: ClusterObject, s: ClusterSecrets): { root: RootCA; chain: string; bundle: string } {
+  const r = c.RootCA.Rotation;
+  if (r && s.nextCaKey) return { root: { certPem: r.NextCert, keyPem: s.nextCaKey }, chain: r.CrossSigned, bundle: `${c.RootCA.CACert}${r.NextCert}` };
+  return { root: { certPem: c.RootCA.CACert, keyPem: s.caKey }, chain: '', bundle: c.RootCA.CACert };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

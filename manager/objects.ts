@@ -15,15 +15,18 @@ export type ClusterSpec = {
   Orchestration: { TaskHistoryRetentionLimit: number };
   Raft: { SnapshotInterval: number; KeepOldSnapshots: number; LogEntriesForSlowFollowers: number; ElectionTick: number; HeartbeatTick: number };
   Dispatcher: { HeartbeatPeriod: number };
-  CAConfig: { NodeCertExpiry: number };
+  CAConfig: { NodeCertExpiry: number; ForceRotate?: number };
   EncryptionConfig: { AutoLockManagers: boolean };
   TaskDefaults: Record<string, unknown>;
 };
 
 export interface ClusterObject extends StoredObject {
   Spec: ClusterSpec & { Name: string };
-  /** The root CA certificate; its key is among the sealed secrets. */
-  RootCA: { CACert: string };
+  /**
+   * The root CA certificate; its key is among the sealed secrets. During a rotation, the next root and
+   * its cross-signed certificate (the next root's key, signed by the current root).
+   */
+  RootCA: { CACert: string; Generation?: number; Rotation?: { NextCert: string; CrossSigned: string } };
   /** Internal: the root CA key, join-token secrets and unlock key, sealed under the data key. */
   Sealed: string;
   DefaultAddrPool: string[];
@@ -41,6 +44,8 @@ export interface NodeObject extends StoredObject {
   ClusterAddr?: string;
   /** Internal: the serial of the last certificate issued to it (revoked when it is demoted). */
   CertSerial?: string;
+  /** Internal: the root (certificate PEM) that signed its last certificate, to know when a rotation is done. */
+  CertRoot?: string;
 }
 
 export function defaultClusterSpec(o: { heartbeatMs: number; certExpiryMs: number; autolock: boolean }): ClusterSpec {
@@ -70,7 +75,7 @@ export function swarmView(c: ClusterObject, secrets: ClusterSecrets): Record<str
       CertIssuerSubject: x.raw.length ? Buffer.from(x.subject).toString('base64') : '',
       CertIssuerPublicKey: x.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
     },
-    RootRotationInProgress: false,
+    RootRotationInProgress: c.RootCA.Rotation !== undefined,
     DataPathPort: c.DataPathPort,
     DefaultAddrPool: c.DefaultAddrPool,
     SubnetSize: c.SubnetSize,

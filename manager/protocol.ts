@@ -109,6 +109,8 @@ export const ManagerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('heartbeat'), heartbeatPeriodMs: z.number().int().positive() }),
   z.object({ type: z.literal('managers'), managers: z.array(PeerSchema) }),
   z.object({ type: z.literal('role'), role: NodeRoleSchema }),
+  /** Root rotation: renew the certificate now (from the next root, with the new trust bundle). */
+  z.object({ type: z.literal('renew') }),
   z.object({ type: z.literal('assignments'), kind: z.enum(['complete', 'incremental']), changes: z.array(z.unknown()) }),
 ]);
 export type ManagerMessage = z.infer<typeof ManagerMessageSchema>;

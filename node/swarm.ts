@@ -207,6 +207,14 @@ export class SwarmNode {
         this.state = { ...this.state, managers: m };
         void this.saveState().catch((e: Error) => this.log.warn('cannot save the manager list', { err: e }));
       },
+      onRenew: () => {
+        void this.renew()
+          .then(() => this.scheduleRenewal())
+          .catch((e: Error) => {
+            this.log.warn('certificate renewal for a root rotation failed; retrying in 5s', { err: e });
+            this.scheduleRenewal(5000);
+          });
+      },
       onRole: (role) => {
         void this.changeRole(role).catch((e: Error) => this.log.error('role change failed', { role, err: e }));
       },

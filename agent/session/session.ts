@@ -21,6 +21,8 @@ export interface AgentSessionOptions {
   onRemoved: (reason: string) => void;
   /** promote/demote: the node must renew its certificate and start or stop its manager. */
   onRole: (role: 'worker' | 'manager') => void;
+  /** Root rotation: renew the certificate now. */
+  onRenew: () => void;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -85,6 +87,8 @@ export class AgentSession {
         this.o.log('session.registered', { manager: addr, period_ms: m.heartbeatPeriodMs });
       } else if (m.type === 'heartbeat') {
         this.beat(ws, () => sessionId, m.heartbeatPeriodMs);
+      } else if (m.type === 'renew') {
+        this.o.onRenew();
       } else if (m.type === 'role') {
         this.o.onRole(m.role);
       } else if (m.type === 'managers') {

@@ -183,11 +183,28 @@ export const swarm = group('swarm', {
   },
   ca: async (argv) => {
     const p = parse(argv, 'tsswarm swarm ca [OPTIONS]', [
-      { name: 'rotate', type: 'bool', description: 'Rotate the swarm CA (not supported yet)' },
+      { name: 'rotate', type: 'bool', description: 'Rotate the swarm CA: a new root, every node re-certified' },
       { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress progress output' },
     ]);
     if (!p) return 0;
-    if (bool(p, 'rotate')) throw new FlagError('swarm ca --rotate is not supported yet: the root CA cannot be rotated (node certificates are renewed automatically)');
+    if (bool(p, 'rotate')) {
+      // Docker's way: bump Spec.CAConfig.ForceRotate; the managers make a new root, every node renews,
+      // and the rotation ends once all hold a certificate from the new root.
+      const c = client();
+      const sw = await c.call<SwarmView & { Spec: { CAConfig: { ForceRotate?: number } } }>('/swarm');
+      const spec = { ...sw.Spec, CAConfig: { ...sw.Spec.CAConfig, ForceRotate: (sw.Spec.CAConfig.ForceRotate ?? 0) + 1 } };
+      await c.call('/swarm/update', { method: 'POST', query: { version: String(sw.Version.Index) }, body: spec });
+      for (let i = 0; ; i++) {
+        const now = await c.call<{ RootRotationInProgress: boolean; TLSInfo: { TrustRoot: string } }>('/swarm');
+        if (!now.RootRotationInProgress) {
+          process.stdout.write(now.TLSInfo.TrustRoot);
+          return 0;
+        }
+        if (i >= 600) throw new FlagError('the root rotation is still in progress after 60s: every node must renew its certificate (down nodes hold it up); `tsswarm swarm ca` shows the root once it is done');
+        if (!bool(p, 'quiet') && i % 20 === 0) process.stderr.write('rotating the root CA: waiting for every node to renew its certificate…\n');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     const sw = await client().call<{ TLSInfo: { TrustRoot: string } }>('/swarm');
     process.stdout.write(sw.TLSInfo.TrustRoot);
     return 0;

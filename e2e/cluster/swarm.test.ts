@@ -150,6 +150,31 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
     assert.ok(!existsSync(join(bed.node(4).dataRoot, 'swarm', 'raft')), 'a worker keeps no raft data');
   });
 
+  it('swarm ca --rotate: a new root, every node re-certified through a cross-signed bridge, nobody drops out', async function () {
+    const before = (await bed.cli(2, ['swarm', 'ca'])).stdout;
+    const tokenBefore = (await bed.cli(2, ['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
+    const rot = await bed.cli(2, ['swarm', 'ca', '--rotate', '-q']);
+    assert.equal(rot.code, 0, rot.stderr);
+    assert.match(rot.stdout, /^-----BEGIN CERTIFICATE-----/);
+    assert.notEqual(rot.stdout, before);
+    // Every node, workers included, trusts and holds the new root; the cluster still works throughout.
+    for (const k of [1, 2, 3, 4, 5]) {
+      await until(`node ${k} on the new root`, async () => {
+        const info = JSON.parse((await bed.cli(k, ['info', '--format', 'json'])).stdout).Swarm;
+        const digest = JSON.parse((await bed.cli(2, ['info', '--format', 'json'])).stdout).Swarm.CADigest;
+        return info.CADigest === digest ? true : undefined;
+      });
+    }
+    const rows = await until('all ready after the rotation', async () => {
+      const r = await ls(3);
+      return r.length === 5 && r.every((x) => x.Status === 'Ready') ? r : undefined;
+    });
+    assert.equal(rows.filter((r) => r.ManagerStatus).length, 3);
+    // Join tokens carry the root's digest: the old one now names another root.
+    const tokenAfter = (await bed.cli(2, ['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
+    assert.notEqual(tokenAfter.split('-')[2], tokenBefore.split('-')[2]);
+  });
+
   it('refuses a wrong token, a wrong CA digest and a rotated token, leaving the node untouched', async function () {
     const token = (await bed.cli(2, ['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
     // Node 5 leaves, so it can try to join again.

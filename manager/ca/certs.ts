@@ -155,6 +155,51 @@ export function issue(
   return forge.pki.certificateToPem(c);
 }
 
+/**
+ * Root rotation's bridge: the new root's name and key, signed by the old root. A node that trusts only
+ * the old root verifies a certificate from the new root through it (leaf → cross-signed → old root).
+ */
+export function crossSign(oldRoot: RootCA, newRootPem: string, now = Date.now()): string {
+  const fresh = forge.pki.certificateFromPem(newRootPem);
+  const old = forge.pki.certificateFromPem(oldRoot.certPem);
+  const c = forge.pki.createCertificate();
+  c.publicKey = fresh.publicKey;
+  c.serialNumber = serial();
+  c.validity.notBefore = new Date(now - BACKDATE_MS);
+  c.validity.notAfter = fresh.validity.notAfter;
+  c.setSubject(fresh.subject.attributes);
+  c.setIssuer(old.subject.attributes);
+  c.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  c.sign(forgeKey(oldRoot.keyPem), forge.md.sha256.create());
+  return forge.pki.certificateToPem(c);
+}
+
+/** A root whose CN differs from `swarm-ca`'s predecessor, so chains never confuse the two. */
+export function createNextRootCA(generation: number, now = Date.now()): RootCA {
+  const r = createRootCA(now);
+  if (generation <= 0) return r;
+  const key = forgeKey(r.keyPem);
+  const c = forge.pki.createCertificate();
+  c.publicKey = publicOf(key);
+  c.serialNumber = serial();
+  c.validity.notBefore = new Date(now - BACKDATE_MS);
+  c.validity.notAfter = new Date(now + ROOT_EXPIRY_MS);
+  const subject = [{ name: 'commonName', value: `${ROOT_CN}-${generation}` }];
+  c.setSubject(subject);
+  c.setIssuer(subject);
+  c.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  c.sign(key, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(c), keyPem: r.keyPem };
+}
+
 export interface CertInfo extends NodeIdentity {
   serial: string;
   notBefore: Date;

@@ -3,6 +3,7 @@
 // Errors are lib/errors kinds with Docker's wording where Docker has one.
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
 import { newSecret } from '../ca/tokens.js';
+import { createNextRootCA, crossSign } from '../ca/certs.js';
 import { nodeView, swarmView, type ClusterObject, type ClusterSpec, type NodeObject, type RaftView } from '../objects.js';
 import type { ClusterSecrets } from '../cluster-secrets.js';
 import type { ReplicatedStore } from '../store/replicated.js';
@@ -28,6 +29,8 @@ export interface Membership {
   addManager(nodeId: string, addr: string): Promise<void>;
   /** Tells the node's agent its new role (it renews its certificate, then starts or stops its manager). */
   pushRole(nodeId: string, role: 'worker' | 'manager'): void;
+  /** Tells every agent to renew its certificate now (root rotation). */
+  pushRenewAll(): void;
 }
 
 /** Opens and seals the cluster object's secrets (the manager holds the data key). */
@@ -91,13 +94,24 @@ export class LocalControl implements ControlApi {
     if (!Number.isFinite(hb) || hb < 100 * 1_000_000) throw new InvalidArgumentError(`Spec.Dispatcher.HeartbeatPeriod ${hb} ns is under the minimum of 100ms`);
     const exp = next.Spec.CAConfig.NodeCertExpiry;
     if (!Number.isFinite(exp) || exp < 3600 * 1e9) throw new InvalidArgumentError(`Spec.CAConfig.NodeCertExpiry ${exp} ns is under the minimum of 1h`);
-    if (flags.rotateWorkerToken || flags.rotateManagerToken) {
+    const rotateRoot = (next.Spec.CAConfig.ForceRotate ?? 0) > (c.Spec.CAConfig.ForceRotate ?? 0);
+    if (rotateRoot && c.RootCA.Rotation) throw new ConflictError('a root CA rotation is already in progress');
+    if (flags.rotateWorkerToken || flags.rotateManagerToken || rotateRoot) {
       const s = this.box.open(c);
       if (flags.rotateWorkerToken) s.worker = newSecret();
       if (flags.rotateManagerToken) s.manager = newSecret();
+      if (rotateRoot) {
+        // A new root, and the bridge that lets nodes still trusting only the old one verify it.
+        const generation = (c.RootCA.Generation ?? 0) + 1;
+        const root = createNextRootCA(generation);
+        const cross = crossSign({ certPem: c.RootCA.CACert, keyPem: s.caKey }, root.certPem);
+        next.RootCA = { ...c.RootCA, Generation: generation, Rotation: { NextCert: root.certPem, CrossSigned: cross } };
+        s.nextCaKey = root.keyPem;
+      }
       next.Sealed = this.box.seal(s);
     }
     await this.store.update((tx) => tx.update('cluster', next));
+    if (rotateRoot) this.membership.pushRenewAll();
   }
 
   async listNodes(): Promise<Record<string, unknown>[]> {

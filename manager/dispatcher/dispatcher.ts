@@ -106,6 +106,12 @@ export class Dispatcher {
     this.sessions.get(nodeId)?.ws.send(JSON.stringify(m));
   }
 
+  /** Root rotation: every node renews its certificate now. */
+  pushRenewAll(): void {
+    const m: ManagerMessage = { type: 'renew' };
+    for (const s of this.sessions.values()) s.ws.send(JSON.stringify(m));
+  }
+
   /** Tells every session the current manager list (after a join, demote or removal). */
   pushManagers(): void {
     const m: ManagerMessage = { type: 'managers', managers: this.o.managers() };
