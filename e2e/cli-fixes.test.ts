@@ -58,16 +58,22 @@ describe('e2e: CLI fixes', function () {
       assert.equal(r.code, 141);
     };
 
+    /** Polls (a bounded number of times) until the container's last log line is `want`, and fails if it never is. */
+    const untilLastLogLine = async (name: string, want: string): Promise<void> => {
+      let last = '';
+      for (let i = 0; i < 300; i++) {
+        last = (await cli(['logs', '--tail', '1', name])).stdout;
+        if (last === want) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(last, want, `${name}: the whole output never reached the log`);
+    };
+
     it('run, logs and exec end quietly', async function () {
       quiet(await cutAfterFirstChunk(TSSWARM, ['run', '--rm', 'busybox', 'seq', '1', '300000'], d.env));
       const c = await cli(['run', '-d', '--name', 'pipes', 'busybox', 'sh', '-c', 'seq 1 300000; sleep 600']);
       assert.equal(c.code, 0, c.stderr);
-      // Wait (a bounded number of polls) until seq's whole output is in the log.
-      for (let i = 0; i < 300; i++) {
-        const tail = await cli(['logs', '--tail', '1', 'pipes']);
-        if (tail.stdout === '300000\n') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilLastLogLine('pipes', '300000\n');
       quiet(await cutAfterFirstChunk(TSSWARM, ['logs', 'pipes'], d.env));
       quiet(await cutAfterFirstChunk(TSSWARM, ['exec', 'pipes', 'seq', '1', '300000'], d.env));
       assert.equal((await cli(['rm', '-f', 'pipes'])).code, 0);
@@ -81,11 +87,7 @@ describe('e2e: CLI fixes', function () {
       const compose = (args: string[]): Promise<{ code: number | null; first: string; stderr: string }> => cutAfterFirstChunk(TSCOMPOSE, args, d.env, dir);
       const up = spawn(process.execPath, ['--', TSCOMPOSE, 'up', '-d'], { env: d.env, cwd: dir, stdio: 'ignore' });
       assert.deepEqual(await once(up, 'exit'), [0, null]);
-      for (let i = 0; i < 300; i++) {
-        const tail = await cli(['logs', '--tail', '1', 'proj-s-1']);
-        if (tail.stdout === '300000\n') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilLastLogLine('proj-s-1', '300000\n');
       try {
         quiet(await compose(['logs']));
         // ps --format json: the whole command, quoted as docker compose prints it; Docker's time format.
