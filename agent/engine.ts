@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageStore } from '../image/index.js';
-import { Runtime } from '../runtime/index.js';
+import { Runtime, type ContainerRuntime } from '../runtime/index.js';
 import { NetworkManager, type NetworkManagerOptions } from '../network/manager.js';
 import { VolumeService } from './volumes/service.js';
 import { ContainerService } from './containers/service.js';
@@ -45,7 +45,7 @@ export function locateHelpers(): void {
 export class Engine {
   private constructor(
     readonly images: ImageStore,
-    readonly runtime: Runtime,
+    readonly runtime: ContainerRuntime,
     readonly volumes: VolumeService,
     readonly network: NetworkManager,
     readonly containers: ContainerService,

@@ -3,20 +3,13 @@
 // (so a recycled pid is not mistaken for a live daemon) and checked to be a tsswarm daemon.
 import { readFileSync } from 'node:fs';
 import { open, readFile, rename, unlink, link } from 'node:fs/promises';
+import { readProcStat } from '../lib/procstat.js';
 
 export class PidFileError extends Error {}
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot); undefined when the pid is gone. */
 export function processStartTime(pid: number): string | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm (field 2) may hold spaces and parentheses: the fields after it start after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return rest[19];
+  return readProcStat(pid)?.startTime;
 }
 
 /** True when `pid` (started at `start`, when recorded) is alive and runs `tsswarm daemon`. */

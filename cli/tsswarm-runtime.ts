@@ -10,6 +10,7 @@ import { RuntimeError } from '../runtime/errors.js';
 import { SpecError, buildSpec, validateSpec, type SpecProcess } from '../runtime/spec.js';
 import { VERSION } from '../lib/version.js';
 import { splitAmbient } from '../runtime/caps.js';
+import { FlagError, parseFlags as parseLibFlags, type FlagSpec as LibFlagSpec } from '../lib/flags.js';
 
 type Flags = Record<string, string | boolean | string[]>;
 
@@ -20,50 +21,32 @@ interface FlagSpec {
 
 class UsageError extends Error {}
 
-/** Parses flags up to the first positional (and, if stopAtPositional, leaves the rest alone). */
+/**
+ * Parses flags up to the first positional (and, if stopAtPositional, leaves the rest alone), with
+ * runc's syntax on lib/flags.ts: `-bDIR` as `-b DIR`, a bool given a value is true unless "false".
+ */
 function parseFlags(argv: string[], spec: FlagSpec, stopAtPositional = false): { flags: Flags; rest: string[] } {
-  const flags: Flags = {};
-  const rest: string[] = [];
-  const byShort = new Map(Object.entries(spec).flatMap(([k, v]) => (v.short ? [[v.short, k] as const] : [])));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      rest.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      if (stopAtPositional) {
-        rest.push(...argv.slice(i));
-        break;
-      }
-      rest.push(a);
-      continue;
-    }
-    let name: string;
-    let inline: string | undefined;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      inline = eq > 0 ? a.slice(eq + 1) : undefined;
-    } else {
-      const s = byShort.get(a.slice(1, 2));
-      if (!s) throw new UsageError(`unknown flag ${a}`);
-      name = s;
-      inline = a.length > 2 ? a.slice(2) : undefined;
-    }
-    const f = spec[name];
-    if (!f) throw new UsageError(`unknown flag --${name}`);
-    let value: string | boolean = true;
-    if (f.value) {
-      value = inline ?? argv[++i] ?? '';
-      if (inline === undefined && i >= argv.length) throw new UsageError(`flag --${name} needs a value`);
-    } else if (inline !== undefined) {
-      value = inline !== 'false';
-    }
-    if (f.repeat) flags[name] = [...((flags[name] as string[] | undefined) ?? []), String(value)];
-    else flags[name] = value;
+  const specs: LibFlagSpec[] = Object.entries(spec).map(([name, f]) => ({ name, ...(f.short ? { short: f.short } : {}), type: f.value ? (f.repeat ? 'list' : 'string') : 'bool' }));
+  let parsed: ReturnType<typeof parseLibFlags>;
+  try {
+    parsed = parseLibFlags(argv, specs, {
+      stopAtPositional,
+      shorts: 'attached',
+      boolValue: 'notFalse',
+      messages: {
+        unknownLong: (name) => `unknown flag --${name}`,
+        unknownShort: (_ch, arg) => `unknown flag ${arg}`,
+        needsValue: (_shown, s) => `flag --${s.name} needs a value`,
+      },
+    });
+  } catch (e) {
+    if (e instanceof FlagError) throw new UsageError(e.message);
+    throw e;
   }
-  return { flags, rest };
+  const flags: Flags = {};
+  // Unset list flags stay absent, as callers test for presence.
+  for (const [k, v] of Object.entries(parsed.flags)) if (v !== undefined && !(Array.isArray(v) && v.length === 0)) flags[k] = v as Flags[string];
+  return { flags, rest: parsed.args };
 }
 
 const str = (v: Flags[string] | undefined): string | undefined => (typeof v === 'string' ? v : undefined);

@@ -1,6 +1,6 @@
 // Scalar conversions for normalisation. The schema lets most values be strings (so that they can
 // come from variables); these turn them into what they mean, or fail with the reason.
-import { formatDuration, parseBytes, parseDuration } from './units.js';
+import { formatDuration, bytesOrUndefined as parseBytes, durationOrUndefined as parseDuration } from '../lib/units.js';
 import { isRecord, setOwn } from './util.js';
 
 export class ValueError extends Error {}

@@ -18,8 +18,7 @@ export {
   type ContainerLabelOptions,
 } from './names.js';
 export { dependencyLevels, shutdownLevels, DependencyCycleError } from './depends.js';
-export { parseDuration, formatDuration, parseBytes } from './units.js';
-export { serviceDependencies, projectStartOrder } from './plan.js';
+export { durationOrUndefined as parseDuration, formatDuration, bytesOrUndefined as parseBytes } from '../lib/units.js';
 export { toPrintable } from './print.js';
 export { SUPPORTED_SERVICE_KEYS, UNSUPPORTED_SERVICE_KEYS } from './support.js';
 // Lower-level stages, for tests and tools.

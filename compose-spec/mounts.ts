@@ -1,7 +1,7 @@
 // Service volume syntax: short "[source:]target[:options]" and the long form, to Mount. Relative
 // bind sources were made absolute by paths.ts before this runs.
 import type { Mount, MountType } from './model.js';
-import { parseBytes } from './units.js';
+import { bytesOrUndefined as parseBytes } from '../lib/units.js';
 
 export class MountError extends Error {}
 

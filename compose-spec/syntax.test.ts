@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { parsePort, PortError } from './ports.js';
 import { parseMount, MountError } from './mounts.js';
-import { formatDuration, parseBytes, parseDuration } from './units.js';
+import { formatDuration, bytesOrUndefined as parseBytes, durationOrUndefined as parseDuration } from '../lib/units.js';
 import { splitShellWords } from './shellwords.js';
 
 describe('ports', () => {

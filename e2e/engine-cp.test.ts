@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TarWriter } from '../image/tar.js';
+import { TarWriter } from '../lib/tar/index.js';
 import { PassThrough } from 'node:stream';
-import { readTar } from '../lib/tar-stream.js';
+import { readTar } from '../lib/tar/index.js';
 import { TSSWARM, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { loadBusyboxImage } from './helpers/busybox.js';
 

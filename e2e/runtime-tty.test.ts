@@ -1,5 +1,6 @@
 // Terminals, the attach socket and monitor-held stdin, through the runtime driver on the real kernel.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttachConnection } from '../runtime/attach.js';
@@ -23,6 +24,15 @@ async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** `stty size` of a process's stdin terminal, read from the host; '' once it is gone. */
+function ttySize(pid: number): string {
+  try {
+    return execFileSync('stty', ['-F', `/proc/${pid}/fd/0`, 'size'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
   }
 }
 
@@ -126,7 +136,10 @@ describe('runtime terminals and attach (e2e)', function () {
     h.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     await waitFor(() => out.includes('10 20'), 'the first size');
     h.resize(50, 60);
-    await new Promise((r) => setTimeout(r, 50));
+    // The size travels on its own pipe, the input on stdin: wait until the kernel's pty has the new
+    // size (read from the host through the shell's stdin) before the input lets the script go on.
+    const shPid = await h.pid();
+    await waitFor(() => ttySize(shPid) === '50 60', 'the pty to take the new size');
     h.stdin!.write('abc\r');
     const r = await h.wait();
     assert.equal(r.exitCode, 3, out);

@@ -19,7 +19,7 @@ import {
   type Descriptor,
 } from './schemas.js';
 import type { ImageStore, Lease, NewImage } from './store.js';
-import { indexTarFile, type TarIndexEntry } from './tar.js';
+import { indexTarFile, type TarIndexEntry } from '../lib/tar/index.js';
 import { rmrf } from './fsutil.js';
 
 export interface LoadedImage {

@@ -7,7 +7,7 @@ import type { ImageRecord } from './records.js';
 import { familiarName, formatReference, parseReference, repositoryName } from './reference.js';
 import { MediaType } from './schemas.js';
 import type { ImageStore } from './store.js';
-import { TarWriter } from './tar.js';
+import { TarWriter } from '../lib/tar/index.js';
 
 export interface SaveSelection {
   rec: ImageRecord;

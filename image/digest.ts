@@ -12,11 +12,6 @@ export function isDigest(s: string): s is Digest {
   return DIGEST_RE.test(s);
 }
 
-export function parseDigest(s: string, what = 'digest'): Digest {
-  if (!isDigest(s)) throw new Error(`invalid ${what} "${s}": expected sha256:<64 lowercase hex>`);
-  return s;
-}
-
 export function digestHex(d: Digest): string {
   return d.slice('sha256:'.length);
 }

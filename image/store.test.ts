@@ -7,7 +7,7 @@ import { ensureTsunpack } from './testing/native.js';
 import { makeTestDir } from './testing/tmp.js';
 import { NoSuchImageError, ImageConflictError } from './errors.js';
 import { importImage } from './import.js';
-import { TarWriter, type TarHeader } from './tar.js';
+import { TarWriter, type TarHeader } from '../lib/tar/index.js';
 import { PassThrough } from 'node:stream';
 import { BUSYBOX_PATH } from './testing/busybox-image.js';
 

@@ -1,6 +1,6 @@
 // Crash-safe file writes: a reader sees the old content or the new, never a torn file.
-import { open, rename, unlink } from 'node:fs/promises';
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 function tmpName(path: string): string {
@@ -16,8 +16,12 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `data` to `path` via a temp file, fsync and rename, then fsyncs the directory. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+/**
+ * Writes `data` to `path` via a temp file, fsync and rename, then fsyncs the directory (the rename is
+ * durable only then). With `dirMode`, missing parent directories are created first with that mode.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, dirMode?: number): Promise<void> {
+  if (dirMode !== undefined) await mkdir(dirname(path), { recursive: true, mode: dirMode });
   const tmp = tmpName(path);
   const fh = await open(tmp, 'w', mode);
   try {
@@ -39,7 +43,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 }
 
 /** Synchronous twin for shutdown paths where the event loop may not run again. */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o644, dirMode?: number): void {
+  if (dirMode !== undefined) mkdirSync(dirname(path), { recursive: true, mode: dirMode });
   const tmp = tmpName(path);
   const fd = openSync(tmp, 'w', mode);
   try {
@@ -64,8 +69,4 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, mod
   } finally {
     closeSync(dfd);
   }
-}
-
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }

@@ -45,4 +45,36 @@ describe('lib/flags', () => {
     assert.deepEqual(p.args, ['-d', 'x']);
     assert.equal(p.flags.detach, undefined);
   });
+
+  it("runc's syntax ('attached'): -bDIR, bools true unless \"false\", its own error texts", () => {
+    const rs: FlagSpec[] = [
+      { name: 'bundle', short: 'b', type: 'string' },
+      { name: 'detach', short: 'd', type: 'bool' },
+      { name: 'env', short: 'e', type: 'list' },
+    ];
+    const opts = { shorts: 'attached' as const, boolValue: 'notFalse' as const, messages: { needsValue: (_s: string, f: FlagSpec) => `flag --${f.name} needs a value` } };
+    const p = parseFlags(['-b/x', '-e', 'A=1', '--env=B=2', '--detach=no', 'id'], rs, opts);
+    assert.deepEqual(p.flags, { bundle: '/x', detach: true, env: ['A=1', 'B=2'] });
+    assert.deepEqual(p.args, ['id']);
+    assert.equal(parseFlags(['-dfalse'], rs, opts).flags.detach, false);
+    assert.throws(() => parseFlags(['-db'], rs, { ...opts, boolValue: 'strict' }), /invalid argument "b" for "-d"/);
+    assert.throws(() => parseFlags(['-b'], rs, opts), /^FlagError: flag --bundle needs a value$/);
+  });
+
+  it("Compose's syntax ('literal'): -f never split, no = after a short, bools refuse a value", () => {
+    const cs: FlagSpec[] = [
+      { name: 'file', short: 'f', type: 'list' },
+      { name: 'help', short: 'h', type: 'bool' },
+    ];
+    const opts = { shorts: 'literal' as const, boolValue: 'refuse' as const, stopAtPositional: true, messages: { unknownShort: (_c: string, a: string) => `unknown flag: ${a}` } };
+    const p = parseFlags(['-f', 'a.yaml', '--file=b.yaml', '-h', 'up', '-d'], cs, opts);
+    assert.deepEqual(p.flags, { file: ['a.yaml', 'b.yaml'], help: true });
+    assert.deepEqual(p.args, ['up', '-d']);
+    assert.equal(p.dashDash, false);
+    assert.equal(parseFlags(['--', 'up'], cs, opts).dashDash, true);
+    assert.throws(() => parseFlags(['-fa.yaml'], cs, opts), /^FlagError: unknown flag: -fa\.yaml$/);
+    assert.throws(() => parseFlags(['-f=a.yaml'], cs, opts), /unknown flag: -f=a\.yaml/);
+    assert.throws(() => parseFlags(['--help=1'], cs, opts), /flag does not take a value: --help/);
+    assert.throws(() => parseFlags(['-f'], cs, opts), /flag needs an argument: '-f'|flag needs an argument: 'f' in -f/);
+  });
 });

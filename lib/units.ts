@@ -131,6 +131,30 @@ function trimFrac(v: number, size: number): string {
   return `${whole}.${String(rest).padStart(digits, '0').replace(/0+$/, '')}`;
 }
 
+/**
+ * A duration as a Compose file gives it: surrounding blanks ignored, undefined (not an error) when
+ * it is not one, so the caller can name the key it came from.
+ */
+export function durationOrUndefined(text: string): number | undefined {
+  try {
+    return parseDuration(text.trim());
+  } catch (e) {
+    if (e instanceof UnitsError) return undefined;
+    throw e;
+  }
+}
+
+/** A size as a Compose file gives it: a non-negative number of bytes, or text as ramInBytes reads it; undefined when neither. */
+export function bytesOrUndefined(v: string | number): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined;
+  try {
+    return ramInBytes(v);
+  } catch (e) {
+    if (e instanceof UnitsError) return undefined;
+    throw e;
+  }
+}
+
 // ---- relative times ----------------------------------------------------------------------------
 
 /** go-units HumanDuration, from milliseconds: "Less than a second", "About a minute", "2 hours", "3 weeks". */

@@ -1,8 +1,7 @@
 // Persistent records of the network manager, stored as one JSON file written atomically.
 
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../lib/atomic.js';
 import type { IpamState } from './ipam.js';
 import type { PortMapping } from './ports.js';
 
@@ -83,21 +82,5 @@ export function loadState(path: string): ManagerState {
 
 /** Temp file, fsync, rename: a crash leaves either the old or the new state, never a torn file. */
 export function saveState(path: string, state: ManagerState): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(state, null, 2));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  // The rename itself is durable only once the directory is synced.
-  const dfd = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  writeFileAtomicSync(path, JSON.stringify(state, null, 2), 0o600, 0o777);
 }

@@ -25,6 +25,7 @@ import type { Readable, Writable } from 'node:stream';
 import { detectCgroups, runcDeviceRules } from './cgroups/index.js';
 import type { CgroupManager, CgroupResources, CgroupStats } from './cgroups/types.js';
 import { RuntimeError, notFound } from './errors.js';
+import type { ContainerRuntime } from './runtime.js';
 import { hostInfo, tsboxPath } from './host.js';
 import { ATTACH_FILE, connectAttach, type AttachConnection } from './attach.js';
 import { buildCreatePlan, buildExecPlan, encodePlan, rootfsPath, seccompDirectives, type PlanContext } from './plan.js';
@@ -136,7 +137,7 @@ interface RawExit {
   finishedAt: string;
 }
 
-export class Runtime {
+export class Runtime implements ContainerRuntime {
   readonly root: string;
   private readonly tsbox: string;
   private cgroupsOpt: CgroupManager | null | undefined;

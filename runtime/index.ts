@@ -2,6 +2,7 @@
 export { Runtime, DEFAULT_ROOT, OVERLAY_ANNOTATION, INIT_ANNOTATION, cgroupPathOf, toCgroupResources } from './driver.js';
 export type { RuntimeOptions, CreateOptions, CreateResult, ExecOptions, ExecHandle, OverlayRoot } from './driver.js';
 export { RuntimeError } from './errors.js';
+export type { ContainerRuntime } from './runtime.js';
 export { AttachConnection, connectAttach, FRAME_STDIN, FRAME_STDOUT, FRAME_STDERR, FRAME_RESIZE, FRAME_CLOSE_STDIN, frameHeader } from './attach.js';
 export { buildSpec, parseSpec, validateSpec, SpecError, defaultMounts, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './spec.js';
 export type { Spec, SpecOptions, SpecProcess, SpecMount, SpecResources } from './spec.js';

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readProcStat } from '../lib/procstat.js';
 import type { SpecProcess } from './spec.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -99,16 +100,9 @@ export function readExit(dir: string): Omit<ExitStatus, 'oomKilled'> | undefined
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks), or undefined if gone or a zombie. */
 export function processStart(pid: number): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm may contain spaces and parentheses; the fields after the last ")" are fixed.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-  return Number(fields[19]);
+  const stat = readProcStat(pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return undefined;
+  return Number(stat.startTime);
 }
 
 export function isAlive(pid: number, start: number): boolean {

@@ -13,9 +13,8 @@ import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promise
 import { posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { TarWriter, encodeHeader, padding, END_OF_ARCHIVE, type TarHeader } from '../../image/tar.js';
+import { TarWriter, readTar, encodeHeader, padding, END_OF_ARCHIVE, type TarHeader } from '../../lib/tar/index.js';
 import { plainUnpackArgs, tsunpackPath } from '../../image/unpack.js';
-import { readTar } from '../../lib/tar-stream.js';
 
 /** Linux's limit on symlinks followed in one lookup. */
 const MAX_LINKS = 40;

@@ -3,7 +3,7 @@
 // recorded exit code kept for a while so `exec inspect` can read it.
 import { randomBytes } from 'node:crypto';
 import { conflict, invalid, notFound } from '../../lib/errors.js';
-import type { ExecHandle, Runtime } from '../../runtime/index.js';
+import type { ContainerRuntime, ExecHandle } from '../../runtime/index.js';
 import type { ImageStore } from '../../image/index.js';
 import type { ContainerRecord } from './record.js';
 import { resolveUser } from './spec.js';
@@ -51,7 +51,7 @@ export interface ExecInspect {
 }
 
 export interface ExecServiceDeps {
-  runtime: Runtime;
+  runtime: ContainerRuntime;
   images: ImageStore;
   resolve(ref: string): ContainerRecord;
 }

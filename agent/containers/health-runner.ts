@@ -1,12 +1,12 @@
 // One healthcheck probe: the check's command exec'd in the container, its output kept (bounded) and
 // killed at the check's timeout. Turning results into a health state is health.ts's job.
-import type { Runtime } from '../../runtime/index.js';
+import type { ContainerRuntime } from '../../runtime/index.js';
 import { errorResult, timeoutResult, type ProbeResult, type ResolvedHealthcheck } from './health.js';
 
 /** Docker keeps at most this much of a probe's output. */
 const MAX_OUTPUT = 8192;
 
-export async function runProbe(runtime: Runtime, id: string, hc: ResolvedHealthcheck): Promise<ProbeResult> {
+export async function runProbe(runtime: ContainerRuntime, id: string, hc: ResolvedHealthcheck): Promise<ProbeResult> {
   const startMs = Date.now();
   try {
     const hnd = await runtime.exec(id, { args: hc.argv });

@@ -10,7 +10,7 @@ import { RecordStore } from '../store/records.js';
 import type { Logger } from '../../lib/log.js';
 import { signalReaches } from '../../runtime/signal-disposition.js';
 import { runConfig, type ImageStore } from '../../image/index.js';
-import { RuntimeError, SpecError, tweakCapabilities, DEFAULT_CAPABILITIES, type AttachConnection, type Runtime, type ExitStatus } from '../../runtime/index.js';
+import { RuntimeError, SpecError, tweakCapabilities, DEFAULT_CAPABILITIES, type AttachConnection, type ContainerRuntime, type ExitStatus } from '../../runtime/index.js';
 import { NetworkError, type NetworkManager } from '../../network/manager.js';
 import type { VolumeService } from '../volumes/service.js';
 import type { ContainerCreateBody } from './create-config.js';
@@ -33,7 +33,7 @@ import { parseSignal } from '../../lib/signals.js';
 export interface ContainerServiceDeps {
   dataRoot: string;
   images: ImageStore;
-  runtime: Runtime;
+  runtime: ContainerRuntime;
   volumes: VolumeService;
   network: NetworkManager;
   log: Logger;

@@ -21,7 +21,7 @@ import { pullImage } from '../../image/registry/pull.js';
 import { pushImage } from '../../image/registry/push.js';
 import { CredentialStore } from '../../image/registry/credentials.js';
 import { processLayerStream } from '../../image/unpack.js';
-import { TarWriter } from '../../image/tar.js';
+import { TarWriter } from '../../lib/tar/index.js';
 import { ensureTsunpack } from '../../image/testing/native.js';
 import { makeTestDir } from '../../image/testing/tmp.js';
 import { startRegistry } from '../../image/testing/registry.js';

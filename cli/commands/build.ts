@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { socketPath } from '../../agent/config.js';
 import { IgnoreMatcher, readDockerignore } from '../../image/build/dockerignore.js';
 import { readTextIfExists } from '../../image/build/optional-file.js';
-import { TarWriter } from '../../image/tar.js';
+import { TarWriter } from '../../lib/tar/index.js';
 import { FlagError } from '../../lib/flags.js';
 import { Client, DaemonError, NoDaemonError } from '../client.js';
 import { ExitError, bool, client, list, parse, str } from './common.js';

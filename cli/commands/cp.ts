@@ -8,8 +8,7 @@ import { isAbsolute, join, posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
-import { TarWriter, type TarHeader } from '../../image/tar.js';
-import { readTar } from '../../lib/tar-stream.js';
+import { TarWriter, readTar, type TarHeader } from '../../lib/tar/index.js';
 import { humanSize } from '../../lib/units.js';
 import { DaemonError } from '../client.js';
 import { ExitError, body, bool, client, needArgs, parse } from './common.js';
@@ -319,7 +318,7 @@ async function copyFromContainer(container: string, srcPath: string, dstPath: st
 
 /** Renames the top entry of a tar stream as it passes (for -L). */
 async function* renamed(src: IncomingMessage, from: string, to: string): AsyncGenerator<Uint8Array> {
-  const { encodeHeader, padding, END_OF_ARCHIVE } = await import('../../image/tar.js');
+  const { encodeHeader, padding, END_OF_ARCHIVE } = await import('../../lib/tar/index.js');
   for await (const e of readTar(src)) {
     if (e.skip) continue;
     const h = { ...e.h, name: rebaseName(e.h.name, from, to) };

@@ -1,5 +1,7 @@
 // Argument parsing shared by tscompose commands: repeatable options, `--opt=value` and `--opt value`.
 
+import { FlagError, parseFlags as parseLibFlags, type FlagSpec as LibFlagSpec } from '../../lib/flags.js';
+
 export class UsageError extends Error {}
 
 export interface GlobalOptions {
@@ -26,42 +28,43 @@ export interface Parsed {
 /**
  * Parses flags until the first positional argument when `stopAtPositional` (global options precede
  * the command), or through all arguments (a command's own options may follow its arguments).
+ * lib/flags.ts does the parsing, with Compose's syntax: no grouped shorts, `=` only after a long
+ * name, every option repeatable, booleans take no value.
  */
 export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, stopAtPositional: boolean): { parsed: Parsed; rest: string[] } {
-  const values = new Map<string, string[]>();
-  const positional: string[] = [];
-  const byName = new Map<string, [string, FlagSpec]>();
-  for (const [key, spec] of Object.entries(specs)) for (const n of spec.names) byName.set(n, [key, spec]);
-  let i = 0;
-  while (i < argv.length) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      if (stopAtPositional) return { parsed: { values, positional }, rest: argv.slice(i) };
-      positional.push(arg);
-      i++;
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
-    const entry = byName.get(name);
-    if (!entry) throw new UsageError(`unknown flag: ${name}`);
-    const [key, spec] = entry;
-    let value = 'true';
-    if (spec.value) {
-      if (arg.startsWith('--') && eq !== -1) value = arg.slice(eq + 1);
-      else {
-        if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: ${name}`);
-        value = argv[++i]!;
-      }
-    } else if (eq !== -1) throw new UsageError(`flag does not take a value: ${name}`);
-    values.set(key, [...(values.get(key) ?? []), value]);
-    i++;
+  const keyOf = new Map<string, string>();
+  const libSpecs: LibFlagSpec[] = Object.entries(specs).map(([key, spec]) => {
+    const long = spec.names.find((n) => n.startsWith('--'));
+    const short = spec.names.find((n) => !n.startsWith('--'));
+    if (!long) throw new Error(`compose flag ${key}: needs a --long name`);
+    keyOf.set(long.slice(2), key);
+    return { name: long.slice(2), ...(short ? { short: short.slice(1) } : {}), type: spec.value ? 'list' : 'bool' };
+  });
+  let res: ReturnType<typeof parseLibFlags>;
+  try {
+    res = parseLibFlags(argv, libSpecs, {
+      stopAtPositional,
+      shorts: 'literal',
+      boolValue: 'refuse',
+      messages: {
+        unknownLong: (name) => `unknown flag: --${name}`,
+        unknownShort: (_ch, arg) => `unknown flag: ${arg}`,
+        needsValue: (shown) => `flag needs an argument: ${shown}`,
+      },
+    });
+  } catch (e) {
+    if (e instanceof FlagError) throw new UsageError(e.message);
+    throw e;
   }
-  return { parsed: { values, positional }, rest: [] };
+  const values = new Map<string, string[]>();
+  for (const [name, v] of Object.entries(res.flags)) {
+    const key = keyOf.get(name)!;
+    if (Array.isArray(v)) {
+      if (v.length > 0) values.set(key, v);
+    } else if (v === true) values.set(key, ['true']);
+  }
+  if (stopAtPositional && !res.dashDash) return { parsed: { values, positional: [] }, rest: res.args };
+  return { parsed: { values, positional: res.args }, rest: [] };
 }
 
 const GLOBAL: Record<string, FlagSpec> = {

@@ -5,6 +5,7 @@
 import { parseDuration, type Dependency, type Project, type Service } from '../../compose-spec/index.js';
 import { VERSION } from '../../lib/version.js';
 import type { Api, ContainerState } from './engine.js';
+import { containerEvents } from './event-feed.js';
 import { ANONYMOUS_VOLUME_LABEL, serviceImage, type ContainerAction, type EngineState, type ObservedContainer, type ServicePlan, type UpPlan } from './plan.js';
 import type { Progress } from './progress.js';
 import { containerSpec, keptAnonymousVolumes, needsImageVolumes } from './spec.js';
@@ -58,7 +59,7 @@ export async function waitCondition(ctx: ConvergeContext, dep: string, d: Depend
     return;
   }
   for (const c of containers) ctx.progress.update('Container', c.name, 'Waiting');
-  await pollUntil(ctx.api, ctx.project.name, containers, (c, s) => {
+  await watchUntil(ctx.api, ctx.project.name, containers, HEALTH_WAIT_EVENTS, (c, s) => {
     if (s.health === undefined) throw new DependencyError(`dependency failed to start: container ${c.name} has no healthcheck configured`);
     if (s.health === 'healthy') {
       ctx.progress.update('Container', c.name, 'Healthy', 'done');
@@ -77,10 +78,39 @@ export async function waitCondition(ctx: ConvergeContext, dep: string, d: Depend
 }
 
 /**
- * Milliseconds between two looks at containers being waited on. The daemon offers no health events
- * or long-poll to wait on, and probes land every start_interval (often 100 ms to 1 s) after the start:
- * looking every 20 ms for the first 2 s, where most waits end, adds at most 20 ms to them, for a list
- * call that costs the daemon well under a millisecond; longer waits are looked at every 100 ms.
+ * The container events after which a health wait looks again: a health change, and the ends and
+ * restarts that decide "exited" versus "restarting".
+ */
+const HEALTH_WAIT_EVENTS = ['health_status', 'start', 'die', 'destroy'];
+
+/**
+ * Like pollUntil, but looks again only when the daemon reports one of `actions` for a pending
+ * container. The first look comes after the subscription is in place, so a change between the two
+ * is seen either by that look or as an event.
+ */
+export async function watchUntil<C extends { id: string }>(api: Api, project: string, containers: C[], actions: string[], done: (c: C, s: ContainerState) => boolean): Promise<void> {
+  const pending = [...containers];
+  if (pending.length === 0) return;
+  const feed = await containerEvents(api.client, pending.map((c) => c.id), actions);
+  try {
+    for (;;) {
+      const states = await api.states(project, pending.map((c) => c.id));
+      for (let i = 0; i < pending.length; ) {
+        if (done(pending[i]!, states.get(pending[i]!.id)!)) pending.splice(i, 1);
+        else i++;
+      }
+      if (pending.length === 0) return;
+      await feed.next();
+    }
+  } finally {
+    feed.close();
+  }
+}
+
+/**
+ * Milliseconds between two looks at containers being waited on by pollUntil (`up --wait`): looking
+ * every 20 ms for the first 2 s, where most waits end, adds at most 20 ms to them, for a list call
+ * that costs the daemon well under a millisecond; longer waits are looked at every 100 ms.
  */
 export function pollDelay(elapsedMs: number): number {
   return elapsedMs < 2000 ? 20 : 100;

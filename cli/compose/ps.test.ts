@@ -22,7 +22,16 @@ describe('cli/compose/ps: rows', function () {
 
   it('gives CreatedAt as Docker prints it', function () {
     assert.match(psRow(c, Date.now()).CreatedAt, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/);
-    // Where the machine's zone is UTC the exact text is Go's.
-    if (new Date(c.Created * 1000).getTimezoneOffset() === 0) assert.equal(psRow(c, Date.now()).CreatedAt, '2026-11-23 23:04:19 +0000 UTC');
+    // CreatedAt is in the local zone: pinned to UTC (Node re-reads TZ when it is assigned) so the exact
+    // text is Go's whatever zone the machine runs in.
+    const saved = process.env.TZ;
+    process.env.TZ = 'UTC';
+    try {
+      assert.equal(new Date(c.Created * 1000).getTimezoneOffset(), 0, 'TZ=UTC did not take effect in this Node');
+      assert.equal(psRow(c, Date.now()).CreatedAt, '2026-11-23 23:04:19 +0000 UTC');
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
   });
 });

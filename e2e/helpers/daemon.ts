@@ -26,10 +26,12 @@ export async function startDaemon(): Promise<TestDaemon> {
   const host = `unix://${sock}`;
   // Each test daemon gets its own bridge/nftables names and removes them when stopped, so
   // concurrent test daemons never share or leave kernel objects.
+  // These come after process.env: an exported TSSWARM_NET_PREFIX would otherwise make every test
+  // daemon share one nftables table and bridge names.
   const env = {
+    ...process.env,
     TSSWARM_NET_PREFIX: `t${randomBytes(2).toString('hex').slice(0, 3)}`,
     TSSWARM_TEARDOWN: '1',
-    ...process.env,
     TSSWARM_HOST: host,
     TSSWARM_NO_AUTOSTART: '1',
   };

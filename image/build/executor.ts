@@ -4,7 +4,7 @@
 import { open, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Runtime } from '../../runtime/driver.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { buildSpec } from '../../runtime/spec.js';
 import type { RunNetwork } from './instructions.js';
 
@@ -77,7 +77,7 @@ class LogTail {
  * Runs RUN steps with our runtime: Docker's default confinement (capabilities, masked paths), a fresh
  * PID/IPC/UTS/mount namespace; the host's network unless --network=none (there is no build bridge).
  */
-export function runtimeExecutor(rt: Runtime): RunExecutor {
+export function runtimeExecutor(rt: ContainerRuntime): RunExecutor {
   return {
     async run(req: RunRequest): Promise<RunResult> {
       const bundle = join(req.workDir, 'bundle');

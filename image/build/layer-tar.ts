@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { TarWriter, type TarHeader } from '../tar.js';
+import { TarWriter, type TarHeader } from '../../lib/tar/index.js';
 import type { CopyOp } from './copy-plan.js';
 
 export interface TarItem {

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { sha256, type Digest } from '../digest.js';
 import { MediaType, type ImageConfigBase } from '../schemas.js';
-import { TarWriter, type TarHeader } from '../tar.js';
+import { TarWriter, type TarHeader } from '../../lib/tar/index.js';
 
 export type TarEntry = { h: TarHeader; data?: Uint8Array };
 

@@ -5,7 +5,7 @@ import type { Digest } from '../digest.js';
 import { importImage } from '../import.js';
 import type { ImageStore } from '../store.js';
 import type { ImageConfigBase } from '../schemas.js';
-import { TarWriter, type TarHeader } from '../tar.js';
+import { TarWriter, type TarHeader } from '../../lib/tar/index.js';
 
 /**
  * The test image every later test builds on: Debian's busybox-static as FROM scratch + COPY would

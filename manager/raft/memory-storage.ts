@@ -12,10 +12,10 @@ import {
 } from './types.js';
 import { limitSize } from './core/util.js';
 
-/** Thrown when a snapshot older than the one held is applied or created. */
+/** Thrown when a snapshot not newer than the one held is applied or created (by either storage). */
 export class SnapshotOutOfDateError extends Error {
   constructor(index: number, have: number) {
-    super(`raft storage: snapshot ${index} is older than the one held (${have})`);
+    super(`raft storage: snapshot at ${index} is not newer than the one held at ${have}`);
     this.name = 'SnapshotOutOfDateError';
   }
 }

@@ -6,16 +6,12 @@
 import path from 'node:path';
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMeta } from '../types.js';
 import { CompactedError } from '../types.js';
-import { InMemoryLog } from '../memory-storage.js';
+import { InMemoryLog, SnapshotOutOfDateError } from '../memory-storage.js';
 import { Wal, type WalOptions } from '../wal/wal.js';
 import { CorruptSnapshotError, Snapshotter } from './snapshotter.js';
 
-export class SnapshotOutOfDateError extends Error {
-  constructor(index: number, current: number) {
-    super(`storage: snapshot at ${index} is not newer than the current snapshot at ${current}`);
-    this.name = 'SnapshotOutOfDateError';
-  }
-}
+// One error class for both storages, so callers catch one type whichever storage they hold.
+export { SnapshotOutOfDateError };
 
 export interface DiskStorageOptions extends WalOptions {
   /** Snapshot files kept on disk (the newest ones). */

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { BLOCK, checksumMatches, cstr, entryNames, isMetaFlag, num, padTo512, parsePax, typeFlag } from '../lib/tar-header.js';
+import { BLOCK, checksumMatches, cstr, entryNames, isMetaFlag, num, padTo512, parsePax, typeFlag } from './header.js';
 
 /** Tar reading and writing for image archives and test layers. Layer extraction is tsunpack's job. */
 

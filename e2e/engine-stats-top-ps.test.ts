@@ -1,4 +1,4 @@
-// Regression tests for the second audit round: stats, top, list-format template errors, ps --size. One daemon (bundled CLI) on private dirs, socket and network names.
+// Observing containers: stats (CLI and API), top, ps --format errors and ps -s sizes, against one daemon (bundled CLI) on private dirs, socket and network names.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -17,7 +17,7 @@ function getJson<T>(host: string, path: string): Promise<{ status: number; body:
   });
 }
 
-describe('e2e: engine fixes 2 — stats, top, formats, --init', function () {
+describe('e2e: engine — stats, top, ps formats and sizes', function () {
   this.timeout(120_000);
   let d: TestDaemon;
   let work: string;

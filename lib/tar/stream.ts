@@ -1,8 +1,8 @@
 // A streaming tar reader (ustar, GNU long names, PAX) for `cp`: the daemon filters the tars it is sent
-// before extraction, the CLI rebases and extracts the tars it receives. image/tar.ts has the writer
+// before extraction, the CLI rebases and extracts the tars it receives. lib/tar/tar.ts has the writer
 // and a reader for files on disk; neither side of `cp` has a file, only a stream.
-import type { TarHeader, TarType } from '../image/tar.js';
-import { BLOCK, checksumMatches, cstr, entryNames, isMetaFlag, num, padTo512, parsePax, typeFlag } from './tar-header.js';
+import type { TarHeader, TarType } from './tar.js';
+import { BLOCK, checksumMatches, cstr, entryNames, isMetaFlag, num, padTo512, parsePax, typeFlag } from './header.js';
 
 /** PAX and GNU long-name bodies are metadata: anything bigger is not a tar we want to read. */
 const MAX_META = 1 << 20;

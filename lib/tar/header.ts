@@ -1,5 +1,5 @@
-// Decoding tar headers (ustar, GNU long names, PAX), shared by the two tar readers: image/tar.ts's
-// indexTarFile (archives on disk, read by offset) and lib/tar-stream.ts's readTar (streams, for `cp`).
+// Decoding tar headers (ustar, GNU long names, PAX), shared by the two tar readers: lib/tar/tar.ts's
+// indexTarFile (archives on disk, read by offset) and lib/tar/stream.ts's readTar (streams, for `cp`).
 // Each reader keeps its own bounds and messages; what a header block says is decoded here once.
 
 export const BLOCK = 512;
