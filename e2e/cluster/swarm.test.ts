@@ -163,12 +163,12 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
         const info = JSON.parse((await bed.cli(k, ['info', '--format', 'json'])).stdout).Swarm;
         const digest = JSON.parse((await bed.cli(2, ['info', '--format', 'json'])).stdout).Swarm.CADigest;
         return info.CADigest === digest ? true : undefined;
-      });
+      }, 900);
     }
     const rows = await until('all ready after the rotation', async () => {
       const r = await ls(3);
       return r.length === 5 && r.every((x) => x.Status === 'Ready') ? r : undefined;
-    });
+    }, 900);
     assert.equal(rows.filter((r) => r.ManagerStatus).length, 3);
     // Join tokens carry the root's digest: the old one now names another root.
     const tokenAfter = (await bed.cli(2, ['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
