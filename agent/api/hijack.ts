@@ -44,8 +44,7 @@ export function hijack(req: IncomingMessage, res: ServerResponse, contentType: s
     end: () => {
       if (!res.writableEnded) res.end();
     },
-    onInput: (fn) => req.on('data', (b: Buffer) => fn(b)),
-    onInputEnd: (fn) => req.once('end', fn),
+    ...bufferedInput(req),
     closed,
   };
 }
@@ -70,9 +69,47 @@ function upgraded(sock: Socket, contentType: string, extraHeaders: Record<string
     end: () => {
       if (!sock.destroyed) sock.end(() => sock.destroy());
     },
-    onInput: (fn) => sock.on('data', (b: Buffer) => fn(b)),
-    onInputEnd: (fn) => sock.once('end', fn),
+    ...bufferedInput(sock),
     closed,
+  };
+}
+
+/**
+ * Input that arrives before anyone listens is kept: `docker run -i` sends its piped stdin (and its
+ * EOF) as soon as the attach is hijacked, before the container has started and the bridge exists.
+ */
+export function bufferedInput(src: NodeJS.EventEmitter): Pick<ClientStream, 'onInput' | 'onInputEnd'> {
+  const held: Buffer[] = [];
+  let ended = false;
+  let endSent = false;
+  let onData: ((b: Buffer) => void) | undefined;
+  let onEnd: (() => void) | undefined;
+  // Held data goes first, so the end never overtakes it.
+  const flush = (): void => {
+    if (!onData) return;
+    for (const b of held.splice(0)) onData(b);
+    if (ended && onEnd && !endSent) {
+      endSent = true;
+      onEnd();
+    }
+  };
+  src.on('data', (b: Buffer) => {
+    if (onData && held.length === 0) onData(b);
+    else held.push(b);
+  });
+  src.once('end', () => {
+    ended = true;
+    flush();
+  });
+  return {
+    onInput: (fn) => {
+      onData = fn;
+      flush();
+    },
+    onInputEnd: (fn) => {
+      onEnd = fn;
+      flush();
+    },
   };
 }
 

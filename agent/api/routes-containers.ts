@@ -255,7 +255,8 @@ export function containerRoutes(router: Router, e: Engine): void {
         return undefined;
       }
       const { x, proc } = execs.prepare(params.id!);
-      const withStdin = truthy(query.get('stdin'));
+      // Docker's clients say what to attach when creating the exec, not when starting it.
+      const withStdin = x.config.AttachStdin === true;
       if (x.config.Tty || wantsUpgrade(req)) return execHijacked(execs, x, proc, query, req, res);
       const h = await execs.launch(x, proc);
       streamHead(res);
@@ -318,7 +319,7 @@ async function execHijacked(
   h.stdout?.on('data', (b: Buffer) => client.write(tty ? b : frame('stdout', b)));
   h.stderr?.on('data', (b: Buffer) => client.write(tty ? b : frame('stderr', b)));
   h.stdin?.on('error', () => undefined);
-  if (truthy(q.get('stdin')) && h.stdin) {
+  if (x.config.AttachStdin === true && h.stdin) {
     const stdin = h.stdin;
     client.onInput((b) => stdin.write(b));
     client.onInputEnd(() => stdin.end());
