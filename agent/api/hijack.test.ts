@@ -11,7 +11,7 @@ describe('agent/api/hijack bufferedInput', () => {
     src.emit('end');
     const seen: string[] = [];
     input.onInputEnd(() => seen.push('END'));
-    assert.deepEqual(seen, []);
+    assert.equal(seen.length, 0);
     input.onInput((b) => seen.push(b.toString()));
     assert.deepEqual(seen, ['a', 'b', 'END']);
   });

@@ -23,6 +23,27 @@ function live(e: Engine, c: ContainerRecord): LiveInfo {
   return { endpoints: e.network.endpoints(c.Id), ports: e.network.ports(c.Id), imageName: c.Config.Image };
 }
 
+/**
+ * The files and layers behind a container, as Docker's inspect names them (its clients read
+ * LogPath for `logs`, tools read GraphDriver.Data.MergedDir for the root filesystem).
+ */
+function containerFiles(e: Engine, c: ContainerRecord): Record<string, unknown> {
+  const dir = e.containers.dir(c.Id);
+  let lower = '';
+  try {
+    lower = e.images.lowerDirs(c.Image).join(':');
+  } catch {
+    // The image was removed with --force: the container keeps running on its layers, unnamed here.
+  }
+  return {
+    LogPath: e.containers.logPath(c.Id),
+    ResolvConfPath: join(dir, 'resolv.conf'),
+    HostnamePath: join(dir, 'hostname'),
+    HostsPath: c.HostConfig.NetworkMode === 'host' ? '/etc/hosts' : join(dir, 'hosts'),
+    GraphDriver: { Name: 'overlay2', Data: { LowerDir: lower, MergedDir: join(dir, 'rootfs'), UpperDir: join(dir, 'upper'), WorkDir: join(dir, 'work') } },
+  };
+}
+
 /** The list filters; a bad one is a FilterError (kind invalid: 400). */
 function filtersOf(q: URLSearchParams): Filters {
   const f = parseFilters(q.get('filters'));
@@ -116,7 +137,7 @@ export function containerRoutes(router: Router, e: Engine): void {
     })
     .get('/containers/{id}/json', async ({ params }) => {
       const c = cs.resolve(params.id!);
-      return inspectView(c, live(e, c));
+      return { ...inspectView(c, live(e, c)), ...containerFiles(e, c) };
     })
     .post('/containers/{id}/start', async ({ params, res }) => {
       const started = await cs.start(params.id!);
