@@ -14,6 +14,7 @@ import { TopError, dirSize, dockerStats, sample, top as topOf, type DockerStats,
 import { RunSession } from '../containers/run-session.js';
 import { watchStop } from '../containers/stop-watch.js';
 import type { ExecInstance, ExecProcess, ExecService } from '../containers/exec-service.js';
+import { atLeast } from './api-version.js';
 import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from './run-protocol.js';
 import { MULTIPLEXED_STREAM, RAW_STREAM, bridge, hijack, parseDetachKeys, wantsUpgrade } from './hijack.js';
 
@@ -42,6 +43,17 @@ function containerFiles(e: Engine, c: ContainerRecord): Record<string, unknown> 
     HostsPath: c.HostConfig.NetworkMode === 'host' ? '/etc/hosts' : join(dir, 'hosts'),
     GraphDriver: { Name: 'overlay2', Data: { LowerDir: lower, MergedDir: join(dir, 'rootfs'), UpperDir: join(dir, 'upper'), WorkDir: join(dir, 'work') } },
   };
+}
+
+/**
+ * The create body as the client's API version means it. Up to 1.24 the client removes a `--rm`
+ * container itself (on the "die" event) and stops listening at "destroy": a daemon-side removal
+ * would end its wait while its own DELETE is still in flight ("error removing container: context
+ * canceled"), so, as dockerd does, AutoRemove is dropped for those clients.
+ */
+function createBodyFor(apiVersion: string, body: ReturnType<typeof parseCreateBody>): ReturnType<typeof parseCreateBody> {
+  if (atLeast(apiVersion, '1.25') || !body.HostConfig?.AutoRemove) return body;
+  return { ...body, HostConfig: { ...body.HostConfig, AutoRemove: false } };
 }
 
 /** The list filters; a bad one is a FilterError (kind invalid: 400). */
@@ -119,8 +131,8 @@ export function containerRoutes(router: Router, e: Engine): void {
         return v;
       }));
     })
-    .post('/containers/create', async ({ query, json, res }) => {
-      const body = parseCreateBody(await json());
+    .post('/containers/create', async ({ query, json, res, apiVersion }) => {
+      const body = createBodyFor(apiVersion, parseCreateBody(await json()));
       const out = await cs.create(body, query.get('name') ?? undefined);
       sendJson(res, 201, out);
       return HANDLED;
