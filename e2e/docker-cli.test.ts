@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { useBusyboxDaemon } from './helpers/busybox.js';
 import { dockerEnv, errorLines, hasBinary, runClient, runOnPty, type ClientResult } from './helpers/docker-client.js';
 
@@ -138,5 +139,69 @@ describe('e2e: the docker CLI against tsswarm', function () {
     assert.match(df, /^Images\s+\d+/m);
     assert.match(df, /^Containers\s+\d+/m);
     assert.match(df, /^Local Volumes\s+\d+/m);
+  });
+});
+
+describe('e2e: our CLI, the same checks for the features it has', function () {
+  this.timeout(120_000);
+  const b = useBusyboxDaemon('/tmp/tsswarm-owncli-');
+  const ok = async (args: string[], input?: string): Promise<string> => {
+    const r = await b.cli(args, input !== undefined ? { input } : {});
+    assert.equal(r.code, 0, `tsswarm ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    assert.deepEqual(errorLines(r.stderr), [], `tsswarm ${args.join(' ')}: error lines on stderr:\n${r.stderr}`);
+    return r.stdout;
+  };
+
+  const http = (method: string, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> =>
+    new Promise((resolve, reject) => {
+      const req = request({ socketPath: b.d.host.replace(/^unix:\/\//, ''), path, method }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.once('error', reject);
+      req.end();
+    });
+
+  it('answers /_ping with Docker headers and refuses versions out of range in Docker words', async () => {
+    for (const m of ['GET', 'HEAD']) {
+      const r = await http(m, '/_ping');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['api-version'], '1.50');
+      assert.equal(r.headers['builder-version'], '1');
+      assert.equal(r.headers['ostype'], 'linux');
+      assert.equal(r.headers['docker-experimental'], 'false');
+      assert.equal(r.headers['pragma'], 'no-cache');
+      assert.match(String(r.headers['cache-control']), /no-cache/);
+    }
+    assert.equal((await http('GET', '/v1.24/version')).status, 200);
+    const old = await http('GET', '/v1.12/version');
+    assert.equal(old.status, 400);
+    assert.equal(JSON.parse(old.body).message, 'client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version');
+    const tooNew = await http('GET', '/v1.51/version');
+    assert.equal(JSON.parse(tooNew.body).message, 'client version 1.51 is too new. Maximum supported API version is 1.50');
+    const bk = await http('POST', '/v1.50/build?version=2');
+    assert.equal(bk.status, 400);
+    assert.match(JSON.parse(bk.body).message, /BuildKit is not supported/);
+  });
+
+  it('pipes stdin to exec -i and run -i', async () => {
+    await ok(['run', '-d', '--name', 'oc-x', 'busybox', 'sleep', '1000']);
+    assert.equal(await ok(['exec', '-i', 'oc-x', 'cat'], 'piped\n'), 'piped\n');
+    assert.equal(await ok(['run', '--rm', '-i', 'busybox', 'cat'], 'x\n'), 'x\n');
+    await ok(['rm', '-f', 'oc-x']);
+  });
+
+  it('handles image names with a slash and adds its pull hint to a missing image', async () => {
+    await ok(['tag', 'busybox', 'localhost:5000/ns/app:tag']);
+    const one = await http('GET', '/v1.50/images/localhost:5000/ns/app:tag/get');
+    assert.equal(one.status, 200);
+    assert.ok(one.body.includes('manifest.json'));
+    const insp = JSON.parse(await ok(['image', 'inspect', 'localhost:5000/ns/app:tag'])) as { RepoTags: string[] }[];
+    assert.ok(insp[0]!.RepoTags.includes('localhost:5000/ns/app:tag'));
+    await ok(['rmi', 'localhost:5000/ns/app:tag']);
+    const r = await b.cli(['image', 'inspect', 'team/nosuch:1']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /No such image: team\/nosuch:1 — try: tsswarm pull team\/nosuch:1/);
   });
 });
