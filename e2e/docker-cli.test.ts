@@ -59,6 +59,12 @@ describe('e2e: the docker CLI against tsswarm', function () {
     assert.ok(insp.GraphDriver.Data.MergedDir && insp.GraphDriver.Data.UpperDir);
     assert.equal(await ok(['exec', 'dc-d0', 'echo', 'exec-out']), 'exec-out\n');
     assert.equal(await ok(['exec', '-i', 'dc-d0', 'cat'], 'piped\n'), 'piped\n');
+    // One of several tags of an image in use is only untagged; its last one is refused.
+    await ok(['tag', 'busybox', 'team/extra:1']);
+    assert.match(await ok(['rmi', 'team/extra:1']), /Untagged: team\/extra:1/);
+    const last = await runClient('docker', ['rmi', 'busybox'], dockerEnv(b.d));
+    assert.equal(last.code, 1);
+    assert.match(last.stderr, /must force/);
     for (let i = 0; i < 3; i++) assert.equal(await ok(['stop', '-t', '1', `dc-d${i}`]), `dc-d${i}\n`);
     for (let i = 0; i < 3; i++) assert.equal(await ok(['rm', `dc-d${i}`]), `dc-d${i}\n`);
   });
