@@ -25,6 +25,13 @@ export interface ClientStream {
   readonly closed: Promise<void>;
 }
 
+/** Sockets answered `101 UPGRADED`: no HTTP may be written on them again (router.ts checks). */
+const hijacked = new WeakSet<Socket>();
+
+export function isHijacked(sock: Socket): boolean {
+  return hijacked.has(sock);
+}
+
 export function wantsUpgrade(req: IncomingMessage): boolean {
   return /^tcp$/i.test(req.headers.upgrade ?? '') && /upgrade/i.test(req.headers.connection ?? '');
 }
@@ -53,9 +60,13 @@ function upgraded(sock: Socket, contentType: string, extraHeaders: Record<string
   const extra = Object.entries(extraHeaders)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');
+  hijacked.add(sock);
   sock.setTimeout(0);
   sock.removeAllListeners('data');
   for (const l of sock.listeners('end')) if (l.name.includes('socketOnEnd')) sock.off('end', l as () => void);
+  // socketOnError would answer a late parser or socket error with "HTTP/1.1 400" (the response
+  // object never sent headers): bytes the client would read as stream frames.
+  for (const l of sock.listeners('error')) if (l.name.includes('socketOnError')) sock.off('error', l as () => void);
   sock.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
   const closed = new Promise<void>((resolve) => {
     sock.once('close', () => resolve());

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainError, type ErrorKind } from '../../lib/errors.js';
 import { API_VERSION } from '../../lib/version.js';
+import { isHijacked } from './hijack.js';
 import { MIN_API_VERSION, compareVersions, parseVersionPrefix } from './api-version.js';
 
 /** An HTTP-level refusal made by the API layer itself (a bad query parameter, a missing route). */
@@ -121,7 +122,10 @@ export class Router {
     } catch (err) {
       const status = httpStatus(err);
       const message = err instanceof Error ? err.message : String(err);
-      if (!res.headersSent) sendJson(res, status, { message });
+      // After a hijack the socket carries the container's stream: an HTTP error there would reach
+      // the client as stream bytes ("Unrecognized input header"), so the stream just ends.
+      if (isHijacked(req.socket)) req.socket.end(() => req.socket.destroy());
+      else if (!res.headersSent) sendJson(res, status, { message });
       else res.destroy();
     }
   }
