@@ -57,7 +57,7 @@ describe('e2e: docker-compose 1.29 against tsswarm', function () {
     for (let i = 0; i < 100 && !(logs.includes('web-up') && logs.includes('worker-up')); i++) logs = (await compose(['logs'])).stdout;
     assert.match(logs, /web_1 +\| web-up/);
     assert.match(logs, /worker_1 +\| worker-up/);
-    const down = await compose(['down']);
+    const down = await compose(['down', '-t', '1']);
     assert.match(down.stderr, /Removing dcp_web_1 +\.\.\. done/);
     assert.match(down.stderr, /Removing network dcp_default/);
     const left = await runClient('docker', ['ps', '-a', '--format', '{{.Names}}'], dockerEnv(b.d));
