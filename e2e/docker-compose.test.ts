@@ -40,11 +40,6 @@ describe('e2e: docker-compose 1.29 against tsswarm', function () {
     return r;
   };
 
-  after(async function () {
-    // A failed test must not leave the project's containers running on the test daemon.
-    if (HAVE_COMPOSE) await runClient('docker-compose', ['-p', 'dcp', 'down'], dockerEnv(b.d), { cwd: join(b.work, 'proj') });
-  });
-
   it('brings a two-service project up, lists it, shows its logs and takes it down', async () => {
     const up = await compose(['up', '-d']);
     assert.match(up.stderr, /Creating network "dcp_default"/);
