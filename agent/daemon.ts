@@ -5,6 +5,8 @@ import { mkdir, unlink, chmod, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hostname, cpus, totalmem, release } from 'node:os';
 import { Router } from './api/router.js';
+import { pingRoutes } from './api/routes-ping.js';
+import { MIN_API_VERSION } from './api/api-version.js';
 import { DaemonOptions, socketPath } from './config.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { VERSION, API_VERSION } from '../lib/version.js';
@@ -40,9 +42,8 @@ export class Daemon {
     log: Logger = createLogger('daemon'),
   ) {
     this.log = log;
+    pingRoutes(this.router);
     this.router
-      .get('/_ping', async () => 'OK')
-      .head('/_ping', async () => 'OK')
       .get('/version', async () => this.version())
       .get('/info', async () => ({ ...this.info(), Swarm: await this.swarmInfo() }));
   }
@@ -51,7 +52,7 @@ export class Daemon {
     return {
       Version: VERSION,
       ApiVersion: API_VERSION,
-      MinAPIVersion: '1.24',
+      MinAPIVersion: MIN_API_VERSION,
       Os: process.platform,
       Arch: process.arch === 'x64' ? 'amd64' : process.arch,
       KernelVersion: release(),
@@ -134,6 +135,7 @@ export class Daemon {
     const { eventRoutes } = await import('./api/routes-events.js');
     const { swarmRoutes } = await import('./api/routes-swarm.js');
     const { SwarmNode } = await import('../node/swarm.js');
+    const { distributionRoutes } = await import('./api/routes-distribution.js');
     const engine = await Engine.open(this.opts, this.log.child('engine'));
     this.engine = engine;
     // Swarm mode: a node that was in a swarm rejoins it as the same node (no token needed).
@@ -149,6 +151,7 @@ export class Daemon {
     archiveRoutes(this.router, engine);
     authRoutes(this.router);
     eventRoutes(this.router, engine);
+    distributionRoutes(this.router);
     const server = createServer((req, res) => {
       // A container removal finishes in the background (service.ts removeRecord). Calls about other
       // objects wait for it, so e.g. `network rm` right after `run --rm` never finds the container's

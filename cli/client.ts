@@ -4,6 +4,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { spawn } from 'node:child_process';
 import { fchmodSync, openSync, mkdirSync, realpathSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { withHint } from './hints.js';
 import { DEFAULT_HOST, DEFAULT_DATA_ROOT, socketPath, clientHost } from '../agent/config.js';
 
 export class DaemonError extends Error {
@@ -11,7 +12,7 @@ export class DaemonError extends Error {
     readonly status: number,
     message: string,
   ) {
-    super(message);
+    super(withHint(message));
     this.name = 'DaemonError';
   }
 }

@@ -4,6 +4,7 @@
 // a fifth of what a whole `run --rm` costs the daemon. Only what this one exchange needs is here:
 // one request, `Connection: close`, a response with Content-Length, chunked, or ended by close.
 // plainRequest() offers the same exchange for other short calls (tscompose ps).
+import { withHint } from './hints.js';
 import { connect } from 'node:net';
 import { socketPath } from '../agent/config.js';
 import { STATUS_STREAM, CONTAINER_HEADER, type RunStatus } from '../agent/api/run-protocol.js';
@@ -64,7 +65,7 @@ export async function postRun(host: string, query: string, body: unknown, onFram
     // Not JSON: the text is the message.
   }
   if (status === 201) return { kind: 'created', id: parsed.Id ?? '', warnings: parsed.Warnings ?? [] };
-  return { kind: 'error', status, message: parsed.message ?? all };
+  return { kind: 'error', status, message: withHint(parsed.message ?? all) };
 }
 
 export interface PlainReply {

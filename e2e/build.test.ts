@@ -221,7 +221,7 @@ describe('e2e: build', function () {
     );
     assert.ok(lines.includes('about to fail'), `the command's output is shown:\n${lines.join('\n')}`);
     const nobase = await context({ Dockerfile: 'FROM no-such-image:1\n' });
-    await assert.rejects(build(nobase), /Dockerfile:1: FROM: no such image: no-such-image:1/);
+    await assert.rejects(build(nobase), /Dockerfile:1: FROM: No such image: no-such-image:1/);
   });
 
   it('runs ONBUILD triggers of the base, and ENTRYPOINT clears an inherited CMD', async () => {

@@ -101,7 +101,7 @@ describe('e2e: CLI — images, push/pull and error texts', function () {
     assert.doesNotMatch(plain.stderr + load.stderr, /load-|archive\.tar/);
 
     // From the daemon: Docker's prefix. The CLI's own: the program's name.
-    assert.match((await cli(['tag', 'nope', 'x'])).stderr, /^Error response from daemon: no such image: nope/);
+    assert.match((await cli(['tag', 'nope', 'x'])).stderr, /^Error response from daemon: No such image: nope/);
     const flag = await cli(['images', '-f', 'bad']);
     assert.equal(flag.code, 125);
     assert.match(flag.stderr, /^tsswarm: invalid argument "bad"/);

@@ -17,7 +17,7 @@ describe('e2e: daemon lifecycle and CLI connection', () => {
     assert.equal(r.code, 0, r.stderr);
     const v = JSON.parse(r.stdout) as { Client: { Version: string }; Server: { Version: string; ApiVersion: string } };
     assert.equal(v.Server.Version, v.Client.Version);
-    assert.equal(v.Server.ApiVersion, '1.41');
+    assert.equal(v.Server.ApiVersion, '1.50');
   });
 
   it('answers info with its own roots', async () => {

@@ -118,7 +118,7 @@ describe('e2e: engine (containers from the CLI)', function () {
     const before = await psAll();
     const r = await cli(['run', 'nosuchimage', 'true']);
     assert.equal(r.code, 125);
-    assert.match(r.stderr, /no such image: nosuchimage — try: tsswarm pull nosuchimage/);
+    assert.match(r.stderr, /No such image: nosuchimage — try: tsswarm pull nosuchimage/);
     assert.deepEqual(await psAll(), before);
   });
 

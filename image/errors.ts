@@ -4,7 +4,9 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../lib/error
 
 export class NoSuchImageError extends NotFoundError {
   constructor(readonly ref: string) {
-    super(`no such image: ${ref} — try: tsswarm pull ${ref}`);
+    // Docker's words: its clients match "No such image" (docker-py's ImageNotFound → compose pulls).
+    // Our CLI adds its "try: tsswarm pull" hint itself (cli/client.ts).
+    super(`No such image: ${ref}`);
     this.name = 'NoSuchImageError';
   }
 }

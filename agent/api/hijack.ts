@@ -25,6 +25,13 @@ export interface ClientStream {
   readonly closed: Promise<void>;
 }
 
+/** Sockets answered `101 UPGRADED`: no HTTP may be written on them again (router.ts checks). */
+const hijacked = new WeakSet<Socket>();
+
+export function isHijacked(sock: Socket): boolean {
+  return hijacked.has(sock);
+}
+
 export function wantsUpgrade(req: IncomingMessage): boolean {
   return /^tcp$/i.test(req.headers.upgrade ?? '') && /upgrade/i.test(req.headers.connection ?? '');
 }
@@ -44,8 +51,7 @@ export function hijack(req: IncomingMessage, res: ServerResponse, contentType: s
     end: () => {
       if (!res.writableEnded) res.end();
     },
-    onInput: (fn) => req.on('data', (b: Buffer) => fn(b)),
-    onInputEnd: (fn) => req.once('end', fn),
+    ...bufferedInput(req),
     closed,
   };
 }
@@ -54,9 +60,13 @@ function upgraded(sock: Socket, contentType: string, extraHeaders: Record<string
   const extra = Object.entries(extraHeaders)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');
+  hijacked.add(sock);
   sock.setTimeout(0);
   sock.removeAllListeners('data');
   for (const l of sock.listeners('end')) if (l.name.includes('socketOnEnd')) sock.off('end', l as () => void);
+  // socketOnError would answer a late parser or socket error with "HTTP/1.1 400" (the response
+  // object never sent headers): bytes the client would read as stream frames.
+  for (const l of sock.listeners('error')) if (l.name.includes('socketOnError')) sock.off('error', l as () => void);
   sock.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
   const closed = new Promise<void>((resolve) => {
     sock.once('close', () => resolve());
@@ -70,9 +80,47 @@ function upgraded(sock: Socket, contentType: string, extraHeaders: Record<string
     end: () => {
       if (!sock.destroyed) sock.end(() => sock.destroy());
     },
-    onInput: (fn) => sock.on('data', (b: Buffer) => fn(b)),
-    onInputEnd: (fn) => sock.once('end', fn),
+    ...bufferedInput(sock),
     closed,
+  };
+}
+
+/**
+ * Input that arrives before anyone listens is kept: `docker run -i` sends its piped stdin (and its
+ * EOF) as soon as the attach is hijacked, before the container has started and the bridge exists.
+ */
+export function bufferedInput(src: NodeJS.EventEmitter): Pick<ClientStream, 'onInput' | 'onInputEnd'> {
+  const held: Buffer[] = [];
+  let ended = false;
+  let endSent = false;
+  let onData: ((b: Buffer) => void) | undefined;
+  let onEnd: (() => void) | undefined;
+  // Held data goes first, so the end never overtakes it.
+  const flush = (): void => {
+    if (!onData) return;
+    for (const b of held.splice(0)) onData(b);
+    if (ended && onEnd && !endSent) {
+      endSent = true;
+      onEnd();
+    }
+  };
+  src.on('data', (b: Buffer) => {
+    if (onData && held.length === 0) onData(b);
+    else held.push(b);
+  });
+  src.once('end', () => {
+    ended = true;
+    flush();
+  });
+  return {
+    onInput: (fn) => {
+      onData = fn;
+      flush();
+    },
+    onInputEnd: (fn) => {
+      onEnd = fn;
+      flush();
+    },
   };
 }
 

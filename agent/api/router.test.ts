@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ApiError, httpStatus } from './router.js';
+import { ApiError, Router, httpStatus } from './router.js';
+import { compareVersions, parseVersionPrefix } from './api-version.js';
 import { conflict, DomainError, forbidden, invalid, notFound, unavailable } from '../../lib/errors.js';
 import { ImageConflictError, InvalidImageError, NoSuchImageError } from '../../image/errors.js';
 import { InvalidReferenceError } from '../../image/reference.js';
@@ -28,5 +29,32 @@ describe('agent/api/router httpStatus', () => {
     assert.equal(httpStatus(new ApiError(405, 'x')), 405);
     assert.equal(httpStatus(new Error('x')), 500);
     assert.equal(httpStatus('x'), 500);
+  });
+});
+
+describe('agent/api/router paths and versions', () => {
+  const h = async (): Promise<unknown> => undefined;
+  const r = new Router().get('/images/json', h).get('/images/{name*}/json', h).delete('/images/{name*}', h).get('/containers/{id}/json', h);
+
+  it('takes a name with slashes as the rest of the path', () => {
+    assert.deepEqual(r.match('GET', '/images/registry:5000/ns/app:tag/json')?.params, { name: 'registry:5000/ns/app:tag' });
+    assert.deepEqual(r.match('DELETE', '/images/team/t1:v4')?.params, { name: 'team/t1:v4' });
+    assert.deepEqual(r.match('GET', '/images/busybox/json')?.params, { name: 'busybox' });
+  });
+
+  it('prefers a literal route over a {name*} one', () => {
+    assert.deepEqual(r.match('GET', '/images/json')?.params, {});
+  });
+
+  it('keeps one segment for {id}', () => {
+    assert.equal(r.match('GET', '/containers/a/b/json'), undefined);
+  });
+
+  it('splits the version prefix and orders versions numerically', () => {
+    assert.deepEqual(parseVersionPrefix('/v1.50/images/json'), { version: '1.50', path: '/images/json' });
+    assert.deepEqual(parseVersionPrefix('/_ping'), { path: '/_ping' });
+    assert.ok(compareVersions('1.9', '1.24') < 0);
+    assert.ok(compareVersions('1.50', '1.41') > 0);
+    assert.equal(compareVersions('1.24', '1.24'), 0);
   });
 });

@@ -2,6 +2,9 @@
 // `/v1.NN` version prefix, JSON errors of Docker's shape ({"message": …}).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainError, type ErrorKind } from '../../lib/errors.js';
+import { API_VERSION } from '../../lib/version.js';
+import { isHijacked } from './hijack.js';
+import { MIN_API_VERSION, compareVersions, parseVersionPrefix } from './api-version.js';
 
 /** An HTTP-level refusal made by the API layer itself (a bad query parameter, a missing route). */
 export class ApiError extends Error {
@@ -23,6 +26,8 @@ export interface RequestContext {
   res: ServerResponse;
   params: Record<string, string>;
   query: URLSearchParams;
+  /** The API version the client asked for in its `/vX.Y/` prefix, or ours when it sent none. */
+  apiVersion: string;
   /** Reads and parses the JSON body (empty body → undefined). */
   json(): Promise<unknown>;
 }
@@ -33,19 +38,27 @@ export type Handler = (ctx: RequestContext) => Promise<unknown>;
 interface Route {
   method: string;
   parts: string[];
+  /** Index of a `{name*}` part: it takes every segment between the parts before and after it. */
+  rest: number;
   handler: Handler;
 }
 
 /** Marker a handler returns when it has written the response itself (streams, hijacked sockets). */
 export const HANDLED = Symbol('handled');
 
-const VERSION_PREFIX = /^\/v\d+\.\d+(?=\/)/;
-
 export class Router {
   private routes: Route[] = [];
 
+  /**
+   * `{name}` takes one path segment; `{name*}` (one per route) takes one or more, as Docker's image
+   * routes take a name with slashes (`/images/{name*}/json` matches `/images/reg:5000/ns/app:v1/json`).
+   * Routes without `{name*}` are tried first, so `/images/json` is never a name.
+   */
   add(method: string, path: string, handler: Handler): this {
-    this.routes.push({ method, parts: path.split('/').filter(Boolean), handler });
+    const parts = path.split('/').filter(Boolean);
+    const rest = parts.findIndex((p) => p.startsWith('{') && p.endsWith('*}'));
+    if (rest >= 0 && parts.findIndex((p, i) => i > rest && p.endsWith('*}')) >= 0) throw new Error(`route ${path}: only one {name*} part is allowed`);
+    this.routes.push({ method, parts, rest, handler });
     return this;
   }
   get(path: string, h: Handler): this {
@@ -62,26 +75,19 @@ export class Router {
   }
 
   match(method: string, pathname: string): { handler: Handler; params: Record<string, string> } | undefined {
-    const parts = pathname.replace(VERSION_PREFIX, '').split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
     let methodMismatch = false;
-    for (const r of this.routes) {
-      if (r.parts.length !== parts.length) continue;
-      const params: Record<string, string> = {};
-      let ok = true;
-      for (let i = 0; i < parts.length; i++) {
-        const p = r.parts[i];
-        if (p.startsWith('{') && p.endsWith('}')) params[p.slice(1, -1)] = parts[i];
-        else if (p !== parts[i]) {
-          ok = false;
-          break;
+    for (const pass of [false, true]) {
+      for (const r of this.routes) {
+        if (r.rest >= 0 !== pass) continue;
+        const params = matchParts(r, parts);
+        if (!params) continue;
+        if (r.method !== method) {
+          methodMismatch = true;
+          continue;
         }
+        return { handler: r.handler, params };
       }
-      if (!ok) continue;
-      if (r.method !== method) {
-        methodMismatch = true;
-        continue;
-      }
-      return { handler: r.handler, params };
     }
     if (methodMismatch) throw new ApiError(405, `method ${method} not allowed on ${pathname}`);
     return undefined;
@@ -90,13 +96,16 @@ export class Router {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      const m = this.match(req.method ?? 'GET', url.pathname);
+      const { version, path } = parseVersionPrefix(url.pathname);
+      if (version !== undefined) checkVersion(version);
+      const m = this.match(req.method ?? 'GET', path);
       if (!m) throw new ApiError(404, `page not found: ${req.method} ${url.pathname}`);
       const ctx: RequestContext = {
         req,
         res,
         params: m.params,
         query: url.searchParams,
+        apiVersion: version ?? API_VERSION,
         json: () => readJson(req),
       };
       const out = await m.handler(ctx);
@@ -113,10 +122,41 @@ export class Router {
     } catch (err) {
       const status = httpStatus(err);
       const message = err instanceof Error ? err.message : String(err);
-      if (!res.headersSent) sendJson(res, status, { message });
+      // After a hijack the socket carries the container's stream: an HTTP error there would reach
+      // the client as stream bytes ("Unrecognized input header"), so the stream just ends.
+      if (isHijacked(req.socket)) req.socket.end(() => req.socket.destroy());
+      else if (!res.headersSent) sendJson(res, status, { message });
       else res.destroy();
     }
   }
+}
+
+function matchParts(r: Route, parts: string[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  const one = (pattern: string, value: string): boolean => {
+    if (pattern.startsWith('{') && pattern.endsWith('}')) {
+      params[pattern.slice(1, -1)] = value;
+      return true;
+    }
+    return pattern === value;
+  };
+  if (r.rest < 0) {
+    if (r.parts.length !== parts.length) return undefined;
+    return r.parts.every((p, i) => one(p, parts[i]!)) ? params : undefined;
+  }
+  const after = r.parts.length - r.rest - 1;
+  if (parts.length < r.parts.length) return undefined;
+  for (let i = 0; i < r.rest; i++) if (!one(r.parts[i]!, parts[i]!)) return undefined;
+  for (let i = 1; i <= after; i++) if (!one(r.parts[r.parts.length - i]!, parts[parts.length - i]!)) return undefined;
+  params[r.parts[r.rest]!.slice(1, -2)] = parts.slice(r.rest, parts.length - after).join('/');
+  return params;
+}
+
+/** Docker's refusal of a version outside [MIN_API_VERSION, API_VERSION], word for word. */
+function checkVersion(v: string): void {
+  if (compareVersions(v, MIN_API_VERSION) < 0)
+    throw new ApiError(400, `client version ${v} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+  if (compareVersions(v, API_VERSION) > 0) throw new ApiError(400, `client version ${v} is too new. Maximum supported API version is ${API_VERSION}`);
 }
 
 const STATUS_OF_KIND: Record<ErrorKind, number> = {

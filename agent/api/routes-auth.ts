@@ -16,7 +16,7 @@ const AuthConfigSchema = z.object({
 });
 type AuthConfig = z.infer<typeof AuthConfigSchema>;
 
-const insecureRegistries = (): string[] => (process.env.TSSWARM_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean);
+export const insecureRegistries = (): string[] => (process.env.TSSWARM_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean);
 
 /** username/password from an AuthConfig, also from its `auth` field (base64 "user:password"). */
 function credentialsOf(a: AuthConfig): Credentials | undefined {

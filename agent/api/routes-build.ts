@@ -68,10 +68,21 @@ export function buildRoutes(router: Router, e: Engine): void {
     const r = await pullImage(images, ref, { insecureRegistries });
     output(`Digest: ${r.digest}`);
   };
+  const BUILDKIT_UNSUPPORTED = 'BuildKit is not supported by this daemon (build version 2, /session): build with the legacy builder (DOCKER_BUILDKIT=0, which is also the default against this daemon)';
   // One builder for the daemon: its cache index lives in <data-root>/build and is shared by all builds.
   const builder = new Builder({ store: images, executor: runtimeExecutor(e.runtime), root: join(dirname(images.root), 'build'), pull });
 
+  // Without BuildKit (/_ping says Builder-Version 1) the CLI builds the legacy way; a client that
+  // insists on BuildKit (DOCKER_BUILDKIT=1, buildx) gets an answer it reports as it is.
+  router.post('/session', async () => {
+    throw badRequest(BUILDKIT_UNSUPPORTED);
+  });
+
   router.post('/build', async ({ req, res, query }) => {
+    if (query.get('version') === '2') {
+      req.resume();
+      throw badRequest(BUILDKIT_UNSUPPORTED);
+    }
     const tags = query.getAll('t').filter((t) => t !== '');
     for (const t of tags) {
       try {

@@ -14,6 +14,7 @@ import { TopError, dirSize, dockerStats, sample, top as topOf, type DockerStats,
 import { RunSession } from '../containers/run-session.js';
 import { watchStop } from '../containers/stop-watch.js';
 import type { ExecInstance, ExecProcess, ExecService } from '../containers/exec-service.js';
+import { atLeast } from './api-version.js';
 import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from './run-protocol.js';
 import { MULTIPLEXED_STREAM, RAW_STREAM, bridge, hijack, parseDetachKeys, wantsUpgrade } from './hijack.js';
 
@@ -21,6 +22,38 @@ const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
 function live(e: Engine, c: ContainerRecord): LiveInfo {
   return { endpoints: e.network.endpoints(c.Id), ports: e.network.ports(c.Id), imageName: c.Config.Image };
+}
+
+/**
+ * The files and layers behind a container, as Docker's inspect names them (its clients read
+ * LogPath for `logs`, tools read GraphDriver.Data.MergedDir for the root filesystem).
+ */
+function containerFiles(e: Engine, c: ContainerRecord): Record<string, unknown> {
+  const dir = e.containers.dir(c.Id);
+  let lower = '';
+  try {
+    lower = e.images.lowerDirs(c.Image).join(':');
+  } catch {
+    // The image was removed with --force: the container keeps running on its layers, unnamed here.
+  }
+  return {
+    LogPath: e.containers.logPath(c.Id),
+    ResolvConfPath: join(dir, 'resolv.conf'),
+    HostnamePath: join(dir, 'hostname'),
+    HostsPath: c.HostConfig.NetworkMode === 'host' ? '/etc/hosts' : join(dir, 'hosts'),
+    GraphDriver: { Name: 'overlay2', Data: { LowerDir: lower, MergedDir: join(dir, 'rootfs'), UpperDir: join(dir, 'upper'), WorkDir: join(dir, 'work') } },
+  };
+}
+
+/**
+ * The create body as the client's API version means it. Up to 1.24 the client removes a `--rm`
+ * container itself (on the "die" event) and stops listening at "destroy": a daemon-side removal
+ * would end its wait while its own DELETE is still in flight ("error removing container: context
+ * canceled"), so, as dockerd does, AutoRemove is dropped for those clients.
+ */
+function createBodyFor(apiVersion: string, body: ReturnType<typeof parseCreateBody>): ReturnType<typeof parseCreateBody> {
+  if (atLeast(apiVersion, '1.25') || !body.HostConfig?.AutoRemove) return body;
+  return { ...body, HostConfig: { ...body.HostConfig, AutoRemove: false } };
 }
 
 /** The list filters; a bad one is a FilterError (kind invalid: 400). */
@@ -98,8 +131,8 @@ export function containerRoutes(router: Router, e: Engine): void {
         return v;
       }));
     })
-    .post('/containers/create', async ({ query, json, res }) => {
-      const body = parseCreateBody(await json());
+    .post('/containers/create', async ({ query, json, res, apiVersion }) => {
+      const body = createBodyFor(apiVersion, parseCreateBody(await json()));
       const out = await cs.create(body, query.get('name') ?? undefined);
       sendJson(res, 201, out);
       return HANDLED;
@@ -116,7 +149,7 @@ export function containerRoutes(router: Router, e: Engine): void {
     })
     .get('/containers/{id}/json', async ({ params }) => {
       const c = cs.resolve(params.id!);
-      return inspectView(c, live(e, c));
+      return { ...inspectView(c, live(e, c)), ...containerFiles(e, c) };
     })
     .post('/containers/{id}/start', async ({ params, res }) => {
       const started = await cs.start(params.id!);
@@ -255,7 +288,8 @@ export function containerRoutes(router: Router, e: Engine): void {
         return undefined;
       }
       const { x, proc } = execs.prepare(params.id!);
-      const withStdin = truthy(query.get('stdin'));
+      // Docker's clients say what to attach when creating the exec, not when starting it.
+      const withStdin = x.config.AttachStdin === true;
       if (x.config.Tty || wantsUpgrade(req)) return execHijacked(execs, x, proc, query, req, res);
       const h = await execs.launch(x, proc);
       streamHead(res);
@@ -318,7 +352,7 @@ async function execHijacked(
   h.stdout?.on('data', (b: Buffer) => client.write(tty ? b : frame('stdout', b)));
   h.stderr?.on('data', (b: Buffer) => client.write(tty ? b : frame('stderr', b)));
   h.stdin?.on('error', () => undefined);
-  if (truthy(q.get('stdin')) && h.stdin) {
+  if (x.config.AttachStdin === true && h.stdin) {
     const stdin = h.stdin;
     client.onInput((b) => stdin.write(b));
     client.onInputEnd(() => stdin.end());

@@ -1,8 +1,10 @@
-// Engine API: /images/*. Names may contain "/", so clients send them URL-encoded in one segment.
+// Engine API: /images/*. Names may contain "/" (team/app, reg:5000/ns/app:v1): routes take the rest of
+// the path as the name ({name*}), as Docker's do.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { ServerResponse } from 'node:http';
 import { HANDLED, badRequest, type Router } from './router.js';
 import type { Engine } from '../engine.js';
 import { inspectImage, imageHistory, listImages } from '../../image/index.js';
@@ -14,6 +16,20 @@ const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 export function imageRoutes(router: Router, e: Engine): void {
   const images = e.images;
   const service = e.imageService;
+
+  const saveImages = async (names: string[], res: ServerResponse): Promise<typeof HANDLED> => {
+    if (names.length === 0) throw badRequest('save: give at least one image name (query parameter names)');
+    const dir = await images.tempDir('save-');
+    const file = join(dir, 'archive.tar');
+    try {
+      await service.save(names, file);
+      res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+      await pipeline(createReadStream(file), res);
+      return HANDLED;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
 
   router
     .get(
@@ -36,23 +52,9 @@ export function imageRoutes(router: Router, e: Engine): void {
         }
       },
     )
-    .get(
-      '/images/get',
-      async ({ query, res }) => {
-        const names = query.getAll('names');
-        if (names.length === 0) throw badRequest('save: give at least one image name (query parameter names)');
-        const dir = await images.tempDir('save-');
-        const file = join(dir, 'archive.tar');
-        try {
-          await service.save(names, file);
-          res.writeHead(200, { 'Content-Type': 'application/x-tar' });
-          await pipeline(createReadStream(file), res);
-          return HANDLED;
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-      },
-    )
+    .get('/images/get', async ({ query, res }) => saveImages(query.getAll('names'), res))
+    // One image: the name may hold slashes, so it is the rest of the path (docker-py's get_image).
+    .get('/images/{name*}/get', async ({ params, res }) => saveImages([params.name!], res))
     .post(
       '/images/create',
       async ({ query, req, res }) => {
@@ -79,7 +81,7 @@ export function imageRoutes(router: Router, e: Engine): void {
       },
     )
     .post(
-      '/images/{name}/push',
+      '/images/{name*}/push',
       async ({ params, query, req, res }) => {
         const tag = query.get('tag');
         const ref = tag ? `${params.name!}:${tag}` : params.name!;
@@ -110,10 +112,10 @@ export function imageRoutes(router: Router, e: Engine): void {
         return images.prune({ all });
       },
     )
-    .get('/images/{name}/json', async ({ params }) => inspectImage(images, params.name!))
-    .get('/images/{name}/history', async ({ params }) => imageHistory(images, params.name!))
+    .get('/images/{name*}/json', async ({ params }) => inspectImage(images, params.name!))
+    .get('/images/{name*}/history', async ({ params }) => imageHistory(images, params.name!))
     .post(
-      '/images/{name}/tag',
+      '/images/{name*}/tag',
       async ({ params, query, res }) => {
         const repo = query.get('repo');
         if (!repo) throw badRequest('tag: repo is required');
@@ -124,7 +126,7 @@ export function imageRoutes(router: Router, e: Engine): void {
       },
     )
     .delete(
-      '/images/{name}',
+      '/images/{name*}',
       async ({ params, query }) => {
         return service.remove(params.name!, { force: truthy(query.get('force')) });
       },

@@ -2,6 +2,8 @@
 // in-process caller (the swarm task executor) produces the same event stream as the API does.
 import { ConflictError } from '../../lib/errors.js';
 import { loadArchive, saveArchive, type ImageStore, type LoadResult, type RemoveResult } from '../../image/index.js';
+import { familiarName, parseReference } from '../../image/reference.js';
+import type { Digest } from '../../image/digest.js';
 import { pullImage, type PullOptions, type PullResult } from '../../image/registry/pull.js';
 import { pushImage, type PushOptions, type PushResult } from '../../image/registry/push.js';
 import type { EventBus } from '../events.js';
@@ -59,7 +61,8 @@ export class ImageService {
   async remove(name: string, opts: { force?: boolean } = {}): Promise<RemoveResult[]> {
     const rec = this.d.store.get(name);
     const users = this.d.store.containersUsing(rec.id).filter((id) => this.d.containers.exists(id));
-    if (users.length && !opts.force) {
+    // Like Docker, one of several tags is only untagged, whoever uses the image.
+    if (users.length && !opts.force && !this.isOneOfSeveralTags(name, rec.id)) {
       const running = users.find((id) => this.d.containers.isRunning(id));
       throw new ConflictError(
         `conflict: unable to remove repository reference "${name}" (must force) - container ${(running ?? users[0]!).slice(0, 12)} is using its referenced image ${rec.id.slice(7, 19)}`,
@@ -71,5 +74,15 @@ export class ImageService {
       else this.d.events.publish('image', 'delete', r.Deleted!, { name });
     }
     return out;
+  }
+
+  private isOneOfSeveralTags(name: string, id: Digest): boolean {
+    const tags = this.d.store.repoTags(id);
+    if (tags.length < 2) return false;
+    try {
+      return tags.includes(familiarName(parseReference(name)));
+    } catch {
+      return false;
+    }
   }
 }
