@@ -10,6 +10,17 @@ export interface DaemonOptions {
   host: string;
   /** dockerd's --live-restore: containers keep running when the daemon stops; the next one re-attaches. */
   liveRestore?: boolean;
+  /** dockerd's --cgroup-parent: the cgroup containers are placed under (default "tsswarm"). */
+  cgroupParent?: string;
+}
+
+/** Checks a --cgroup-parent value: a relative cgroup path without "." or ".." parts. */
+export function checkCgroupParent(p: string): string {
+  const rel = p.replace(/^\/+|\/+$/g, '');
+  if (!rel || p.includes(':') || rel.split('/').some((c) => c === '' || c === '.' || c === '..')) {
+    throw new Error(`--cgroup-parent ${JSON.stringify(p)}: want a cgroup path like "tsswarm" or "nodes/n1" (no "..", no systemd slices)`);
+  }
+  return rel;
 }
 
 export function socketPath(host: string): string {

@@ -72,7 +72,7 @@ export class Engine {
       events: (action, id, attributes) => events.publish('network', action, id, attributes),
       log: (msg) => netLog.info(msg),
     });
-    const containers = new ContainerService({ dataRoot: opts.dataRoot, images, runtime, volumes, network, log: log.child('containers'), bus: events });
+    const containers = new ContainerService({ dataRoot: opts.dataRoot, ...(opts.cgroupParent ? { cgroupParent: opts.cgroupParent } : {}), images, runtime, volumes, network, log: log.child('containers'), bus: events });
     const imageService = new ImageService({ store: images, events, containers: { exists: (id) => containers.tryGet(id) !== undefined, isRunning: (id) => containers.isRunning(id) } });
     const execs = new ExecService({ runtime, images, resolve: (ref) => containers.resolve(ref) });
     const e = new Engine(images, runtime, volumes, network, containers, events, imageService, execs, log, opts.liveRestore === true);

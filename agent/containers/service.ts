@@ -32,6 +32,8 @@ import { parseSignal } from '../../lib/signals.js';
 
 export interface ContainerServiceDeps {
   dataRoot: string;
+  /** Containers' cgroups go under this (the daemon's --cgroup-parent). */
+  cgroupParent?: string;
   images: ImageStore;
   runtime: ContainerRuntime;
   volumes: VolumeService;
@@ -317,7 +319,7 @@ export class ContainerService {
     this.tl.mark(id, 'start.dirsFiles');
     let spec;
     try {
-      spec = containerSpec(c, { lowerDirs, dir, ...(netns ? { netns } : {}) });
+      spec = containerSpec(c, { lowerDirs, dir, ...(netns ? { netns } : {}), cgroupParent: this.d.cgroupParent ?? 'tsswarm' });
     } catch (e) {
       if (e instanceof SpecError) throw invalid(e.message);
       throw e;

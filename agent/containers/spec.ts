@@ -12,6 +12,8 @@ export interface SpecInputs {
   dir: string;
   /** "host", a netns path to join, or undefined for a new one. */
   netns?: string;
+  /** The cgroup containers go under (default "tsswarm"). */
+  cgroupParent?: string;
 }
 
 /** Docker's ulimit names ("nofile") to OCI's ("RLIMIT_NOFILE"). */
@@ -66,7 +68,7 @@ export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
     privileged: h.Privileged ?? false,
     mounts,
     ...(inp.netns ? { netns: inp.netns } : {}),
-    cgroupsPath: `tsswarm/${c.Id}`,
+    cgroupsPath: `${inp.cgroupParent ?? 'tsswarm'}/${c.Id}`,
     resources,
     ...(h.Ulimits?.length ? { rlimits: h.Ulimits.map((u) => ({ type: rlimitName(u.Name), soft: u.Soft, hard: u.Hard })) } : {}),
     ...(h.Sysctls && Object.keys(h.Sysctls).length ? { sysctl: h.Sysctls } : {}),

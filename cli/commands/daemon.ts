@@ -1,13 +1,14 @@
 // `tsswarm daemon`: runs the engine daemon in the foreground.
 import { parseFlags, helpText, type FlagSpec } from '../../lib/flags.js';
 import { z } from 'zod';
-import { DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_HOST } from '../../agent/config.js';
+import { DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_HOST, checkCgroupParent } from '../../agent/config.js';
 
 const specs: FlagSpec[] = [
   { name: 'data-root', type: 'string', description: `Root of persistent state (default ${DEFAULT_DATA_ROOT})` },
   { name: 'exec-root', type: 'string', description: `Root of runtime state (default ${DEFAULT_EXEC_ROOT})` },
   { name: 'host', short: 'H', type: 'string', description: `Socket to listen on (default ${DEFAULT_HOST})` },
   { name: 'live-restore', type: 'bool', description: 'Keep containers running when the daemon stops' },
+  { name: 'cgroup-parent', type: 'string', description: 'Parent cgroup for all containers (default "tsswarm")' },
   { name: 'help', type: 'bool' },
 ];
 
@@ -30,6 +31,7 @@ export default async function daemon(argv: string[]): Promise<number> {
     execRoot: (flags['exec-root'] as string | undefined) ?? DEFAULT_EXEC_ROOT,
     host: (flags.host as string | undefined) ?? DEFAULT_HOST,
     liveRestore: flags['live-restore'] === true,
+    ...(flags['cgroup-parent'] ? { cgroupParent: checkCgroupParent(flags['cgroup-parent'] as string) } : {}),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -112,6 +112,11 @@ export class Bed {
     return n;
   }
 
+  /** Each node's containers live in a cgroup subtree of their own. */
+  cgroupParent(k: number): string {
+    return `${this.prefix}/n${k}`;
+  }
+
   /** Starts (or restarts) node k's daemon on its same data, and waits until it answers. */
   async start(k: number): Promise<void> {
     const nd = this.node(k);
@@ -119,7 +124,7 @@ export class Bed {
     const script = `hostname ${nd.name} && exec "$0" "$@"`;
     const p = spawn(
       'nsenter',
-      [`--net=/run/netns/${nd.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', script, process.execPath, TSSWARM, 'daemon', '--data-root', nd.dataRoot, '--exec-root', nd.execRoot, '--host', nd.host],
+      [`--net=/run/netns/${nd.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', script, process.execPath, TSSWARM, 'daemon', '--data-root', nd.dataRoot, '--exec-root', nd.execRoot, '--host', nd.host, '--cgroup-parent', this.cgroupParent(k)],
       { stdio: ['ignore', 'ignore', 'pipe'], env: nd.env },
     );
     nd.proc = p;
@@ -175,6 +180,7 @@ export class Bed {
     );
     for (const nd of this.nodes) sh('ip', ['netns', 'del', nd.netns]);
     sh('ip', ['netns', 'del', this.underlay]);
+    removeCgroupTrees(this.prefix);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -198,6 +204,7 @@ export function sweep(): string[] {
     if (owner > 0 && alive(owner)) continue;
     if (namespaces.some((ns) => sh('ip', ['netns', 'pids', ns]).stdout.trim() !== '')) continue;
     for (const ns of namespaces) sh('ip', ['netns', 'del', ns]);
+    removeCgroupTrees(`${BED_PREFIX}${id}`);
     rmSync(dir, { recursive: true, force: true });
     removed.push(...namespaces);
   }
@@ -210,5 +217,15 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Removes the (empty) cgroup directories named `prefix` that the nodes' daemons made, in every hierarchy. */
+export function removeCgroupTrees(prefix: string): void {
+  const base = '/sys/fs/cgroup';
+  const roots = existsSync(base) ? readdirSync(base).map((d) => join(base, d)) : [];
+  for (const root of [base, ...roots]) {
+    const dir = join(root, prefix);
+    if (existsSync(dir)) sh('find', [dir, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
   }
 }

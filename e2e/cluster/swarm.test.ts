@@ -1,7 +1,8 @@
 // A swarm on the multi-node bed: 3 managers and 2 workers, each a namespace with its own daemon.
 // Real processes, real mutual TLS on each node's own address, real raft over the cluster port.
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { busyboxArchive } from '../helpers/busybox.js';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -60,6 +61,18 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
       assert.equal(JSON.parse(info.stdout).Name, bed.node(k).name);
     }
     assert.equal(bed.exec(2, 'busybox', ['ping', '-c', '1', '-W', '2', bed.node(3).address]).code, 0);
+    // A container on node 2: its cgroup is under node 2's own parent.
+    const work = mkdtempSync('/tmp/tsswarm-bed-img-');
+    try {
+      assert.equal((await bed.cli(2, ['load', '-i', await busyboxArchive(work)])).code, 0);
+      const run = await bed.cli(2, ['run', '-d', '--name', 'c2', 'busybox', 'sleep', '300']);
+      assert.equal(run.code, 0, run.stderr);
+      const pid = (await bed.cli(2, ['inspect', '-f', '{{.State.Pid}}', 'c2'])).stdout.trim();
+      assert.match(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(`/${bed.cgroupParent(2)}/`));
+      assert.equal((await bed.cli(2, ['rm', '-f', 'c2'])).code, 0);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('init on node 1, two managers and two workers join; node ls agrees on every manager', async function () {

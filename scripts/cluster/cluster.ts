@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Bed, TSSWARM } from '../../e2e/cluster/bed.js';
+import { Bed, TSSWARM, removeCgroupTrees } from '../../e2e/cluster/bed.js';
 
 const STATE_DIR = '/run/tsswarm-cluster';
 const STATE = join(STATE_DIR, 'state.json');
@@ -37,7 +37,7 @@ function startDaemon(s: Saved, k: number): number {
   const env = { ...process.env, TSSWARM_NET_PREFIX: `b${k}`, TSSWARM_TEARDOWN: '1', TSSWARM_NO_AUTOSTART: '1' };
   const p = spawn(
     'nsenter',
-    [`--net=/run/netns/${nd.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', `hostname ${nd.name} && exec "$0" "$@"`, process.execPath, TSSWARM, 'daemon', '--data-root', nd.dataRoot, '--exec-root', nd.execRoot, '--host', `unix://${nd.socket}`],
+    [`--net=/run/netns/${nd.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', `hostname ${nd.name} && exec "$0" "$@"`, process.execPath, TSSWARM, 'daemon', '--data-root', nd.dataRoot, '--exec-root', nd.execRoot, '--host', `unix://${nd.socket}`, '--cgroup-parent', `${s.prefix}/n${k}`],
     { stdio: ['ignore', log, log], env, detached: true },
   );
   p.unref();
@@ -116,6 +116,7 @@ async function down(): Promise<void> {
   for (const x of s.nodes) if (x.pid && alive(x.pid)) process.kill(x.pid, 'SIGKILL');
   for (const x of s.nodes) spawnSync('ip', ['netns', 'del', x.netns]);
   spawnSync('ip', ['netns', 'del', s.underlay]);
+  removeCgroupTrees(s.prefix);
   rmSync(s.dir, { recursive: true, force: true });
   rmSync(STATE, { force: true });
 }
