@@ -407,6 +407,14 @@ export class Runtime {
     rmSync(join(this.dir(id), PAUSED_FILE), { force: true });
   }
 
+  /** Changes a live container's cgroup limits (docker update); validated by the backend before writing. */
+  async update(id: string, resources: CgroupResources): Promise<void> {
+    const { rec, status } = await this.status(id);
+    if (status === 'stopped') throw new RuntimeError(`cannot update container ${id}: it is stopped`, 1, 'ESTATE');
+    if (rec.cgroupPath === null || !this.cgroups) throw new RuntimeError(`cannot update container ${id}: it has no cgroup`);
+    await this.cgroups.update(rec.cgroupPath, resources);
+  }
+
   async stats(id: string): Promise<CgroupStats> {
     const { rec } = await this.status(id);
     if (rec.cgroupPath === null || !this.cgroups) throw new RuntimeError(`container ${id} has no cgroup`);

@@ -62,7 +62,14 @@ export class Router {
   }
 
   match(method: string, pathname: string): { handler: Handler; params: Record<string, string> } | undefined {
-    const parts = pathname.replace(VERSION_PREFIX, '').split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = pathname.replace(VERSION_PREFIX, '').split('/').filter(Boolean).map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        // A client's mistake, not the daemon's: say which segment, as a 400.
+        throw new ApiError(400, `invalid percent-encoding in path segment ${JSON.stringify(seg)} of ${pathname}`);
+      }
+    });
     let methodMismatch = false;
     for (const r of this.routes) {
       if (r.parts.length !== parts.length) continue;

@@ -18,7 +18,9 @@ import { NameIndex, newId, randomName, validateName } from './names.js';
 import { decideRestart } from './restart-policy.js';
 import { applyProbe, initialHealth, nextProbeDelay, resolveHealthcheck, type ResolvedHealthcheck } from './health.js';
 import { isActive, validateRecord, type ContainerRecord } from './record.js';
-import { containerSpec, resolveUser } from './spec.js';
+import { containerSpec, resolveUser, specResources } from './spec.js';
+import { planUpdate, UpdateError, type UpdateBody } from './update.js';
+import { CgroupError, type CgroupResources } from '../../runtime/cgroups/index.js';
 import { createVolumes, planMounts } from './mounts.js';
 import { Timelines } from './timeline.js';
 import { containerConfig, imageHealth, mergeEnv, mergeHealth } from './create-defaults.js';
@@ -50,6 +52,12 @@ interface Running {
 }
 
 const now = (): string => new Date().toISOString();
+
+/** The limits a HostConfig had before a refused update, to write back (a lifted pids limit as -1). */
+function undoResources(h: ContainerRecord['HostConfig']): CgroupResources {
+  const r = specResources(h);
+  return { ...(r.memory ? { memory: r.memory } : {}), ...(r.cpu ? { cpu: r.cpu } : {}), pids: { limit: h.PidsLimit ? h.PidsLimit : -1 } };
+}
 
 
 
@@ -621,6 +629,39 @@ export class ContainerService {
       c.State.Status = 'running';
       await this.save(c);
       this.publish(c, 'unpause');
+    });
+  }
+
+  /**
+   * docker update: the new limits go to the running container's cgroup first and are persisted only
+   * once the kernel took them; if it refuses part-way, the old limits are written back.
+   */
+  update(ref: string, body: UpdateBody): Promise<{ Warnings: string[] }> {
+    const c0 = this.resolve(ref);
+    return this.locked(c0.Id, async () => {
+      const c = this.resolve(c0.Id);
+      let plan;
+      try {
+        plan = planUpdate(c.HostConfig, c.Config.Image, body);
+      } catch (e) {
+        if (e instanceof UpdateError) throw invalid(`Cannot update container ${c.Id}: ${e.message}`);
+        throw e;
+      }
+      if (plan.resources && isActive(c.State.Status)) {
+        try {
+          await this.d.runtime.update(c.Id, plan.resources);
+        } catch (e) {
+          await this.d.runtime.update(c.Id, undoResources(c.HostConfig)).catch(() => undefined);
+          const msg = e instanceof Error ? e.message : String(e);
+          if (e instanceof CgroupError) throw invalid(`Cannot update container ${c.Id}: ${msg}`);
+          throw new DomainError('internal', `Cannot update container ${c.Id}: ${msg}`);
+        }
+      }
+      c.HostConfig = plan.hostConfig;
+      await this.save(c, true);
+      this.d.log.info('container updated', { id: c.Id, live: Boolean(plan.resources && isActive(c.State.Status)) });
+      this.publish(c, 'update');
+      return { Warnings: [] };
     });
   }
 

@@ -17,9 +17,8 @@ export interface SpecInputs {
 /** Docker's ulimit names ("nofile") to OCI's ("RLIMIT_NOFILE"). */
 const rlimitName = (n: string): string => `RLIMIT_${n.toUpperCase()}`;
 
-export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
-  const h = c.HostConfig;
-  const user = resolveUser(c.Config.User, inp.lowerDirs);
+/** HostConfig's limits in runtime-spec terms (linux.resources); also what `update` applies live. */
+export function specResources(h: ContainerRecord['HostConfig']): SpecResources {
   const resources: SpecResources = {};
   if (h.Memory) resources.memory = { limit: h.Memory, ...(h.MemorySwap ? { swap: h.MemorySwap } : {}), ...(h.MemoryReservation ? { reservation: h.MemoryReservation } : {}) };
   const period = h.CpuPeriod || 100_000;
@@ -32,6 +31,13 @@ export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
     };
   }
   if (h.PidsLimit !== undefined && h.PidsLimit !== 0) resources.pids = { limit: h.PidsLimit };
+  return resources;
+}
+
+export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
+  const h = c.HostConfig;
+  const user = resolveUser(c.Config.User, inp.lowerDirs);
+  const resources = specResources(h);
 
   const mounts: SpecMount[] = [];
   const shm = h.ShmSize ? `size=${Math.floor(h.ShmSize / 1024)}k` : undefined;
