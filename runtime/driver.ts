@@ -407,6 +407,14 @@ export class Runtime {
     rmSync(join(this.dir(id), PAUSED_FILE), { force: true });
   }
 
+  /**
+   * Kills whatever is left in a cgroup and removes it: for a box whose state record never got written
+   * (its creator died first), which delete() cannot find. Idempotent.
+   */
+  async sweepCgroup(path: string): Promise<void> {
+    if (this.cgroups && (await this.cgroups.exists(path))) await this.cgroups.destroy(path);
+  }
+
   /** Changes a live container's cgroup limits (docker update); validated by the backend before writing. */
   async update(id: string, resources: CgroupResources): Promise<void> {
     const { rec, status } = await this.status(id);

@@ -18,7 +18,7 @@ import { NameIndex, newId, randomName, validateName } from './names.js';
 import { decideRestart } from './restart-policy.js';
 import { applyProbe, initialHealth, nextProbeDelay, resolveHealthcheck, type ResolvedHealthcheck } from './health.js';
 import { isActive, validateRecord, type ContainerRecord } from './record.js';
-import { containerSpec, resolveUser, specResources } from './spec.js';
+import { cgroupPathOfContainer, containerSpec, resolveUser, specResources } from './spec.js';
 import { planUpdate, UpdateError, type UpdateBody } from './update.js';
 import { CgroupError, type CgroupResources } from '../../runtime/cgroups/index.js';
 import { createVolumes, planMounts } from './mounts.js';
@@ -791,12 +791,36 @@ export class ContainerService {
       }
       const wasActive = isActive(c.State.Status);
       let st: string | undefined;
+      let livePid = 0;
       try {
-        st = (await this.d.runtime.state(c.Id)).status;
+        const state = await this.d.runtime.state(c.Id);
+        st = state.status;
+        livePid = state.pid;
       } catch {
         st = undefined;
       }
+      if (st === 'created' || st === 'creating') {
+        // A start cut short by the daemon's death (between the runtime's create and start): its box
+        // waits on the exec fifo and would run as a second copy beside the next start. Kill and clean.
+        await this.d.runtime.delete(c.Id, { force: true }).catch((e: Error) => this.d.log.warn('clean-up of a half-started container failed', { id: c.Id, err: e }));
+        await this.d.runtime.sweepCgroup(cgroupPathOfContainer(c.Id)).catch(() => undefined);
+        await this.d.network.releaseContainer(c.Id).catch(() => undefined);
+        this.d.log.warn('killed a container whose start the daemon did not finish', { id: c.Id, name: c.Name, runtimeStatus: st });
+        c.State = { ...c.State, Status: wasActive ? 'exited' : c.State.Status, Pid: 0 };
+        await this.save(c);
+        st = undefined;
+      } else if (st === undefined) {
+        // No runtime state, yet a process may live in the container's cgroup (killed before the state
+        // record was written): nothing can adopt it, so it goes.
+        await this.d.runtime.sweepCgroup(cgroupPathOfContainer(c.Id)).catch((e: Error) => this.d.log.warn('sweeping a leftover cgroup failed', { id: c.Id, err: e }));
+      }
       if (st === 'running' || st === 'paused') {
+        // Adopt: the record may predate the start (killed before it was saved), so the pid and start
+        // time come from the runtime.
+        if (c.State.Status === 'created' || c.State.Pid !== livePid) {
+          c.State = { ...c.State, Pid: livePid, ...(c.State.Status === 'created' ? { StartedAt: now(), FinishedAt: ZERO_TIME, ExitCode: 0, Error: '' } : {}) };
+          this.d.log.info('adopted a container the record did not know was started', { id: c.Id, name: c.Name, pid: livePid });
+        }
         c.State.Status = st;
         const hc = c.Config.Healthcheck ? resolveHealthcheck(c.Config.Healthcheck) : undefined;
         const started = Date.parse(c.State.StartedAt);

@@ -17,6 +17,9 @@ export interface SpecInputs {
 /** Docker's ulimit names ("nofile") to OCI's ("RLIMIT_NOFILE"). */
 const rlimitName = (n: string): string => `RLIMIT_${n.toUpperCase()}`;
 
+/** Where a container's cgroup lives (relative to each hierarchy); start-up reconciliation sweeps it too. */
+export const cgroupPathOfContainer = (id: string): string => `tsswarm/${id}`;
+
 /** HostConfig's limits in runtime-spec terms (linux.resources); also what `update` applies live. */
 export function specResources(h: ContainerRecord['HostConfig']): SpecResources {
   const resources: SpecResources = {};
@@ -72,7 +75,7 @@ export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
     privileged: h.Privileged ?? false,
     mounts,
     ...(inp.netns ? { netns: inp.netns } : {}),
-    cgroupsPath: `tsswarm/${c.Id}`,
+    cgroupsPath: cgroupPathOfContainer(c.Id),
     resources,
     ...(h.Ulimits?.length ? { rlimits: h.Ulimits.map((u) => ({ type: rlimitName(u.Name), soft: u.Soft, hard: u.Hard })) } : {}),
     ...(h.Sysctls && Object.keys(h.Sysctls).length ? { sysctl: h.Sysctls } : {}),
