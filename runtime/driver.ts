@@ -134,6 +134,7 @@ interface RawExit {
   exitCode: number;
   signal: number;
   finishedAt: string;
+  statusLost?: boolean;
 }
 
 export class Runtime {
@@ -359,7 +360,11 @@ export class Runtime {
   }
 
   /** Waits for the init to exit; returns its status (and whether the cgroup saw an OOM kill). */
-  async wait(id: string): Promise<ExitStatus> {
+  /**
+   * `onMonitorLost` is called when the monitor is found dead while the init lives (its exit pipe
+   * closed with no exit record): the container runs on, and its exit status will be lost.
+   */
+  async wait(id: string, opts: { onMonitorLost?: () => void } = {}): Promise<ExitStatus> {
     const dir = this.dir(id);
     let rec: ContainerRecord;
     try {
@@ -368,6 +373,7 @@ export class Runtime {
       throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? notFound(id) : err;
     }
     let raw = await this.exits.get(id);
+    if (!raw && !readExit(dir) && !isAlive(rec.monitorPid, rec.monitorStart) && isAlive(rec.pid, rec.pidStart)) opts.onMonitorLost?.();
     raw ??= await waitForExitFile(dir, rec);
     let oomKilled = false;
     if (rec.cgroupPath !== null && this.cgroups) {
@@ -690,7 +696,7 @@ async function waitForExitFile(dir: string, rec: ContainerRecord): Promise<RawEx
       const again = readExit(dir);
       if (again) return again;
       // The monitor was killed before it could record anything: the status is lost.
-      return { exitCode: 255, signal: 0, finishedAt: new Date().toISOString() };
+      return { exitCode: 255, signal: 0, finishedAt: new Date().toISOString(), statusLost: true };
     }
     await new Promise<void>((resolve) => {
       let done = false;

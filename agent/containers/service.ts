@@ -390,7 +390,12 @@ export class ContainerService {
   private watch(c: ContainerRecord, hc: ResolvedHealthcheck | undefined, startedMs = Date.now()): void {
     const id = c.Id;
     const r: Running = { exited: Promise.resolve(), stoppedByUser: false, startedMs };
-    r.exited = this.d.runtime.wait(id).then(
+    const onMonitorLost = (): void => {
+      // The keeper (runtime/native/tsbox.c) goes on logging; only the exit status is out of reach.
+      this.d.log.warn('container monitor died; the container runs on, its exit status will be lost', { id, name: c.Name });
+      this.publish(c, 'monitor-lost');
+    };
+    r.exited = this.d.runtime.wait(id, { onMonitorLost }).then(
       (st) => this.onExit(id, r, st),
       (err: unknown) => this.onExit(id, r, { exitCode: 255, signal: 0, finishedAt: now(), oomKilled: false }, err),
     );
@@ -417,6 +422,7 @@ export class ContainerService {
       OOMKilled: st.oomKilled,
       FinishedAt: st.finishedAt || now(),
       ...(err ? { Error: String((err as Error).message ?? err) } : {}),
+      ...(st.statusLost ? { Error: 'the container outlived its monitor: its exit status is lost (recorded as 255)' } : {}),
     };
     const decision = decideRestart(
       c.HostConfig.RestartPolicy as Parameters<typeof decideRestart>[0],
