@@ -190,6 +190,16 @@ describe('e2e: container verbs (update, diff, export, commit, import, ps filters
     const im = await dockerRun(['import', '--change', 'CMD ["ls", "/dk"]', tar, 'dkimp:1']);
     assert.equal(im.code, 0, im.stderr);
     assert.equal((await b.cli(['run', '--rm', 'dkimp:1'])).stdout.trim(), '/dk');
-    assert.equal((await dockerRun(['rm', '-f', 'dk'])).code, 0);
+    // ps filters and several containers at once, through Docker's CLI.
+    for (const n of ['dk1', 'dk2']) assert.equal((await b.cli(['run', '-d', '--name', n, '-p', '127.0.0.1::7070', 'busybox', 'sleep', '3600'])).code, 0);
+    const since = await dockerRun(['ps', '--filter', 'since=dk', '--filter', 'publish=7070', '--format', '{{.Names}}']);
+    assert.equal(since.code, 0, since.stderr);
+    assert.deepEqual(since.stdout.trim().split('\n').sort(), ['dk1', 'dk2']);
+    const stop = await dockerRun(['stop', 'dk1', 'nosuch', 'dk2']);
+    assert.equal(stop.code, 1);
+    assert.match(stop.stderr, /nosuch/);
+    for (const n of ['dk1', 'dk2']) assert.equal((await b.cli(['inspect', '-f', '{{.State.Status}}', n])).stdout.trim(), 'exited');
+    const rm = await dockerRun(['rm', '-f', 'dk', 'dk1', 'dk2']);
+    assert.equal(rm.code, 0, rm.stderr);
   });
 });
