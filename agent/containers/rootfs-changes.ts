@@ -33,6 +33,8 @@ export async function upperChanges(upper: string, lowerDirs: readonly string[]):
       if (st.isDirectory()) await walk(p, added);
     }
   }
+  // A container made before its directories (or cleaned after a crash) has no changes yet.
+  if (!existsSync(upper)) return [];
   await walk('', false);
   return out.sort((a, b) => a.Path.localeCompare(b.Path));
 }
