@@ -126,6 +126,7 @@ export class Daemon {
     // The engine is loaded only here so that `tsswarm version` never pays for it.
     const { Engine } = await import('./engine.js');
     const { containerRoutes } = await import('./api/routes-containers.js');
+    const { containerExtraRoutes } = await import('./api/routes-containers-extra.js');
     const { imageRoutes } = await import('./api/routes-images.js');
     const { networkRoutes } = await import('./api/routes-networks.js');
     const { volumeRoutes, diskUsageRoutes } = await import('./api/routes-volumes.js');
@@ -143,6 +144,7 @@ export class Daemon {
     await this.swarm.restore();
     swarmRoutes(this.router, this.swarm);
     containerRoutes(this.router, engine);
+    containerExtraRoutes(this.router, engine);
     imageRoutes(this.router, engine);
     networkRoutes(this.router, engine);
     volumeRoutes(this.router, engine);

@@ -572,7 +572,7 @@ function parseAddHost(v: string): string {
 
 // ---- resources ---------------------------------------------------------------------------------
 
-function sizeFlag(v: string, flag: string): number {
+export function sizeFlag(v: string, flag: string): number {
   try {
     return ramInBytes(v);
   } catch {

@@ -135,6 +135,7 @@ interface RawExit {
   exitCode: number;
   signal: number;
   finishedAt: string;
+  statusLost?: boolean;
 }
 
 export class Runtime implements ContainerRuntime {
@@ -360,7 +361,11 @@ export class Runtime implements ContainerRuntime {
   }
 
   /** Waits for the init to exit; returns its status (and whether the cgroup saw an OOM kill). */
-  async wait(id: string): Promise<ExitStatus> {
+  /**
+   * `onMonitorLost` is called when the monitor is found dead while the init lives (its exit pipe
+   * closed with no exit record): the container runs on, and its exit status will be lost.
+   */
+  async wait(id: string, opts: { onMonitorLost?: () => void } = {}): Promise<ExitStatus> {
     const dir = this.dir(id);
     let rec: ContainerRecord;
     try {
@@ -369,6 +374,7 @@ export class Runtime implements ContainerRuntime {
       throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? notFound(id) : err;
     }
     let raw = await this.exits.get(id);
+    if (!raw && !readExit(dir) && !isAlive(rec.monitorPid, rec.monitorStart) && isAlive(rec.pid, rec.pidStart)) opts.onMonitorLost?.();
     raw ??= await waitForExitFile(dir, rec);
     let oomKilled = false;
     if (rec.cgroupPath !== null && this.cgroups) {
@@ -406,6 +412,22 @@ export class Runtime implements ContainerRuntime {
     if (status !== 'paused') throw new RuntimeError(`cannot resume container ${id}: it is ${status}`, 1, 'ESTATE');
     await this.cgroups!.thaw(rec.cgroupPath!);
     rmSync(join(this.dir(id), PAUSED_FILE), { force: true });
+  }
+
+  /**
+   * Kills whatever is left in a cgroup and removes it: for a box whose state record never got written
+   * (its creator died first), which delete() cannot find. Idempotent.
+   */
+  async sweepCgroup(path: string): Promise<void> {
+    if (this.cgroups && (await this.cgroups.exists(path))) await this.cgroups.destroy(path);
+  }
+
+  /** Changes a live container's cgroup limits (docker update); validated by the backend before writing. */
+  async update(id: string, resources: CgroupResources): Promise<void> {
+    const { rec, status } = await this.status(id);
+    if (status === 'stopped') throw new RuntimeError(`cannot update container ${id}: it is stopped`, 1, 'ESTATE');
+    if (rec.cgroupPath === null || !this.cgroups) throw new RuntimeError(`cannot update container ${id}: it has no cgroup`);
+    await this.cgroups.update(rec.cgroupPath, resources);
   }
 
   async stats(id: string): Promise<CgroupStats> {
@@ -675,7 +697,7 @@ async function waitForExitFile(dir: string, rec: ContainerRecord): Promise<RawEx
       const again = readExit(dir);
       if (again) return again;
       // The monitor was killed before it could record anything: the status is lost.
-      return { exitCode: 255, signal: 0, finishedAt: new Date().toISOString() };
+      return { exitCode: 255, signal: 0, finishedAt: new Date().toISOString(), statusLost: true };
     }
     await new Promise<void>((resolve) => {
       let done = false;

@@ -2,7 +2,7 @@
 // and its cgroup. runtime/driver.ts's Runtime (tsbox, namespaces, cgroups) implements it; the
 // contract — states, guarantees, errors, idempotency — is in runtime/README.md.
 import type { AttachConnection } from './attach.js';
-import type { CgroupStats } from './cgroups/types.js';
+import type { CgroupResources, CgroupStats } from './cgroups/types.js';
 import type { CreateOptions, CreateResult, ExecHandle, ExecOptions } from './driver.js';
 import type { SpecProcess } from './spec.js';
 import type { ExitStatus, OciState } from './state.js';
@@ -20,8 +20,15 @@ export interface ContainerRuntime {
   state(id: string): Promise<OciState>;
   /** Signals the init (or, with all, every process of the cgroup). */
   kill(id: string, signal?: NodeJS.Signals | number, opts?: { all?: boolean }): Promise<void>;
-  /** Resolves when the init has exited, with its exit status; at once when it already has. */
-  wait(id: string): Promise<ExitStatus>;
+  /**
+   * Resolves with the exit status once the process has exited (the monitor recorded it). When the
+   * monitor itself dies, `onMonitorLost` is told, and the status reports it lost.
+   */
+  wait(id: string, opts?: { onMonitorLost?: () => void }): Promise<ExitStatus>;
+  /** Applies new resource limits to a running container's cgroup (`docker update`). */
+  update(id: string, resources: CgroupResources): Promise<void>;
+  /** Removes a cgroup no container state refers to (left by a daemon killed mid-start). */
+  sweepCgroup(path: string): Promise<void>;
   /** Removes a stopped container (force: kills it first) with its cgroup and state directory. */
   delete(id: string, opts?: { force?: boolean }): Promise<void>;
   /** Freezes the cgroup: state `paused`. */

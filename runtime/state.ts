@@ -39,6 +39,8 @@ export interface ExitStatus {
   signal: number;
   finishedAt: string;
   oomKilled: boolean;
+  /** The monitor died before the init: the real status is unknown and exitCode is 255. */
+  statusLost?: boolean;
 }
 
 /** The OCI runtime-spec state (runtime-spec/runtime.md#state) plus runc's extra fields. */

@@ -75,7 +75,14 @@ export class Router {
   }
 
   match(method: string, pathname: string): { handler: Handler; params: Record<string, string> } | undefined {
-    const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = pathname.split('/').filter(Boolean).map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        // A client's mistake, not the daemon's: say which segment, as a 400.
+        throw new ApiError(400, `invalid percent-encoding in path segment ${JSON.stringify(seg)} of ${pathname}`);
+      }
+    });
     let methodMismatch = false;
     for (const pass of [false, true]) {
       for (const r of this.routes) {
@@ -106,7 +113,7 @@ export class Router {
         params: m.params,
         query: url.searchParams,
         apiVersion: version ?? API_VERSION,
-        json: () => readJson(req),
+        json: () => readJson(req, res),
       };
       const out = await m.handler(ctx);
       if (out === HANDLED) return;
@@ -181,9 +188,29 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }).end(data);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/**
+ * JSON bodies are specs and configs: far below this. Larger payloads (archives, loads, build
+ * contexts) are streamed by their routes and never come through readJson.
+ */
+export const MAX_JSON_BODY = 16 * 1024 * 1024;
+
+/** Go's http.MaxBytesReader wording, which is what dockerd answers with. */
+const tooLarge = (): ApiError => new ApiError(413, `http: request body too large (JSON bodies are limited to ${MAX_JSON_BODY / 1024 / 1024} MiB)`);
+
+async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  // The rest of an oversized body is not read: the connection closes after the answer.
+  const refuse = (): ApiError => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+    return tooLarge();
+  };
+  if (Number(req.headers['content-length'] ?? 0) > MAX_JSON_BODY) throw refuse();
   const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_JSON_BODY) throw refuse();
+    chunks.push(c as Buffer);
+  }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
   try {

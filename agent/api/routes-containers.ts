@@ -12,6 +12,7 @@ import { matchLabels, matchName, parseFilters, checkFilterKeys, type Filters } f
 import { statusText } from '../../lib/units.js';
 import { TopError, dirSize, dockerStats, sample, top as topOf, type DockerStats, type Sample } from '../containers/stats.js';
 import { RunSession } from '../containers/run-session.js';
+import { EXTRA_LIST_FILTERS, matchesExtra, resolveExtraFilters } from '../containers/list-filters.js';
 import { watchStop } from '../containers/stop-watch.js';
 import type { ExecInstance, ExecProcess, ExecService } from '../containers/exec-service.js';
 import { atLeast } from './api-version.js';
@@ -59,7 +60,7 @@ function createBodyFor(apiVersion: string, body: ReturnType<typeof parseCreateBo
 /** The list filters; a bad one is a FilterError (kind invalid: 400). */
 function filtersOf(q: URLSearchParams): Filters {
   const f = parseFilters(q.get('filters'));
-  checkFilterKeys(f, ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'network', 'health']);
+  checkFilterKeys(f, ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'network', 'health', ...EXTRA_LIST_FILTERS]);
   return f;
 }
 
@@ -101,7 +102,8 @@ export function containerRoutes(router: Router, e: Engine): void {
     .get('/containers/json', async ({ query }) => {
       const all = truthy(query.get('all'));
       const f = filtersOf(query);
-      let list = cs.list().filter((c) => (all || f.status || f.exited ? true : c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting') && matches(c, f));
+      const extra = resolveExtraFilters(f, (ref) => cs.resolve(ref));
+      let list = cs.list().filter((c) => (all || f.status || f.exited ? true : c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting') && matches(c, f) && matchesExtra(c, extra));
       const limit = Number(query.get('limit') ?? -1);
       if (limit > 0) list = list.slice(0, limit);
       const nowMs = Date.now();

@@ -10,6 +10,7 @@ import type { Engine } from '../engine.js';
 import { inspectImage, imageHistory, listImages } from '../../image/index.js';
 import { parseFilters } from '../../lib/filters.js';
 import { registryAuth } from './routes-auth.js';
+import { importFromSrc } from './routes-containers-extra.js';
 
 const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
@@ -58,6 +59,7 @@ export function imageRoutes(router: Router, e: Engine): void {
     .post(
       '/images/create',
       async ({ query, req, res }) => {
+        if (query.get('fromSrc') !== null) return importFromSrc(e, query, req, res);
         const from = query.get('fromImage');
         if (!from) throw badRequest('pull: fromImage is required');
         const tag = query.get('tag');

@@ -8,9 +8,11 @@
 // so a component swapped for a symlink between our lstat and our open fails instead of escaping.
 // Extraction is tsunpack's (openat2 RESOLVE_BENEATH below the resolved directory).
 import { spawn } from 'node:child_process';
-import { constants as C, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { constants as C, createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { lstat, mkdtemp, open, readdir, readlink, rm, type FileHandle } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { tmpdir } from 'node:os';
+import { pipeline } from 'node:stream/promises';
 import { Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { TarWriter, readTar, encodeHeader, padding, END_OF_ARCHIVE, type TarHeader } from '../../lib/tar/index.js';
@@ -259,6 +261,8 @@ export interface ExtractOptions {
   copyUIDGID: boolean;
   /** Refuse to replace a directory with a non-directory or the reverse (the Docker CLI always asks). */
   noOverwriteDirNonDir: boolean;
+  /** Where the checked archive is spooled before extraction (default: the system's temp dir). */
+  spoolDir?: string;
 }
 
 /** Normalises a tar entry name; refuses names that leave the extraction directory. */
@@ -326,8 +330,23 @@ async function* filtered(dir: FileHandle, dirPath: string, input: AsyncIterable<
 /**
  * Extracts a tar (plain or gzip) into the directory `loc` (name ''). tsunpack gets the directory as
  * an inherited fd, so it works below exactly the directory we resolved.
+ *
+ * All or nothing: the whole archive is read, checked and spooled to a temporary file first, so an
+ * entry refused late (a ".." name, a dir/non-dir clash, a truncated tar) leaves the container as it
+ * was instead of with the entries before it extracted.
  */
 export async function extractInto(loc: Location, input: AsyncIterable<Uint8Array>, opts: ExtractOptions): Promise<void> {
+  const spool = await mkdtemp(join(opts.spoolDir ?? tmpdir(), 'tsswarm-put-'));
+  try {
+    const file = join(spool, 'checked.tar');
+    await pipeline(Readable.from(filtered(loc.dir, loc.path, input, opts)), createWriteStream(file, { mode: 0o600 }));
+    await unpackChecked(loc, createReadStream(file));
+  } finally {
+    await rm(spool, { recursive: true, force: true });
+  }
+}
+
+async function unpackChecked(loc: Location, checked: AsyncIterable<Uint8Array>): Promise<void> {
   const child = spawn(tsunpackPath(), plainUnpackArgs('/proc/self/fd/3'), { stdio: ['pipe', 'ignore', 'pipe', loc.dir.fd] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (t: string) => {
@@ -341,7 +360,7 @@ export async function extractInto(loc: Location, input: AsyncIterable<Uint8Array
   stdin.on('error', () => undefined); // EPIPE when tsunpack stops early; its exit status says why
   let filterErr: unknown;
   try {
-    for await (const chunk of filtered(loc.dir, loc.path, input, opts)) {
+    for await (const chunk of checked) {
       if (stdin.destroyed) break;
       if (!stdin.write(chunk)) await new Promise<void>((r) => (stdin.once('drain', r), stdin.once('close', r)));
     }

@@ -18,7 +18,9 @@ import { NameIndex, newId, randomName, validateName } from './names.js';
 import { decideRestart } from './restart-policy.js';
 import { applyProbe, initialHealth, nextProbeDelay, resolveHealthcheck, type ResolvedHealthcheck } from './health.js';
 import { isActive, validateRecord, type ContainerRecord } from './record.js';
-import { containerSpec, resolveUser } from './spec.js';
+import { cgroupPathOfContainer, containerSpec, resolveUser, specResources } from './spec.js';
+import { planUpdate, UpdateError, type UpdateBody } from './update.js';
+import { CgroupError, type CgroupResources } from '../../runtime/cgroups/index.js';
 import { createVolumes, planMounts } from './mounts.js';
 import { Timelines } from './timeline.js';
 import { containerConfig, imageHealth, mergeEnv, mergeHealth } from './create-defaults.js';
@@ -52,6 +54,12 @@ interface Running {
 }
 
 const now = (): string => new Date().toISOString();
+
+/** The limits a HostConfig had before a refused update, to write back (a lifted pids limit as -1). */
+function undoResources(h: ContainerRecord['HostConfig']): CgroupResources {
+  const r = specResources(h);
+  return { ...(r.memory ? { memory: r.memory } : {}), ...(r.cpu ? { cpu: r.cpu } : {}), pids: { limit: h.PidsLimit ? h.PidsLimit : -1 } };
+}
 
 
 
@@ -384,7 +392,12 @@ export class ContainerService {
   private watch(c: ContainerRecord, hc: ResolvedHealthcheck | undefined, startedMs = Date.now()): void {
     const id = c.Id;
     const r: Running = { exited: Promise.resolve(), stoppedByUser: false, startedMs };
-    r.exited = this.d.runtime.wait(id).then(
+    const onMonitorLost = (): void => {
+      // The keeper (runtime/native/tsbox.c) goes on logging; only the exit status is out of reach.
+      this.d.log.warn('container monitor died; the container runs on, its exit status will be lost', { id, name: c.Name });
+      this.publish(c, 'monitor-lost');
+    };
+    r.exited = this.d.runtime.wait(id, { onMonitorLost }).then(
       (st) => this.onExit(id, r, st),
       (err: unknown) => this.onExit(id, r, { exitCode: 255, signal: 0, finishedAt: now(), oomKilled: false }, err),
     );
@@ -411,6 +424,7 @@ export class ContainerService {
       OOMKilled: st.oomKilled,
       FinishedAt: st.finishedAt || now(),
       ...(err ? { Error: String((err as Error).message ?? err) } : {}),
+      ...(st.statusLost ? { Error: 'the container outlived its monitor: its exit status is lost (recorded as 255)' } : {}),
     };
     const decision = decideRestart(
       c.HostConfig.RestartPolicy as Parameters<typeof decideRestart>[0],
@@ -626,6 +640,39 @@ export class ContainerService {
     });
   }
 
+  /**
+   * docker update: the new limits go to the running container's cgroup first and are persisted only
+   * once the kernel took them; if it refuses part-way, the old limits are written back.
+   */
+  update(ref: string, body: UpdateBody): Promise<{ Warnings: string[] }> {
+    const c0 = this.resolve(ref);
+    return this.locked(c0.Id, async () => {
+      const c = this.resolve(c0.Id);
+      let plan;
+      try {
+        plan = planUpdate(c.HostConfig, c.Config.Image, body);
+      } catch (e) {
+        if (e instanceof UpdateError) throw invalid(`Cannot update container ${c.Id}: ${e.message}`);
+        throw e;
+      }
+      if (plan.resources && isActive(c.State.Status)) {
+        try {
+          await this.d.runtime.update(c.Id, plan.resources);
+        } catch (e) {
+          await this.d.runtime.update(c.Id, undoResources(c.HostConfig)).catch(() => undefined);
+          const msg = e instanceof Error ? e.message : String(e);
+          if (e instanceof CgroupError) throw invalid(`Cannot update container ${c.Id}: ${msg}`);
+          throw new DomainError('internal', `Cannot update container ${c.Id}: ${msg}`);
+        }
+      }
+      c.HostConfig = plan.hostConfig;
+      await this.save(c, true);
+      this.d.log.info('container updated', { id: c.Id, live: Boolean(plan.resources && isActive(c.State.Status)) });
+      this.publish(c, 'update');
+      return { Warnings: [] };
+    });
+  }
+
   /** Resolves with the exit code of the next exit (or the last one when `notRunning` and it is stopped). */
   waitExit(id: string, condition: 'not-running' | 'next-exit' | 'removed'): Promise<number> {
     const c = this.store.get(id);
@@ -752,12 +799,36 @@ export class ContainerService {
       }
       const wasActive = isActive(c.State.Status);
       let st: string | undefined;
+      let livePid = 0;
       try {
-        st = (await this.d.runtime.state(c.Id)).status;
+        const state = await this.d.runtime.state(c.Id);
+        st = state.status;
+        livePid = state.pid;
       } catch {
         st = undefined;
       }
+      if (st === 'created' || st === 'creating') {
+        // A start cut short by the daemon's death (between the runtime's create and start): its box
+        // waits on the exec fifo and would run as a second copy beside the next start. Kill and clean.
+        await this.d.runtime.delete(c.Id, { force: true }).catch((e: Error) => this.d.log.warn('clean-up of a half-started container failed', { id: c.Id, err: e }));
+        await this.d.runtime.sweepCgroup(cgroupPathOfContainer(c.Id, this.d.cgroupParent)).catch(() => undefined);
+        await this.d.network.releaseContainer(c.Id).catch(() => undefined);
+        this.d.log.warn('killed a container whose start the daemon did not finish', { id: c.Id, name: c.Name, runtimeStatus: st });
+        c.State = { ...c.State, Status: wasActive ? 'exited' : c.State.Status, Pid: 0 };
+        await this.save(c);
+        st = undefined;
+      } else if (st === undefined) {
+        // No runtime state, yet a process may live in the container's cgroup (killed before the state
+        // record was written): nothing can adopt it, so it goes.
+        await this.d.runtime.sweepCgroup(cgroupPathOfContainer(c.Id, this.d.cgroupParent)).catch((e: Error) => this.d.log.warn('sweeping a leftover cgroup failed', { id: c.Id, err: e }));
+      }
       if (st === 'running' || st === 'paused') {
+        // Adopt: the record may predate the start (killed before it was saved), so the pid and start
+        // time come from the runtime.
+        if (c.State.Status === 'created' || c.State.Pid !== livePid) {
+          c.State = { ...c.State, Pid: livePid, ...(c.State.Status === 'created' ? { StartedAt: now(), FinishedAt: ZERO_TIME, ExitCode: 0, Error: '' } : {}) };
+          this.d.log.info('adopted a container the record did not know was started', { id: c.Id, name: c.Name, pid: livePid });
+        }
         c.State.Status = st;
         const hc = c.Config.Healthcheck ? resolveHealthcheck(c.Config.Healthcheck) : undefined;
         const started = Date.parse(c.State.StartedAt);

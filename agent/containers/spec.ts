@@ -19,9 +19,12 @@ export interface SpecInputs {
 /** Docker's ulimit names ("nofile") to OCI's ("RLIMIT_NOFILE"). */
 const rlimitName = (n: string): string => `RLIMIT_${n.toUpperCase()}`;
 
-export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
-  const h = c.HostConfig;
-  const user = resolveUser(c.Config.User, inp.lowerDirs);
+/** Where a container's cgroup lives (relative to each hierarchy); start-up reconciliation sweeps it too. */
+/** A container's cgroup, under the daemon's --cgroup-parent (default "tsswarm"). */
+export const cgroupPathOfContainer = (id: string, parent = 'tsswarm'): string => `${parent}/${id}`;
+
+/** HostConfig's limits in runtime-spec terms (linux.resources); also what `update` applies live. */
+export function specResources(h: ContainerRecord['HostConfig']): SpecResources {
   const resources: SpecResources = {};
   if (h.Memory) resources.memory = { limit: h.Memory, ...(h.MemorySwap ? { swap: h.MemorySwap } : {}), ...(h.MemoryReservation ? { reservation: h.MemoryReservation } : {}) };
   const period = h.CpuPeriod || 100_000;
@@ -34,6 +37,13 @@ export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
     };
   }
   if (h.PidsLimit !== undefined && h.PidsLimit !== 0) resources.pids = { limit: h.PidsLimit };
+  return resources;
+}
+
+export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
+  const h = c.HostConfig;
+  const user = resolveUser(c.Config.User, inp.lowerDirs);
+  const resources = specResources(h);
 
   const mounts: SpecMount[] = [];
   const shm = h.ShmSize ? `size=${Math.floor(h.ShmSize / 1024)}k` : undefined;
@@ -68,7 +78,7 @@ export function containerSpec(c: ContainerRecord, inp: SpecInputs): Spec {
     privileged: h.Privileged ?? false,
     mounts,
     ...(inp.netns ? { netns: inp.netns } : {}),
-    cgroupsPath: `${inp.cgroupParent ?? 'tsswarm'}/${c.Id}`,
+    cgroupsPath: cgroupPathOfContainer(c.Id, inp.cgroupParent),
     resources,
     ...(h.Ulimits?.length ? { rlimits: h.Ulimits.map((u) => ({ type: rlimitName(u.Name), soft: u.Soft, hard: u.Hard })) } : {}),
     ...(h.Sysctls && Object.keys(h.Sysctls).length ? { sysctl: h.Sysctls } : {}),

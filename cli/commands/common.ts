@@ -52,6 +52,24 @@ export async function eachArg(args: string[], fn: (a: string) => Promise<string 
   return code;
 }
 
+/**
+ * As eachArg, but every argument at once (Docker's CLI stops or removes a list concurrently); the
+ * results are printed in argument order, a failure on stderr, and the exit code is 1 if any failed.
+ */
+export async function eachArgConcurrently(args: string[], fn: (a: string) => Promise<string | void>): Promise<number> {
+  const settled = await Promise.allSettled(args.map((a) => fn(a)));
+  let code = 0;
+  for (const r of settled) {
+    if (r.status === 'fulfilled') {
+      if (r.value !== undefined) process.stdout.write(`${r.value}\n`);
+    } else {
+      process.stderr.write(`${errorLine(r.reason)}\n`);
+      code = 1;
+    }
+  }
+  return code;
+}
+
 export const client = (): Client => new Client();
 export const enc = encodeURIComponent;
 

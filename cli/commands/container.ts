@@ -1,6 +1,7 @@
 // `tsswarm container SUBCOMMAND`: the same commands as the top-level ones, grouped.
 import * as c from './containers.js';
 import run, { create } from './run.js';
+import * as snap from './snapshot.js';
 
 const table: Record<string, (argv: string[]) => Promise<number>> = {
   ls: c.ps,
@@ -25,6 +26,10 @@ const table: Record<string, (argv: string[]) => Promise<number>> = {
   unpause: c.unpause,
   rename: c.rename,
   port: c.port,
+  update: snap.update,
+  commit: snap.commit,
+  diff: snap.diff,
+  export: snap.exportCmd,
 };
 
 export default async function container(argv: string[]): Promise<number> {

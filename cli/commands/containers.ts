@@ -4,7 +4,7 @@ import { DaemonError } from '../client.js';
 import { FlagError } from '../../lib/flags.js';
 import { formatInspect, formatList, tabwrite } from '../../lib/format/index.js';
 import { timeAgo, humanSizeWithPrecision, bytesSize, parseDuration } from '../../lib/units.js';
-import { ExitError, body, bool, client, demux, eachArg, enc, list, needArgs, parse, str } from './common.js';
+import { ExitError, body, bool, client, demux, eachArg, eachArgConcurrently, enc, list, needArgs, parse, str } from './common.js';
 import type { Client } from '../client.js';
 import type { Hijacked } from '../interactive.js';
 
@@ -166,14 +166,14 @@ export async function ps(argv: string[]): Promise<number> {
 }
 
 const simple =
-  (cmd: string, path: (id: string) => string, query: (p: import('../../lib/flags.js').Parsed) => Record<string, string | number | undefined> = () => ({}), flags: import('../../lib/flags.js').FlagSpec[] = [], method = 'POST') =>
+  (cmd: string, path: (id: string) => string, query: (p: import('../../lib/flags.js').Parsed) => Record<string, string | number | undefined> = () => ({}), flags: import('../../lib/flags.js').FlagSpec[] = [], method = 'POST', concurrent = false) =>
   async (argv: string[]): Promise<number> => {
     const usage = `tsswarm ${cmd} [OPTIONS] CONTAINER [CONTAINER...]`;
     const p = parse(argv, usage, flags);
     if (!p) return 0;
     needArgs(p, 1, cmd, usage);
     const c = client();
-    return eachArg(p.args, async (a) => {
+    return (concurrent ? eachArgConcurrently : eachArg)(p.args, async (a) => {
       await c.call(path(enc(a)), { method, query: query(p) });
       return a;
     });
@@ -208,7 +208,7 @@ export const start = async (argv: string[]): Promise<number> => {
     return a;
   });
 };
-export const stop = simple('stop', (id) => `/containers/${id}/stop`, (p) => ({ t: p.flags.time as number | undefined, signal: str(p, 'signal') }), [timeFlag, sigFlag]);
+export const stop = simple('stop', (id) => `/containers/${id}/stop`, (p) => ({ t: p.flags.time as number | undefined, signal: str(p, 'signal') }), [timeFlag, sigFlag], 'POST', true);
 export const restart = simple('restart', (id) => `/containers/${id}/restart`, (p) => ({ t: p.flags.time as number | undefined, signal: str(p, 'signal') }), [timeFlag, sigFlag]);
 export const kill = simple('kill', (id) => `/containers/${id}/kill`, (p) => ({ signal: str(p, 'signal') }), [sigFlag]);
 export const pause = simple('pause', (id) => `/containers/${id}/pause`);
@@ -222,6 +222,7 @@ export const rm = simple(
     { name: 'volumes', short: 'v', type: 'bool', description: 'Remove anonymous volumes associated with the container' },
   ],
   'DELETE',
+  true,
 );
 
 export async function wait(argv: string[]): Promise<number> {

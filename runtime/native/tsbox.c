@@ -1438,6 +1438,69 @@ static void record_exit(struct config *c, int status, int exitfd) {
 
 static int fd_open(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
 
+/* The pipe keeper, a child of the monitor: it holds the read ends of the container's stdout and
+ * stderr pipes and nothing else. While the monitor lives it only waits; if the monitor dies (kill -9),
+ * the pipes stay open because the keeper still has them, so the container's next write does not die
+ * of SIGPIPE, and the keeper goes on writing the json log until the container closes its ends. The
+ * exit status stays lost with the monitor (it was the init's parent): the runtime records 255. */
+__attribute__((noreturn)) static void pipe_keeper(int alive, int out, int err, int logfd) {
+  prctl(PR_SET_NAME, "tsbox-keeper", 0, 0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  for (int fd = 3; fd < 65536; fd++)
+    if (fd != alive && fd != out && fd != err && fd != logfd) close(fd);
+  /* The monitor holds the only write end: POLLHUP when it is gone, however it went. */
+  struct pollfd a = {alive, POLLIN, 0};
+  while (poll(&a, 1, -1) < 0 && errno == EINTR) {
+  }
+  static char buf[2][16384];
+  size_t len[2] = {0, 0};
+  int fds[2] = {out, err};
+  const char *names[2] = {"stdout", "stderr"};
+  while (fds[0] >= 0 || fds[1] >= 0) {
+    struct pollfd p[2];
+    int idx[2], n = 0;
+    for (int i = 0; i < 2; i++)
+      if (fds[i] >= 0) {
+        p[n].fd = fds[i];
+        p[n].events = POLLIN;
+        p[n].revents = 0;
+        idx[n++] = i;
+      }
+    if (poll(p, (nfds_t)n, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int k = 0; k < n; k++) {
+      if (!p[k].revents) continue;
+      int i = idx[k];
+      ssize_t r = read(fds[i], buf[i] + len[i], sizeof buf[i] - len[i]);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        if (len[i]) log_line(logfd, names[i], buf[i], len[i]);
+        len[i] = 0;
+        close(fds[i]);
+        fds[i] = -1;
+        continue;
+      }
+      len[i] += (size_t)r;
+      size_t start = 0;
+      for (size_t j = 0; j < len[i]; j++)
+        if (buf[i][j] == '\n') {
+          log_line(logfd, names[i], buf[i] + start, j + 1 - start);
+          start = j + 1;
+        }
+      /* A line longer than the buffer is written in pieces, as Docker's 16K split does. */
+      if (start == 0 && len[i] == sizeof buf[i]) start = len[i], log_line(logfd, names[i], buf[i], len[i]);
+      memmove(buf[i], buf[i] + start, len[i] - start);
+      len[i] -= start;
+    }
+  }
+  _exit(0);
+}
+
 __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, int exitfd) {
   err_fd = reportfd;
   err_is_report = 1;
@@ -1519,6 +1582,14 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
   if (consp[1] >= 0) close(consp[1]);
   for (int i = 0; i < c->nns; i++)
     if (c->ns[i].fd >= 0) close(c->ns[i].fd);
+  /* The keeper is forked now: the init has the write ends, we (and it) only the read ends. */
+  int alivep[2] = {-1, -1};
+  if (outp[0] >= 0 && pipe2(alivep, O_CLOEXEC) == 0) {
+    pid_t k = fork();
+    if (k == 0) pipe_keeper(alivep[0], outp[0], errp[0], logfd);
+    close(alivep[0]);
+    /* alivep[1] stays open (and unused) for as long as this monitor lives. */
+  }
 
   /* Set up the child from outside: id maps, then its cgroup, then let it go. */
   char path[PATH_MAX];
