@@ -143,6 +143,8 @@ describe('runtime terminals and attach (e2e)', function () {
     h.stdin!.write('abc\r');
     const r = await h.wait();
     assert.equal(r.exitCode, 3, out);
+    // The exit can be reported before the pty's last bytes are read here.
+    await waitFor(() => out.includes('in=abc'), 'the last line of output');
     assert.match(out, /^\/dev\/pts\/\d+\r\n10 20\r\n/);
     assert.match(out, /50 60\r\nin=abc\r\n/);
     await env.rt.kill(id, 'SIGKILL');
