@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Engine } from '../agent/engine.js';
+import { signalReaches } from '../runtime/signal-disposition.js';
 import { ContainerTaskController } from '../agent/exec/controller.js';
 import { parseTaskSpec, type TaskSpec } from '../agent/exec/task-spec.js';
 import type { EngineEvent } from '../agent/events.js';
@@ -84,6 +85,10 @@ describe('e2e: task controller over the in-process container service', function 
       await t.prepare();
       await t.start();
       assert.equal(t.inspect()?.status, 'running');
+      // A PID 1 without a SIGTERM handler is killed at once (the signal could never arrive): wait
+      // until the shell has installed its trap, as the kernel reports it, before asking it to stop.
+      const pid = t.inspect()!.pid;
+      for (let i = 0; i < 200 && (await signalReaches(pid, 15)) !== true; i++) await new Promise((r) => setTimeout(r, 25));
       const exit = t.wait();
       await t.shutdown();
       assert.equal((await exit).exitCode, 0, 'the trap ran: it got SIGTERM, not the SIGKILL after 30 s');

@@ -133,6 +133,13 @@ async function main(): Promise<void> {
     const runRmNoCa = extraCa ? timeRuns(N, node, [TSSWARM, 'run', '--rm', 'busybox', 'true'], noCa) : runRm;
     const runRmNoneNoCa = extraCa ? timeRuns(N, node, [TSSWARM, 'run', '--rm', '--network', 'none', 'busybox', 'true'], noCa) : runRmNone;
     const nodeBare = timeRuns(Math.min(N, 20), node, ['-e', ''], env);
+    // Docker's own CLI (a Go binary: no runtime start-up to speak of) through the same daemon: the
+    // difference to ours is our CLI's start-up, not the daemon.
+    const docker = spawnSync('docker', ['--version'], { stdio: 'ignore' }).status === 0;
+    const dockerEnv: NodeJS.ProcessEnv = { ...env, DOCKER_HOST: host, DOCKER_CONFIG: join(dir, 'docker-config') };
+    const dockerRunRm = docker ? timeRuns(N, 'docker', ['run', '--rm', 'busybox', 'true'], dockerEnv) : [];
+    const dockerRunRmNone = docker ? timeRuns(N, 'docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], dockerEnv) : [];
+    const dockerVersion = docker ? timeRuns(Math.min(N, 20), 'docker', ['version'], dockerEnv) : [];
     const sock = host.slice('unix://'.length);
     const daemonDocker = await daemonRuns(N, sock, 'default', false);
     const daemonDockerNone = await daemonRuns(N, sock, 'none', false);
@@ -167,10 +174,18 @@ async function main(): Promise<void> {
       breakdown_run_rm_ms: bd,
       breakdown_run_rm_network_none_ms: bdNone,
       goal_run_rm_median_ms: 25,
+      docker_cli_run_rm_median_ms: docker ? round(median(dockerRunRm)) : null,
+      docker_cli_run_rm_network_none_median_ms: docker ? round(median(dockerRunRmNone)) : null,
+      docker_cli_version_median_ms: docker ? round(median(dockerVersion)) : null,
     };
     process.stdout.write(`tsswarm run --rm: median ${result.run_rm_median_ms} ms (--network none ${result.run_rm_network_none_median_ms} ms); runc run: ${result.runc_median_ms} ms; CLI start alone (version): ${result.cli_version_median_ms} ms\n`);
     process.stdout.write(`without NODE_EXTRA_CA_CERTS: run --rm ${result.run_rm_no_extra_ca_median_ms} ms (--network none ${result.run_rm_network_none_no_extra_ca_median_ms} ms); bare node start ${result.node_bare_start_median_ms} ms (with the env as given)\n`);
     process.stdout.write(`daemon alone (warm client): Docker's create/wait/attach/start ${result.daemon_run_rm_docker_flow_median_ms} ms (none ${result.daemon_run_rm_docker_flow_network_none_median_ms}), POST /containers/run ${result.daemon_run_rm_one_call_median_ms} ms (none ${result.daemon_run_rm_one_call_network_none_median_ms})\n`);
+    if (docker) {
+      process.stdout.write(
+        `docker CLI through our daemon: run --rm ${result.docker_cli_run_rm_median_ms} ms (--network none ${result.docker_cli_run_rm_network_none_median_ms} ms); version ${result.docker_cli_version_median_ms} ms\n`,
+      );
+    }
     process.stdout.write(`breakdown (medians, ms): bridge ${JSON.stringify(bd)}\n  none ${JSON.stringify(bdNone)}\n`);
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {

@@ -17,6 +17,7 @@ const DaemonOptions = z.object({
   execRoot: z.string().startsWith('/', 'must be an absolute path'),
   host: z.string().regex(/^unix:\/\/\/.+/, 'must be unix:///absolute/path.sock'),
   liveRestore: z.boolean(),
+  cgroupParent: z.string().optional(),
 });
 
 export default async function daemon(argv: string[]): Promise<number> {
