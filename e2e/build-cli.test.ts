@@ -57,7 +57,10 @@ describe('tsswarm build (e2e)', function () {
   after(async () => {
     if (d) {
       // Every build's context dir and scratch space is gone, and no overlay view is left mounted.
-      const leftovers = readdirSync(join(d.dir, 'data', 'image', 'tmp')).filter((n) => n.startsWith('build-'));
+      // The context of the last build is removed as its response ends: give that a bounded moment.
+      const contexts = () => readdirSync(join(d!.dir, 'data', 'image', 'tmp')).filter((n) => n.startsWith('build-'));
+      for (let i = 0; i < 100 && contexts().length; i++) await new Promise((r) => setTimeout(r, 50));
+      const leftovers = contexts();
       const buildTmp = join(d.dir, 'data', 'build', 'tmp');
       const scratch = existsSync(buildTmp) ? readdirSync(buildTmp) : [];
       const mounts = readFileSync('/proc/self/mountinfo', 'utf8').includes(d.dir);
