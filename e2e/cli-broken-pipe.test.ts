@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, TSSWARM, startDaemon, type TestDaemon } from './helpers/daemon.js';
-import { loadBusyboxImage } from './helpers/busybox.js';
+import { ROOT, TSSWARM } from './helpers/daemon.js';
+import { useBusyboxDaemon } from './helpers/busybox.js';
 
 const TSCOMPOSE = join(ROOT, 'dist/tscompose.js');
 
@@ -28,25 +28,8 @@ async function cutAfterFirstChunk(script: string, args: string[], env: NodeJS.Pr
 }
 
 describe('e2e: CLI — a reader that goes away', function () {
-  let work: string;
-  let d: TestDaemon;
-  const cli = (args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> => d.cli(args, input === undefined ? undefined : { input });
-
-  before(async function () {
-    if (process.getuid?.() !== 0) this.skip();
-    work = mkdtempSync('/tmp/tsswarm-cli-pipe-');
-    d = await startDaemon();
-    await loadBusyboxImage(d, work);
-  });
-
-  after(async function () {
-    if (d) {
-      const ids = (await cli(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await cli(['rm', '-f', ...ids]);
-      await d.stop();
-    }
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  const b = useBusyboxDaemon('/tmp/tsswarm-cli-pipe-');
+  const cli = (args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> => b.cli(args, input === undefined ? undefined : { input });
 
   describe('a reader that goes away (… | head -1)', function () {
     const quiet = (r: { code: number | null; first: string; stderr: string }): void => {
@@ -69,35 +52,35 @@ describe('e2e: CLI — a reader that goes away', function () {
     };
 
     it('run, logs and exec end quietly', async function () {
-      quiet(await cutAfterFirstChunk(TSSWARM, ['run', '--rm', 'busybox', 'seq', '1', '300000'], d.env));
+      quiet(await cutAfterFirstChunk(TSSWARM, ['run', '--rm', 'busybox', 'seq', '1', '300000'], b.d.env));
       const c = await cli(['run', '-d', '--name', 'pipes', 'busybox', 'sh', '-c', 'seq 1 300000; sleep 600']);
       assert.equal(c.code, 0, c.stderr);
       await untilLastLogLine('pipes', '300000\n');
-      quiet(await cutAfterFirstChunk(TSSWARM, ['logs', 'pipes'], d.env));
-      quiet(await cutAfterFirstChunk(TSSWARM, ['exec', 'pipes', 'seq', '1', '300000'], d.env));
+      quiet(await cutAfterFirstChunk(TSSWARM, ['logs', 'pipes'], b.d.env));
+      quiet(await cutAfterFirstChunk(TSSWARM, ['exec', 'pipes', 'seq', '1', '300000'], b.d.env));
       assert.equal((await cli(['rm', '-f', 'pipes'])).code, 0);
     });
 
     it('tscompose logs ends quietly', async function () {
-      const dir = join(work, 'proj');
+      const dir = join(b.work, 'proj');
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir);
       writeFileSync(join(dir, 'compose.yaml'), 'services:\n  s:\n    image: busybox:latest\n    command: ["sh", "-c", "seq 1 300000; sleep 600"]\n');
-      const compose = (args: string[]): Promise<{ code: number | null; first: string; stderr: string }> => cutAfterFirstChunk(TSCOMPOSE, args, d.env, dir);
-      const up = spawn(process.execPath, ['--', TSCOMPOSE, 'up', '-d'], { env: d.env, cwd: dir, stdio: 'ignore' });
+      const compose = (args: string[]): Promise<{ code: number | null; first: string; stderr: string }> => cutAfterFirstChunk(TSCOMPOSE, args, b.d.env, dir);
+      const up = spawn(process.execPath, ['--', TSCOMPOSE, 'up', '-d'], { env: b.d.env, cwd: dir, stdio: 'ignore' });
       assert.deepEqual(await once(up, 'exit'), [0, null]);
       await untilLastLogLine('proj-s-1', '300000\n');
       try {
         quiet(await compose(['logs']));
         // ps --format json: the whole command, quoted as docker compose prints it; Docker's time format.
         const { execFileSync } = await import('node:child_process');
-        const ps = JSON.parse(execFileSync(process.execPath, ['--', TSCOMPOSE, 'ps', '--format', 'json'], { env: d.env, cwd: dir, encoding: 'utf8' }).trim()) as Record<string, unknown>;
+        const ps = JSON.parse(execFileSync(process.execPath, ['--', TSCOMPOSE, 'ps', '--format', 'json'], { env: b.d.env, cwd: dir, encoding: 'utf8' }).trim()) as Record<string, unknown>;
         // Not shortened. (The single quotes Docker's daemon puts around an argument with spaces come from
         // the daemon's container list, agent/containers/view.ts.)
         assert.match(String(ps.Command), /^"sh -c '?seq 1 300000; sleep 600'?"$/);
         assert.match(String(ps.CreatedAt), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/);
       } finally {
-        const down = spawn(process.execPath, ['--', TSCOMPOSE, 'down', '-t', '0'], { env: d.env, cwd: dir, stdio: 'ignore' });
+        const down = spawn(process.execPath, ['--', TSCOMPOSE, 'down', '-t', '0'], { env: b.d.env, cwd: dir, stdio: 'ignore' });
         await once(down, 'exit');
       }
     });

@@ -1,32 +1,13 @@
 // Image commands as Docker's CLI prints them: images REPO[:TAG] filters, one push/pull summary naming
 // the tag, and error texts with the real cause and one prefix per origin. One daemon for the file.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../image/testing/registry.js';
-import { startDaemon, type TestDaemon } from './helpers/daemon.js';
-import { loadBusyboxImage } from './helpers/busybox.js';
+import { useBusyboxDaemon } from './helpers/busybox.js';
 
 describe('e2e: CLI — images, push/pull and error texts', function () {
-  let work: string;
-  let d: TestDaemon;
-  const cli = (args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> => d.cli(args, input === undefined ? undefined : { input });
-
-  before(async function () {
-    if (process.getuid?.() !== 0) this.skip();
-    work = mkdtempSync('/tmp/tsswarm-cli-images-');
-    d = await startDaemon();
-    await loadBusyboxImage(d, work);
-  });
-
-  after(async function () {
-    if (d) {
-      const ids = (await cli(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await cli(['rm', '-f', ...ids]);
-      await d.stop();
-    }
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  const b = useBusyboxDaemon('/tmp/tsswarm-cli-images-');
+  const cli = (args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> => b.cli(args, input === undefined ? undefined : { input });
 
   it('images / image ls REPO[:TAG] lists only the matching names (wildcards too)', async function () {
     assert.equal((await cli(['tag', 'busybox', 'fix/one:1'])).code, 0);
@@ -93,7 +74,7 @@ describe('e2e: CLI — images, push/pull and error texts', function () {
     const load = await cli(['load', '-i', '/etc/passwd']);
     assert.equal(load.code, 1);
     assert.equal(load.stderr, 'Error response from daemon: invalid image archive: not a tar archive (bad header checksum at byte 0)\n');
-    const notImage = join(work, 'plain.tar');
+    const notImage = join(b.work, 'plain.tar');
     const { execFileSync } = await import('node:child_process');
     execFileSync('tar', ['-cf', notImage, '-C', '/etc', 'hostname']);
     const plain = await cli(['load', '-i', notImage]);

@@ -1,34 +1,16 @@
 // A file named like an overlay whiteout (.wh.x) is copied as a file by cp and by build, not turned
 // into a whiteout. One daemon for the file.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, type TestDaemon } from './helpers/daemon.js';
-import { loadBusyboxImage } from './helpers/busybox.js';
+import { useBusyboxDaemon } from './helpers/busybox.js';
 
 describe('e2e: CLI — files named .wh.*', function () {
-  let work: string;
-  let d: TestDaemon;
-  const cli = (args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> => d.cli(args, input === undefined ? undefined : { input });
-
-  before(async function () {
-    if (process.getuid?.() !== 0) this.skip();
-    work = mkdtempSync('/tmp/tsswarm-cli-wh-');
-    d = await startDaemon();
-    await loadBusyboxImage(d, work);
-  });
-
-  after(async function () {
-    if (d) {
-      const ids = (await cli(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await cli(['rm', '-f', ...ids]);
-      await d.stop();
-    }
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  const bd = useBusyboxDaemon('/tmp/tsswarm-cli-wh-');
+  const cli = (args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> => bd.cli(args, input === undefined ? undefined : { input });
 
   it('cp and build copy a file named .wh.x as a file, not as a whiteout', async function () {
-    const src = join(work, 'wh');
+    const src = join(bd.work, 'wh');
     mkdirSync(src);
     writeFileSync(join(src, '.wh.x'), 'plain\n');
     writeFileSync(join(src, 'x'), 'kept\n');

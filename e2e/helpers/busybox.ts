@@ -45,6 +45,11 @@ export function useBusyboxDaemon(workPrefix: string): BusyboxDaemon {
     await loadBusyboxImage(d, work);
   });
   after(async function () {
+    if (d) {
+      // Containers a test left are removed first, so the daemon's stop has nothing to wait for.
+      const ids = (await d.cli(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await d.cli(['rm', '-f', ...ids]);
+    }
     await d?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
