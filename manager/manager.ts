@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
+import { sendJson, statusOfKind } from '../lib/http.js';
 import { DomainError, errorKind, ForbiddenError, InvalidArgumentError, UnavailableError } from '../lib/errors.js';
 import { authorize, type Revocations } from './ca/authorize.js';
 import { certInfo, createCSR, createRootCA, generateKey, issue, newId, type RootCA } from './ca/certs.js';
@@ -397,17 +398,17 @@ export class Manager {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = (req.url ?? '').split('?')[0];
     try {
-      if (req.method === 'GET' && url === ROUTES.ca) return json(res, 200, { rootCA: this.currentRoot() });
-      if (req.method === 'POST' && url === ROUTES.join) return json(res, 200, await this.handleJoin(req));
-      if (req.method === 'POST' && url === ROUTES.renew) return json(res, 200, await this.handleRenew(req));
-      if (req.method === 'POST' && url === ROUTES.control) return json(res, 200, await this.handleControl(req));
-      json(res, 404, { message: `no route ${req.method} ${url}` });
+      if (req.method === 'GET' && url === ROUTES.ca) return sendJson(res, 200, { rootCA: this.currentRoot() });
+      if (req.method === 'POST' && url === ROUTES.join) return sendJson(res, 200, await this.handleJoin(req));
+      if (req.method === 'POST' && url === ROUTES.renew) return sendJson(res, 200, await this.handleRenew(req));
+      if (req.method === 'POST' && url === ROUTES.control) return sendJson(res, 200, await this.handleControl(req));
+      sendJson(res, 404, { message: `no route ${req.method} ${url}` });
     } catch (e) {
-      if (e instanceof NotLeaderError) return json(res, 421, { message: 'not the leader', leader: this.leaderAddr() });
+      if (e instanceof NotLeaderError) return sendJson(res, 421, { message: 'not the leader', leader: this.leaderAddr() });
       const kind = errorKind(e);
-      const status = { 'not-found': 404, conflict: 409, invalid: 400, forbidden: 403, unavailable: 503, 'not-modified': 304, internal: 500 }[kind];
+      const status = statusOfKind(kind);
       if (!(e instanceof DomainError)) this.o.log('manager.request_failed', { url, error: (e as Error).message });
-      json(res, status, { message: (e as Error).message, kind });
+      sendJson(res, status, { message: (e as Error).message, kind });
     }
   }
 
@@ -567,11 +568,6 @@ function signer(c: ClusterObject, s: ClusterSecrets): { root: RootCA; chain: str
   return { root: { certPem: c.RootCA.CACert, keyPem: s.caKey }, chain: '', bundle: c.RootCA.CACert };
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
-  res.end(data);
-}
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];

@@ -1,7 +1,8 @@
 // A small router for the Engine API: Docker-style paths with `{name}` parameters and an optional
 // `/v1.NN` version prefix, JSON errors of Docker's shape ({"message": …}).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DomainError, type ErrorKind } from '../../lib/errors.js';
+import { DomainError } from '../../lib/errors.js';
+import { sendJson, statusOfKind } from '../../lib/http.js';
 import { API_VERSION } from '../../lib/version.js';
 import { isHijacked } from './hijack.js';
 import { MIN_API_VERSION, compareVersions, parseVersionPrefix } from './api-version.js';
@@ -166,27 +167,14 @@ function checkVersion(v: string): void {
   if (compareVersions(v, API_VERSION) > 0) throw new ApiError(400, `client version ${v} is too new. Maximum supported API version is ${API_VERSION}`);
 }
 
-const STATUS_OF_KIND: Record<ErrorKind, number> = {
-  'not-found': 404,
-  conflict: 409,
-  invalid: 400,
-  forbidden: 403,
-  unavailable: 503,
-  'not-modified': 304,
-  internal: 500,
-};
-
 /** The one place a thrown error becomes an HTTP status: domain kinds map like dockerd's errdefs. */
 export function httpStatus(err: unknown): number {
   if (err instanceof ApiError) return err.status;
-  if (err instanceof DomainError) return STATUS_OF_KIND[err.kind];
+  if (err instanceof DomainError) return statusOfKind(err.kind);
   return 500;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }).end(data);
-}
+export { sendJson };
 
 /**
  * JSON bodies are specs and configs: far below this. Larger payloads (archives, loads, build
