@@ -17,7 +17,7 @@ import type { ControlApi } from '../manager/controlapi/control.js';
 import { clusterCall, Manager, type NodeCredentials } from '../manager/manager.js';
 import type { NodeObject } from '../manager/objects.js';
 import { forceNewCluster } from '../manager/force-new-cluster.js';
-import { CaResponseSchema, DEFAULT_CLUSTER_PORT, DEFAULT_HEARTBEAT_MS, JoinResponseSchema, PeerSchema, RenewResponseSchema, ROUTES, type NodeDescription, type Peer } from '../manager/protocol.js';
+import { CaResponseSchema, DEFAULT_CLUSTER_PORT, DEFAULT_HEARTBEAT_MS, JoinResponseSchema, PeerSchema, RenewResponseSchema, ROUTES, type NodeDescription, type Peer, type RenewResponse } from '../manager/protocol.js';
 
 const StateSchema = z.object({
   nodeId: z.string(),
@@ -179,6 +179,18 @@ export class SwarmNode {
 
   /** A new key and certificate for the same node and role. */
   async renew(): Promise<void> {
+    const { key, renewed } = await this.requestCertificate('renewal');
+    this.creds = { key, cert: renewed.certificate, rootCA: renewed.rootCA };
+    await this.saveCreds(this.creds, undefined, this.kek);
+    this.manager?.setCredentials(this.creds);
+    this.log.info('certificate renewed', { expires: certInfo(renewed.certificate).notAfter.toISOString() });
+  }
+
+  /**
+   * A new key, and a certificate for it from the manager the session is on (or the first known):
+   * the role is the manager's to decide, from the store.
+   */
+  private async requestCertificate(what: string): Promise<{ key: string; renewed: RenewResponse }> {
     const s = this.state;
     const creds = this.creds;
     if (!s || !creds) throw new UnavailableError(NOT_IN_SWARM);
@@ -186,12 +198,8 @@ export class SwarmNode {
     if (!manager) throw new UnavailableError('no manager to renew the certificate with');
     const key = generateKey();
     const r = await clusterCall(manager, ROUTES.renew, { csr: createCSR(key) }, creds);
-    if (r.status !== 200) throw new UnavailableError(`certificate renewal refused by ${manager}: ${(r.body as { message?: string })?.message ?? r.status}`);
-    const renewed = RenewResponseSchema.parse(r.body);
-    this.creds = { key, cert: renewed.certificate, rootCA: renewed.rootCA };
-    await this.saveCreds(this.creds, undefined, this.kek);
-    this.manager?.setCredentials(this.creds);
-    this.log.info('certificate renewed', { expires: certInfo(renewed.certificate).notAfter.toISOString() });
+    if (r.status !== 200) throw new UnavailableError(`certificate ${what} refused by ${manager}: ${(r.body as { message?: string })?.message ?? r.status}`);
+    return { key, renewed: RenewResponseSchema.parse(r.body) };
   }
 
   private startSession(): void {
@@ -233,14 +241,8 @@ export class SwarmNode {
    */
   private async changeRole(role: 'worker' | 'manager'): Promise<void> {
     const s = this.state;
-    const creds = this.creds;
-    if (!s || !creds || s.role === role) return;
-    const manager = this.session?.connectedTo ?? s.managers[0]?.addr;
-    if (!manager) throw new UnavailableError('no manager to renew the certificate with');
-    const key = generateKey();
-    const r = await clusterCall(manager, ROUTES.renew, { csr: createCSR(key) }, creds);
-    if (r.status !== 200) throw new UnavailableError(`certificate renewal for the ${role} role refused: ${(r.body as { message?: string })?.message ?? r.status}`);
-    const renewed = RenewResponseSchema.parse(r.body);
+    if (!s || !this.creds || s.role === role) return;
+    const { key, renewed } = await this.requestCertificate(`renewal for the ${role} role`);
     if (renewed.role !== role) throw new ConflictError(`the manager issued a ${renewed.role} certificate, expected ${role}`);
     this.creds = { key, cert: renewed.certificate, rootCA: renewed.rootCA };
     if (role === 'manager') {
