@@ -54,6 +54,19 @@ function ping(sock: string): Promise<boolean> {
   });
 }
 
+/** A node daemon's environment: per node, bridge and nftables names (inside its own netns anyway). */
+export function nodeDaemonEnv(k: number): NodeJS.ProcessEnv {
+  return { TSSWARM_NET_PREFIX: `b${k}`, TSSWARM_TEARDOWN: '1', TSSWARM_NO_AUTOSTART: '1' };
+}
+
+/** `nsenter` arguments that start a node's daemon in its net namespace and a UTS namespace of its own. */
+export function nodeDaemonArgs(nd: { netns: string; name: string; dataRoot: string; execRoot: string; socket: string }, cgroupParent: string): string[] {
+  return [
+    `--net=/run/netns/${nd.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', `hostname ${nd.name} && exec "$0" "$@"`,
+    process.execPath, TSSWARM, 'daemon', '--data-root', nd.dataRoot, '--exec-root', nd.execRoot, '--host', `unix://${nd.socket}`, '--cgroup-parent', cgroupParent,
+  ];
+}
+
 export class Bed {
   readonly id = randomBytes(2).toString('hex');
   readonly prefix = `${BED_PREFIX}${this.id}`;
@@ -96,9 +109,7 @@ export class Bed {
     const host = `unix://${socket}`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      // Per node: bridge and nftables names (inside its own netns anyway) and no sharing between nodes.
-      TSSWARM_NET_PREFIX: `b${k}`,
-      TSSWARM_TEARDOWN: '1',
+      ...nodeDaemonEnv(k),
       TSSWARM_HOST: host,
       DOCKER_HOST: host,
       TSSWARM_NO_AUTOSTART: '1',
@@ -121,12 +132,7 @@ export class Bed {
   async start(k: number): Promise<void> {
     const nd = this.node(k);
     if (nd.proc && nd.proc.exitCode === null && nd.proc.signalCode === null) return;
-    const script = `hostname ${nd.name} && exec "$0" "$@"`;
-    const p = spawn(
-      'nsenter',
-      [`--net=/run/netns/${nd.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', script, process.execPath, TSSWARM, 'daemon', '--data-root', nd.dataRoot, '--exec-root', nd.execRoot, '--host', nd.host, '--cgroup-parent', this.cgroupParent(k)],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: nd.env },
-    );
+    const p = spawn('nsenter', nodeDaemonArgs(nd, this.cgroupParent(k)), { stdio: ['ignore', 'ignore', 'pipe'], env: nd.env });
     nd.proc = p;
     nd.log = '';
     p.stderr?.on('data', (d: Buffer) => (nd.log = (nd.log + d.toString()).slice(-20_000)));
@@ -211,7 +217,7 @@ export function sweep(): string[] {
   return removed;
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

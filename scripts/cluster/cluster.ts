@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Bed, TSSWARM, removeCgroupTrees } from '../../e2e/cluster/bed.js';
+import { alive, Bed, nodeDaemonArgs, nodeDaemonEnv, removeCgroupTrees, TSSWARM } from '../../e2e/cluster/bed.js';
 
 const STATE_DIR = '/run/tsswarm-cluster';
 const STATE = join(STATE_DIR, 'state.json');
@@ -22,24 +22,11 @@ function load(): Saved {
   return JSON.parse(readFileSync(STATE, 'utf8')) as Saved;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function startDaemon(s: Saved, k: number): number {
   const nd = s.nodes[k - 1]!;
   const log = openSync(join(s.dir, `n${k}`, 'daemon.log'), 'a');
-  const env = { ...process.env, TSSWARM_NET_PREFIX: `b${k}`, TSSWARM_TEARDOWN: '1', TSSWARM_NO_AUTOSTART: '1' };
-  const p = spawn(
-    'nsenter',
-    [`--net=/run/netns/${nd.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', `hostname ${nd.name} && exec "$0" "$@"`, process.execPath, TSSWARM, 'daemon', '--data-root', nd.dataRoot, '--exec-root', nd.execRoot, '--host', `unix://${nd.socket}`, '--cgroup-parent', `${s.prefix}/n${k}`],
-    { stdio: ['ignore', log, log], env, detached: true },
-  );
+  const p = spawn('nsenter', nodeDaemonArgs(nd, `${s.prefix}/n${k}`), { stdio: ['ignore', log, log], env: { ...process.env, ...nodeDaemonEnv(k) }, detached: true });
   p.unref();
   return p.pid!;
 }
