@@ -31,6 +31,13 @@ async function joinCommand(role: 'worker' | 'manager', quiet: boolean): Promise<
   return `To add a ${role} to this swarm, run the following command:\n\n    tsswarm swarm join --token ${token} ${self}\n\n`;
 }
 
+const AVAILABILITY = ['active', 'pause', 'drain'];
+
+/** A flag whose value must be one of `allowed`: Docker's "invalid argument" error otherwise. */
+function oneOf(value: string, flag: string, allowed: readonly string[]): void {
+  if (!allowed.includes(value)) throw new FlagError(`invalid argument "${value}" for "--${flag}" flag: want ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`);
+}
+
 const durationNs = (p: ReturnType<typeof parse>, flag: string): number | undefined => {
   const v = p && str(p, flag);
   if (v === undefined) return undefined;
@@ -96,7 +103,7 @@ export async function join(argv: string[]): Promise<number> {
   const token = str(p, 'token');
   if (!token) throw new FlagError('--token is required: the worker or manager join token (tsswarm swarm join-token worker|manager on a manager prints it)');
   const availability = str(p, 'availability') ?? 'active';
-  if (!['active', 'pause', 'drain'].includes(availability)) throw new FlagError(`invalid argument "${availability}" for "--availability" flag: want active, pause or drain`);
+  oneOf(availability, 'availability', AVAILABILITY);
   await client().call('/swarm/join', {
     method: 'POST',
     body: { ListenAddr: str(p, 'listen-addr') ?? '0.0.0.0:2377', AdvertiseAddr: str(p, 'advertise-addr') ?? '', RemoteAddrs: [p.args[0]], JoinToken: token, Availability: availability },
@@ -333,9 +340,9 @@ export const node = group('node', {
     if (!p) return 0;
     needArgs(p, 1, 'node update', usage);
     const availability = str(p, 'availability');
-    if (availability && !['active', 'pause', 'drain'].includes(availability)) throw new FlagError(`invalid argument "${availability}" for "--availability" flag: want active, pause or drain`);
+    if (availability) oneOf(availability, 'availability', AVAILABILITY);
     const role = str(p, 'role');
-    if (role && !['worker', 'manager'].includes(role)) throw new FlagError(`invalid argument "${role}" for "--role" flag: want worker or manager`);
+    if (role) oneOf(role, 'role', ['worker', 'manager']);
     await updateNode(p.args[0]!, (n) => {
       const labels = { ...n.Spec.Labels };
       for (const kv of list(p, 'label-add')) {
