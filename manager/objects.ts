@@ -72,7 +72,7 @@ export function swarmView(c: ClusterObject, secrets: ClusterSecrets): Record<str
     Spec: c.Spec,
     TLSInfo: {
       TrustRoot: c.RootCA.CACert,
-      CertIssuerSubject: x.raw.length ? Buffer.from(x.subject).toString('base64') : '',
+      CertIssuerSubject: Buffer.from(x.subject).toString('base64'),
       CertIssuerPublicKey: x.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
     },
     RootRotationInProgress: c.RootCA.Rotation !== undefined,
@@ -97,7 +97,7 @@ export function nodeView(n: NodeObject, raft: RaftView | undefined): Record<stri
     CreatedAt: n.CreatedAt,
     UpdatedAt: n.UpdatedAt,
     Spec: n.Spec,
-    Description: { ...n.Description, TLSInfo: undefined },
+    Description: n.Description,
     Status: n.Status,
   };
   if (n.Spec.Role === 'manager' && n.ManagerStatus) {
