@@ -20,7 +20,7 @@ export interface StoredObject {
   Version: Version;
   CreatedAt: string;
   UpdatedAt: string;
-  Spec?: { Name?: string; Labels?: Record<string, string> } & Record<string, unknown>;
+  Spec?: { Name?: string; Labels?: Record<string, string> | null } & Record<string, unknown>;
   /** Tasks: their service and node. */
   ServiceID?: string;
   NodeID?: string;
