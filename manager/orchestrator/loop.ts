@@ -25,6 +25,8 @@ export interface PassResult {
   updated: number;
   deleted: number;
   assigned: number;
+  /** Services whose update status the pass changed (an update began, paused, rolled back or ended). */
+  services: number;
 }
 
 export class OrchestratorLoop {
@@ -103,7 +105,7 @@ export class OrchestratorLoop {
           this.again = true;
           await new Promise((res) => setTimeout(res, 50));
         }
-        if (r && r.created + r.updated + r.deleted === 0 && !this.again) {
+        if (r && r.created + r.updated + r.deleted + r.services === 0 && !this.again) {
           for (const f of this.idle.splice(0)) f();
         }
         if (!this.again || !this.running) break;
@@ -185,7 +187,7 @@ export class OrchestratorLoop {
     const deletedSet = new Set(deleted);
     const servicesChanged = plan.services;
     const total = created.size + touched.size + deleted.length + servicesChanged.length;
-    if (total === 0) return { created: 0, updated: 0, deleted: 0, assigned: 0 };
+    if (total === 0) return { created: 0, updated: 0, deleted: 0, assigned: 0, services: 0 };
     await this.o.store.update((tx: Tx) => {
       for (const s of servicesChanged) tx.update('services', s);
       for (const id of created) tx.create('tasks', next.get(id)!);
@@ -195,7 +197,7 @@ export class OrchestratorLoop {
     if (created.size || deleted.length || servicesChanged.length) {
       this.o.log('orchestrator.pass', { created: created.size, updated: touched.size, deleted: deleted.length, assigned, services: servicesChanged.length });
     }
-    return { created: created.size, updated: touched.size, deleted: deleted.length, assigned };
+    return { created: created.size, updated: touched.size, deleted: deleted.length, assigned, services: servicesChanged.length };
   }
 }
 

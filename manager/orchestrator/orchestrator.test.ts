@@ -82,7 +82,7 @@ class Bed {
     for (let i = 0; i < rounds; i++) {
       const r = await this.loop.pass();
       const a = await this.agents();
-      if (r.created + r.updated + r.deleted === 0 && a === 0) return;
+      if (r.created + r.updated + r.deleted + r.services === 0 && a === 0) return;
     }
     throw new Error('the cluster did not settle');
   }
@@ -195,7 +195,7 @@ describe('manager/orchestrator (loop over an in-memory store)', () => {
       const running = b.running('web').length;
       assert.ok(running >= 2, `at most one slot down during the update (saw ${running} running)`);
       const a = await b.agents();
-      if (r.created + r.updated + r.deleted === 0 && a === 0) break;
+      if (r.created + r.updated + r.deleted + r.services === 0 && a === 0) break;
     }
     const run = b.running('web');
     assert.equal(run.length, 3);
