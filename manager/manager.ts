@@ -18,6 +18,9 @@ import { newDataKey, openSecrets, sealSecrets, type ClusterSecrets } from './clu
 import { ClusterPort, peerOf, type Credentials } from './cluster-port/listener.js';
 import { CONTROL_METHODS, LocalControl, type ControlApi, type Membership } from './controlapi/control.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
+import { WORKLOAD_METHODS, WorkloadControl, type DataBox, type WorkloadApi } from './controlapi/workload.js';
+import { OrchestratorLoop } from './orchestrator/loop.js';
+import { open as openSealed, seal as sealPlain } from './ca/kek.js';
 import { defaultClusterSpec, NS_PER_MS, type ClusterObject, type NodeObject, type RaftView } from './objects.js';
 import {
   ALPN_RAFT,
@@ -101,6 +104,8 @@ export class Manager {
   store!: ReplicatedStore;
   private dispatcher!: Dispatcher;
   private local!: LocalControl;
+  private workload!: WorkloadControl;
+  private orchestrator!: OrchestratorLoop;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly joins = new JoinLimiter();
   private leader = '';
@@ -236,8 +241,17 @@ export class Manager {
       open: (c) => openSecrets(o.dataKey, o.clusterId, c.Sealed),
       seal: (s) => sealSecrets(o.dataKey, o.clusterId, s),
     });
+    // Secret data sealed under the data key, bound to the secret's ID: the raft log and snapshots
+    // (on every manager's disk) never hold it in the clear.
+    const box: DataBox = {
+      seal: (aad, plain) => sealPlain(o.dataKey, plain, `${o.clusterId}:${aad}`).toString('base64'),
+      open: (aad, sealed) => openSealed(o.dataKey, Buffer.from(sealed, 'base64'), `${o.clusterId}:${aad}`),
+    };
+    this.workload = new WorkloadControl(this.store, box);
+    this.orchestrator = new OrchestratorLoop({ store: this.store, clusterId: o.clusterId, log: o.log });
     this.dispatcher = new Dispatcher({
       store: this.store,
+      box,
       periodMs: () => this.heartbeatMs(),
       managers: () => this.managers(),
       log: o.log,
@@ -331,17 +345,19 @@ export class Manager {
     this.o.log('manager.leader', { leader: lead || '(none)' });
     if (is && !was) {
       this.dispatcher.start();
+      this.orchestrator.start();
       this.promoter = setInterval(() => void this.promoteLearners(), 300);
       this.promoter.unref();
     } else if (!is && was) {
       if (this.promoter) clearInterval(this.promoter);
+      this.orchestrator.stop();
       this.dispatcher.stop('leadership lost', this.leaderAddr());
     }
   }
 
   /** The control API: this manager's own when leader, else forwarded to the leader. */
-  control(): ControlApi {
-    if (this.isLeader()) return this.local;
+  control(): ControlApi & WorkloadApi {
+    if (this.isLeader()) return bindAll(this.local, this.workload);
     return remoteControl(() => this.leaderAddr(), () => this.creds);
   }
 
@@ -509,10 +525,11 @@ export class Manager {
     const body = ControlRequestSchema.safeParse(await readJson(req));
     if (!body.success) throw new InvalidArgumentError('malformed control request: want { method, args }');
     const { method, args } = body.data;
-    if (!(CONTROL_METHODS as readonly string[]).includes(method)) throw new InvalidArgumentError(`unknown control method ${method}`);
-    const fn = (this.local as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!;
+    const target = (CONTROL_METHODS as readonly string[]).includes(method) ? this.local : (WORKLOAD_METHODS as readonly string[]).includes(method) ? this.workload : undefined;
+    if (!target) throw new InvalidArgumentError(`unknown control method ${method}`);
+    const fn = (target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!;
     // JSON has no undefined: a void result travels as null.
-    return { result: (await fn.apply(this.local, args)) ?? null };
+    return { result: (await fn.apply(target, args)) ?? null };
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -541,6 +558,7 @@ export class Manager {
     if (this.stopped) return;
     this.stopped = true;
     if (this.promoter) clearInterval(this.promoter);
+    this.orchestrator?.stop();
     this.dispatcher?.stop('manager stopping', '');
     this.raft?.stop('manager stopping');
     await this.transport?.close();
@@ -627,7 +645,15 @@ export function clusterCall(addr: string, path: string, body: unknown, creds: Pa
 }
 
 /** Forwards ControlApi calls to the leader's cluster port. */
-export function remoteControl(leaderAddr: () => string, creds: () => NodeCredentials): ControlApi {
+/** One object with the methods of both halves of the control API, bound to their owners. */
+function bindAll(local: LocalControl, workload: WorkloadControl): ControlApi & WorkloadApi {
+  const out: Record<string, unknown> = {};
+  for (const m of CONTROL_METHODS) out[m] = (local[m] as (...a: unknown[]) => unknown).bind(local);
+  for (const m of WORKLOAD_METHODS) out[m] = (workload[m] as (...a: unknown[]) => unknown).bind(workload);
+  return out as unknown as ControlApi & WorkloadApi;
+}
+
+export function remoteControl(leaderAddr: () => string, creds: () => NodeCredentials): ControlApi & WorkloadApi {
   const call = async (method: string, args: unknown[]): Promise<unknown> => {
     const addr = leaderAddr();
     if (!addr) throw new UnavailableError('the swarm has no leader right now (quorum lost or an election is under way); try again, or recover with `swarm init --force-new-cluster`');
@@ -647,5 +673,5 @@ export function remoteControl(leaderAddr: () => string, creds: () => NodeCredent
     const msg = b?.message ?? `control call ${method} failed with ${r.status}`;
     throw new DomainError((b?.kind as DomainError['kind']) ?? (r.status === 421 ? 'unavailable' : 'internal'), msg);
   };
-  return Object.fromEntries(CONTROL_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)])) as unknown as ControlApi;
+  return Object.fromEntries([...CONTROL_METHODS, ...WORKLOAD_METHODS].map((m) => [m, (...args: unknown[]) => call(m, args)])) as unknown as ControlApi & WorkloadApi;
 }

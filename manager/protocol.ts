@@ -89,11 +89,36 @@ export const NodeDescriptionSchema = z.object({
 });
 export type NodeDescription = z.infer<typeof NodeDescriptionSchema>;
 
+/** A task's status as its agent reports it (Docker's TaskStatus). */
+export const TaskStatusUpdateSchema = z.object({
+  taskId: z.string().min(1),
+  status: z.object({
+    Timestamp: z.string(),
+    State: z.enum(['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running', 'complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned']),
+    Message: z.string(),
+    Err: z.string().optional(),
+    ContainerStatus: z.object({ ContainerID: z.string(), PID: z.number().int(), ExitCode: z.number().int() }).optional(),
+    PortStatus: z.object({ Ports: z.array(z.unknown()).optional() }).passthrough().optional(),
+  }),
+});
+export type TaskStatusUpdate = z.infer<typeof TaskStatusUpdateSchema>;
+
+/**
+ * One change to what a node must run: a task (as stored, with its service's name), or the data of a
+ * secret or config one of its tasks uses. Secrets travel only to nodes that run a task using them.
+ */
+export const AssignmentSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('task'), action: z.enum(['update', 'remove']), id: z.string().min(1), task: z.record(z.string(), z.unknown()).optional() }),
+  z.object({ kind: z.literal('secret'), action: z.enum(['update', 'remove']), id: z.string().min(1), data: z.string().optional(), name: z.string().optional() }),
+  z.object({ kind: z.literal('config'), action: z.enum(['update', 'remove']), id: z.string().min(1), data: z.string().optional(), name: z.string().optional() }),
+]);
+export type Assignment = z.infer<typeof AssignmentSchema>;
+
 /** Messages an agent sends on its session. */
 export const AgentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('register'), description: NodeDescriptionSchema, addr: z.string() }),
   z.object({ type: z.literal('heartbeat'), sessionId: z.string() }),
-  z.object({ type: z.literal('status'), sessionId: z.string(), updates: z.array(z.unknown()) }),
+  z.object({ type: z.literal('status'), sessionId: z.string(), updates: z.array(TaskStatusUpdateSchema) }),
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 
@@ -111,7 +136,7 @@ export const ManagerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('role'), role: NodeRoleSchema }),
   /** Root rotation: renew the certificate now (from the next root, with the new trust bundle). */
   z.object({ type: z.literal('renew') }),
-  z.object({ type: z.literal('assignments'), kind: z.enum(['complete', 'incremental']), changes: z.array(z.unknown()) }),
+  z.object({ type: z.literal('assignments'), kind: z.enum(['complete', 'incremental']), changes: z.array(AssignmentSchema) }),
 ]);
 export type ManagerMessage = z.infer<typeof ManagerMessageSchema>;
 

@@ -14,6 +14,7 @@ import { certInfo, createCSR, DEFAULT_CERT_EXPIRY_MS, generateKey, MIN_CERT_EXPI
 import { checkPinnedRoot, parseToken, rootDigest } from '../manager/ca/tokens.js';
 import { open, parseUnlockKey, seal } from '../manager/ca/kek.js';
 import type { ControlApi } from '../manager/controlapi/control.js';
+import type { WorkloadApi } from '../manager/controlapi/workload.js';
 import { clusterCall, Manager, type NodeCredentials } from '../manager/manager.js';
 import type { NodeObject } from '../manager/objects.js';
 import { forceNewCluster } from '../manager/force-new-cluster.js';
@@ -449,7 +450,7 @@ export class SwarmNode {
   }
 
   /** The control API, or Docker's error for a node that is not a manager. */
-  control(): ControlApi {
+  control(): ControlApi & WorkloadApi {
     if (!this.state) throw new UnavailableError(NOT_IN_SWARM);
     if (this.local === 'locked') throw new UnavailableError(LOCKED);
     if (!this.manager) throw new UnavailableError(WORKER_NODE);

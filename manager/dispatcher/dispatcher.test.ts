@@ -40,7 +40,8 @@ describe('manager/dispatcher', () => {
     const store = localStore();
     await store.update((tx) => tx.create('nodes', { ID: 'n1', Spec: { Role: 'worker', Availability: 'active', Labels: {} }, Description: description, Status: { State: 'unknown', Message: '', Addr: '' } }));
     let now = 1_000_000;
-    const d = new Dispatcher({ store, periodMs: () => 1000, managers: () => [{ nodeId: 'm1', addr: '10.0.0.1:2377' }], log: () => undefined, now: () => now });
+    const d = new Dispatcher({ store, periodMs: () => 1000, box: { seal: (_a: string, p: Buffer) => p.toString('base64'), open: (_a: string, x: string) => Buffer.from(x, 'base64') },
+      managers: () => [{ nodeId: 'm1', addr: '10.0.0.1:2377' }], log: () => undefined, now: () => now });
     d.start();
     const ws = new FakeWs();
     d.accept(ws as unknown as WebSocket, 'n1', '10.0.0.2');
@@ -77,7 +78,8 @@ describe('manager/dispatcher', () => {
   });
 
   it('a follower-side dispatcher (not started) sends sessions to the leader', () => {
-    const d = new Dispatcher({ store: localStore(), periodMs: () => 1000, managers: () => [], log: () => undefined });
+    const d = new Dispatcher({ store: localStore(), periodMs: () => 1000, box: { seal: (_a: string, p: Buffer) => p.toString('base64'), open: (_a: string, x: string) => Buffer.from(x, 'base64') },
+      managers: () => [], log: () => undefined });
     const ws = new FakeWs();
     d.accept(ws as unknown as WebSocket, 'n1', '10.0.0.2');
     assert.deepEqual(ws.closed, [4001, 'not the leader']);

@@ -6,18 +6,26 @@ import type { WebSocket } from 'ws';
 import { AgentMessageSchema, HEARTBEAT_MISSES, type ManagerMessage, type Peer } from '../protocol.js';
 import type { NodeObject } from '../objects.js';
 import type { ReplicatedStore } from '../store/replicated.js';
+import type { Watch } from '../store/watch.js';
+import type { DataBox } from '../controlapi/workload.js';
+import { diff, nodeSet, type Sent } from './assignments.js';
+import { StatusBatcher } from './status.js';
 
 interface Session {
   id: string;
   nodeId: string;
   ws: WebSocket;
   lastSeen: number;
+  /** What this session was last sent (assignments are a full set once, then changes). */
+  sent: Sent;
 }
 
 export interface DispatcherOptions {
   store: ReplicatedStore;
   periodMs: () => number;
   managers: () => Peer[];
+  /** Opens secrets for the nodes whose tasks use them. */
+  box: DataBox;
   log: (event: string, fields: Record<string, unknown>) => void;
   now?: () => number;
 }
@@ -30,9 +38,65 @@ export class Dispatcher {
   private running = false;
   private sweeping = false;
   private readonly now: () => number;
+  private watch: Watch | undefined;
+  private readonly dirty = new Set<string>();
+  private syncTimer: NodeJS.Timeout | undefined;
+  private readonly status: StatusBatcher;
 
   constructor(private readonly o: DispatcherOptions) {
     this.now = o.now ?? Date.now;
+    this.status = new StatusBatcher(o.store, o.log);
+  }
+
+  /** Follows the store: a change to a node's tasks (or to the secrets and configs they use) is sent to it. */
+  private async follow(w: Watch): Promise<void> {
+    for (;;) {
+      const e = await w.next();
+      if (!e) break;
+      if (e.table === 'tasks') {
+        if (e.object.NodeID) this.markDirty(e.object.NodeID);
+      } else {
+        for (const id of this.sessions.keys()) this.markDirty(id);
+      }
+    }
+    if (this.running && this.watch === w) {
+      // Closed by a snapshot restore: everyone gets a fresh full set.
+      this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs'] });
+      void this.follow(this.watch);
+      for (const s of this.sessions.values()) s.sent.clear();
+      for (const id of this.sessions.keys()) this.markDirty(id);
+    }
+  }
+
+  private markDirty(nodeId: string): void {
+    if (!this.sessions.has(nodeId)) return;
+    this.dirty.add(nodeId);
+    if (this.syncTimer) return;
+    // Coalesce a transaction's events (and a burst of them) into one message per node.
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      const ids = [...this.dirty];
+      this.dirty.clear();
+      for (const id of ids) this.sync(id, 'incremental');
+    }, 5);
+    this.syncTimer.unref();
+  }
+
+  /** Sends the node what changed in its set since the last message (everything, for a new session). */
+  private sync(nodeId: string, kind: 'complete' | 'incremental'): void {
+    const s = this.sessions.get(nodeId);
+    if (!s) return;
+    if (kind === 'complete') s.sent.clear();
+    let changes;
+    try {
+      changes = diff(nodeSet(this.o.store.view, nodeId), s.sent, this.o.box);
+    } catch (e) {
+      this.o.log('dispatcher.assignments_failed', { node: nodeId, error: (e as Error).message });
+      return;
+    }
+    if (kind === 'incremental' && changes.length === 0) return;
+    const m: ManagerMessage = { type: 'assignments', kind, changes };
+    s.ws.send(JSON.stringify(m));
   }
 
   /** On becoming leader: every node gets a full grace period to (re)connect. */
@@ -40,6 +104,8 @@ export class Dispatcher {
     this.running = true;
     const t = this.now();
     for (const n of this.o.store.view.list('nodes')) this.lastSeen.set(n.ID, t);
+    this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs'] });
+    void this.follow(this.watch);
     this.schedule();
   }
 
@@ -47,6 +113,11 @@ export class Dispatcher {
   stop(reason: string, leaderAddr: string): void {
     this.running = false;
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    this.watch?.close();
+    this.watch = undefined;
+    this.status.stop();
     for (const s of this.sessions.values()) s.ws.close(4001, leaderAddr || reason);
     this.sessions.clear();
   }
@@ -76,13 +147,14 @@ export class Dispatcher {
       if (msg.type === 'register') {
         const old = this.sessions.get(nodeId);
         if (old && old.ws !== ws) old.ws.close(4002, 'replaced by a newer session');
-        session = { id: randomBytes(12).toString('hex'), nodeId, ws, lastSeen: this.now() };
+        session = { id: randomBytes(12).toString('hex'), nodeId, ws, lastSeen: this.now(), sent: new Map() };
         this.sessions.set(nodeId, session);
         this.lastSeen.set(nodeId, session.lastSeen);
         void this.markReady(nodeId, msg.description, hostOf(msg.addr) || remoteAddr).catch((e: Error) =>
           this.o.log('dispatcher.register_failed', { node: nodeId, error: e.message }),
         );
         send({ type: 'session', sessionId: session.id, nodeId, heartbeatPeriodMs: this.o.periodMs(), managers: this.o.managers() });
+        this.sync(nodeId, 'complete');
         return;
       }
       if (!session || msg.sessionId !== session.id) {
@@ -93,6 +165,8 @@ export class Dispatcher {
         session.lastSeen = this.now();
         this.lastSeen.set(nodeId, session.lastSeen);
         send({ type: 'heartbeat', heartbeatPeriodMs: this.o.periodMs() });
+      } else if (msg.type === 'status') {
+        this.status.add(nodeId, msg.updates);
       }
     });
     ws.on('close', () => {

@@ -1,0 +1,59 @@
+// What a node must hold: the tasks assigned to it (every task the store still has on it, so the agent
+// learns of shutdowns and removals) and the secrets and configs those tasks use, while they are meant
+// to run. Pure: the dispatcher diffs each node's set against what it last sent and sends the change.
+import type { Assignment } from '../protocol.js';
+import type { MemoryStore } from '../store/memory.js';
+import { stateOrder, taskView, type TaskObject } from '../orchestrator/model.js';
+import type { ConfigObject, DataBox, SecretObject } from '../controlapi/workload.js';
+
+/** key (`task:ID`, `secret:ID`, `config:ID`) → the version sent. */
+export type Sent = Map<string, number>;
+
+export interface NodeSet {
+  tasks: TaskObject[];
+  secrets: SecretObject[];
+  configs: ConfigObject[];
+}
+
+export function nodeSet(view: MemoryStore, nodeId: string): NodeSet {
+  const tasks = (view.tasksOf({ nodeId }) as unknown as TaskObject[]).filter((t) => stateOrder(t.Status.State) >= stateOrder('assigned'));
+  const secretIds = new Set<string>();
+  const configIds = new Set<string>();
+  for (const t of tasks) {
+    if (t.DesiredState !== 'running' && t.DesiredState !== 'ready') continue;
+    for (const s of t.Spec.ContainerSpec.Secrets ?? []) secretIds.add(s.SecretID);
+    for (const c of t.Spec.ContainerSpec.Configs ?? []) configIds.add(c.ConfigID);
+  }
+  const secrets = [...secretIds].map((id) => view.get('secrets', id) as SecretObject | undefined).filter((x): x is SecretObject => !!x);
+  const configs = [...configIds].map((id) => view.get('configs', id) as ConfigObject | undefined).filter((x): x is ConfigObject => !!x);
+  return { tasks, secrets, configs };
+}
+
+/** The changes from `sent` to `set`; updates `sent` to match. */
+export function diff(set: NodeSet, sent: Sent, box: DataBox): Assignment[] {
+  const out: Assignment[] = [];
+  const seen = new Set<string>();
+  const changed = (key: string, version: number): boolean => {
+    seen.add(key);
+    if (sent.get(key) === version) return false;
+    sent.set(key, version);
+    return true;
+  };
+  // Secrets and configs first: a task never arrives before the data it mounts.
+  for (const s of set.secrets) {
+    if (changed(`secret:${s.ID}`, s.Version.Index)) out.push({ kind: 'secret', action: 'update', id: s.ID, name: s.Spec.Name, data: box.open(`secret:${s.ID}`, s.Sealed).toString('base64') });
+  }
+  for (const c of set.configs) {
+    if (changed(`config:${c.ID}`, c.Version.Index)) out.push({ kind: 'config', action: 'update', id: c.ID, name: c.Spec.Name, data: c.Spec.Data ?? '' });
+  }
+  for (const t of set.tasks) {
+    if (changed(`task:${t.ID}`, t.Version.Index)) out.push({ kind: 'task', action: 'update', id: t.ID, task: { ...taskView(t), ServiceAnnotations: { Name: t.ServiceName } } as unknown as Record<string, unknown> });
+  }
+  for (const key of [...sent.keys()]) {
+    if (seen.has(key)) continue;
+    sent.delete(key);
+    const [kind, id] = key.split(':') as ['task' | 'secret' | 'config', string];
+    out.push({ kind, action: 'remove', id });
+  }
+  return out;
+}
