@@ -35,12 +35,21 @@ const SERVICES: ServiceDef[] = [
   {
     id: 'svc-web',
     share: 0.4,
-    spec: { ContainerSpec: { Image: 'nginx' }, Placement: { Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }] }, Resources: { Reservations: { NanoCPUs: 1e8, MemoryBytes: 64 * 2 ** 20 } } },
+    spec: {
+      ContainerSpec: { Image: 'nginx' },
+      Placement: { Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }] },
+      Resources: { Reservations: { NanoCPUs: 1e8, MemoryBytes: 64 * 2 ** 20 } },
+    },
   },
   { id: 'svc-api', share: 0.3, spec: { ContainerSpec: { Image: 'api' }, Placement: { Constraints: ['node.labels.zone!=z2'] } } },
   { id: 'svc-worker', share: 0.29, spec: { ContainerSpec: { Image: 'worker' } } },
   // More tasks than nodes at 100k: the rest stay pending with Docker's reason.
-  { id: 'svc-edge', share: 0.01, spec: { ContainerSpec: { Image: 'edge' } }, endpoint: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }] } },
+  {
+    id: 'svc-edge',
+    share: 0.01,
+    spec: { ContainerSpec: { Image: 'edge' } },
+    endpoint: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }] },
+  },
 ];
 
 function nodeObject(i: number): NodeObject {
@@ -51,7 +60,12 @@ function nodeObject(i: number): NodeObject {
     CreatedAt: AT,
     UpdatedAt: AT,
     Spec: { Labels: i % 10 === 9 ? {} : { zone: `z${i % 3}` }, Role: i < 3 ? 'manager' : 'worker', Availability: i % 200 === 7 ? 'drain' : 'active' },
-    Description: { Hostname: `host-${i}`, Platform: { Architecture: 'x86_64', OS: 'linux' }, Resources: { NanoCPUs: 16e9, MemoryBytes: 64 * 2 ** 30 }, Engine: { EngineVersion: '0.1.0', Labels: { disk: i % 2 ? 'ssd' : 'hdd' } } },
+    Description: {
+      Hostname: `host-${i}`,
+      Platform: { Architecture: 'x86_64', OS: 'linux' },
+      Resources: { NanoCPUs: 16e9, MemoryBytes: 64 * 2 ** 30 },
+      Engine: { EngineVersion: '0.1.0', Labels: { disk: i % 2 ? 'ssd' : 'hdd' } },
+    },
     Status: { State: i % 250 === 11 ? 'down' : 'ready', Message: '', Addr: `10.0.${i >> 8}.${i & 255}` },
   };
 }
@@ -103,7 +117,13 @@ function run(taskCount: number): Run {
   const store = new Store();
   const nodes = Array.from({ length: NODES }, (_, i) => nodeObject(i));
   store.commit(nodes.map((n) => ({ op: 'create', table: 'nodes', object: n as unknown as StoredObject })));
-  store.commit(SERVICES.map((s) => ({ op: 'create', table: 'services', object: { ID: s.id, Version: { Index: 0 }, CreatedAt: AT, UpdatedAt: AT, Spec: { Name: s.id, TaskTemplate: s.spec, EndpointSpec: s.endpoint } } })));
+  store.commit(
+    SERVICES.map((s) => ({
+      op: 'create',
+      table: 'services',
+      object: { ID: s.id, Version: { Index: 0 }, CreatedAt: AT, UpdatedAt: AT, Spec: { Name: s.id, TaskTemplate: s.spec, EndpointSpec: s.endpoint } },
+    })),
+  );
   const creates: Action[] = [];
   for (const s of SERVICES) {
     const n = Math.round(taskCount * s.share);
@@ -127,7 +147,11 @@ function run(taskCount: number): Run {
   const updates: Action[] = [];
   for (const a of result.assigned) {
     const t = state.get('tasks', a.taskId)!;
-    updates.push({ op: 'update', table: 'tasks', object: { ...t, NodeID: a.nodeId, Status: { Timestamp: AT, State: 'assigned', Message: 'scheduler assigned task to node' } } });
+    updates.push({
+      op: 'update',
+      table: 'tasks',
+      object: { ...t, NodeID: a.nodeId, Status: { Timestamp: AT, State: 'assigned', Message: 'scheduler assigned task to node' } },
+    });
   }
   for (const u of result.unassigned) {
     const t = state.get('tasks', u.taskId)!;

@@ -9,7 +9,12 @@ const storedNode: NodeObject = {
   ID: 'n1',
   ...stamp,
   Spec: { Labels: { zone: 'a' }, Role: 'manager', Availability: 'drain' },
-  Description: { Hostname: 'h1', Platform: { Architecture: 'x86_64', OS: 'linux' }, Resources: { NanoCPUs: 2e9, MemoryBytes: 4096 }, Engine: { EngineVersion: '0.1.0', Labels: { disk: 'ssd' } } },
+  Description: {
+    Hostname: 'h1',
+    Platform: { Architecture: 'x86_64', OS: 'linux' },
+    Resources: { NanoCPUs: 2e9, MemoryBytes: 4096 },
+    Engine: { EngineVersion: '0.1.0', Labels: { disk: 'ssd' } },
+  },
   Status: { State: 'ready', Message: '', Addr: '10.0.0.1' },
 };
 
@@ -21,7 +26,12 @@ function storedTask(o: Partial<Task> = {}): Task {
     ServiceID: 's1',
     Spec: {
       ContainerSpec: { Image: 'busybox' },
-      Placement: { Constraints: ['node.role==worker'], Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }], MaxReplicas: 2, Platforms: [{ OS: 'linux' }] },
+      Placement: {
+        Constraints: ['node.role==worker'],
+        Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }],
+        MaxReplicas: 2,
+        Platforms: [{ OS: 'linux' }],
+      },
       Resources: { Reservations: { NanoCPUs: 5e8 } },
     },
     Status: { Timestamp: stamp.CreatedAt, State: 'pending', Message: 'pending task scheduling' },

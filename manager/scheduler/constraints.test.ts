@@ -14,18 +14,27 @@ describe('manager/scheduler constraints', () => {
     });
 
     it('refuses an expression without an operator, naming it and the two forms', () => {
-      assert.throws(() => parseConstraints(['node.role=manager'], 'TaskTemplate.Placement.Constraints'), (e: Error) => {
-        assert.ok(e instanceof InvalidArgumentError);
-        assert.equal(e.message, 'invalid TaskTemplate.Placement.Constraints[0] "node.role=manager": expected KEY==VALUE or KEY!=VALUE');
-        return true;
-      });
+      assert.throws(
+        () => parseConstraints(['node.role=manager'], 'TaskTemplate.Placement.Constraints'),
+        (e: Error) => {
+          assert.ok(e instanceof InvalidArgumentError);
+          assert.equal(e.message, 'invalid TaskTemplate.Placement.Constraints[0] "node.role=manager": expected KEY==VALUE or KEY!=VALUE');
+          return true;
+        },
+      );
     });
 
     it('refuses an unknown key and lists the keys there are', () => {
-      assert.throws(() => parseConstraints(['node.role==worker', 'node.zone==a']), (e: Error) => {
-        assert.match(e.message, /^invalid constraint\[1\] "node\.zone==a": unknown key "node\.zone"; the key is one of node\.id, node\.hostname, node\.role, node\.platform\.os, node\.platform\.arch, node\.labels\.<label>, engine\.labels\.<label>$/);
-        return true;
-      });
+      assert.throws(
+        () => parseConstraints(['node.role==worker', 'node.zone==a']),
+        (e: Error) => {
+          assert.match(
+            e.message,
+            /^invalid constraint\[1\] "node\.zone==a": unknown key "node\.zone"; the key is one of node\.id, node\.hostname, node\.role, node\.platform\.os, node\.platform\.arch, node\.labels\.<label>, engine\.labels\.<label>$/,
+          );
+          return true;
+        },
+      );
     });
 
     it('refuses a malformed key, an empty label and a value with operator characters', () => {
@@ -77,8 +86,14 @@ describe('manager/scheduler constraints', () => {
     });
 
     it('refuses another strategy or descriptor, naming the preference', () => {
-      assert.throws(() => parsePreferences(['binpack=node.labels.zone']), /invalid placement preference\[0\] binpack=node\.labels\.zone: expected spread=node\.labels\.<label>/);
-      assert.throws(() => parsePreferences(['spread=node.hostname']), /spread descriptor "node\.hostname" is not node\.labels\.<label> or engine\.labels\.<label>/);
+      assert.throws(
+        () => parsePreferences(['binpack=node.labels.zone']),
+        /invalid placement preference\[0\] binpack=node\.labels\.zone: expected spread=node\.labels\.<label>/,
+      );
+      assert.throws(
+        () => parsePreferences(['spread=node.hostname']),
+        /spread descriptor "node\.hostname" is not node\.labels\.<label> or engine\.labels\.<label>/,
+      );
       assert.throws(() => parsePreferences([{ Spread: null }]), /invalid placement preference\[0\] \{"Spread":null\}/);
     });
   });
@@ -86,7 +101,10 @@ describe('manager/scheduler constraints', () => {
   it('validatePlacement names the field of a bad constraint or preference', () => {
     validatePlacement({ Constraints: ['node.role==worker'], Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }] });
     validatePlacement(undefined);
-    assert.throws(() => validatePlacement({ Constraints: ['node.role=worker'] }, 'TaskTemplate.Placement'), /invalid TaskTemplate\.Placement\.Constraints\[0\] "node\.role=worker"/);
+    assert.throws(
+      () => validatePlacement({ Constraints: ['node.role=worker'] }, 'TaskTemplate.Placement'),
+      /invalid TaskTemplate\.Placement\.Constraints\[0\] "node\.role=worker"/,
+    );
     assert.throws(() => validatePlacement({ Preferences: ['spread=node.id'] }, 'TaskTemplate.Placement'), /invalid TaskTemplate\.Placement\.Preferences\[0\]/);
   });
 });

@@ -140,7 +140,10 @@ export function parsePreferences(prefs: readonly PreferenceInput[], where = 'pla
 }
 
 /** Checks a Placement's constraints and preferences, as the control API does before accepting a spec. */
-export function validatePlacement(placement: { Constraints?: string[] | null; Preferences?: PreferenceInput[] | null } | null | undefined, where = 'Placement'): void {
+export function validatePlacement(
+  placement: { Constraints?: string[] | null; Preferences?: PreferenceInput[] | null } | null | undefined,
+  where = 'Placement',
+): void {
   parseConstraints(placement?.Constraints ?? [], `${where}.Constraints`);
   parsePreferences(placement?.Preferences ?? [], `${where}.Preferences`);
 }

@@ -74,12 +74,25 @@ describe('manager/scheduler schedule', () => {
       assert.deepEqual(perNode(r, input), { b: 1 });
       assert.deepEqual(r.unassigned, [{ taskId: 't-000002', reason: 'no suitable node (host-mode port already in use on 2 nodes)' }]);
       // udp/80 and port 0 (any free port) do not conflict.
-      const udp = schedule({ nodes, placed: input.placed, pending: tasks(2, 'u', 's', { hostPorts: [{ protocol: 'udp', port: 80 }, { protocol: 'tcp', port: 0 }] }) });
+      const udp = schedule({
+        nodes,
+        placed: input.placed,
+        pending: tasks(2, 'u', 's', {
+          hostPorts: [
+            { protocol: 'udp', port: 80 },
+            { protocol: 'tcp', port: 0 },
+          ],
+        }),
+      });
       assert.equal(udp.assigned.length, 2);
     });
 
     it('matches Placement.Platforms, x86_64 as amd64', () => {
-      const nodes = [node('a', { platform: { os: 'linux', arch: 'x86_64' } }), node('b', { platform: { os: 'linux', arch: 'arm64' } }), node('c', { platform: { os: 'windows', arch: 'amd64' } })];
+      const nodes = [
+        node('a', { platform: { os: 'linux', arch: 'x86_64' } }),
+        node('b', { platform: { os: 'linux', arch: 'arm64' } }),
+        node('c', { platform: { os: 'windows', arch: 'amd64' } }),
+      ];
       const input = { nodes, placed: [], pending: tasks(2, 't', 's', { platforms: [{ os: 'linux', arch: 'amd64' }] }) };
       const r = schedule(input);
       assert.deepEqual(perNode(r, input), { a: 2 });
@@ -110,7 +123,9 @@ describe('manager/scheduler schedule', () => {
       const pending = tasks(1, 't', 's', { constraints: ['node.labels.zone!=x'], reservations: { nanoCPUs: 2 * CPU, memoryBytes: 0 } });
       const r = schedule({ nodes, placed: [], pending });
       // A node counts once, against the first filter it fails (e: not available, though its label fails too).
-      assert.deepEqual(reasons(r), ['no suitable node (2 nodes not available for new tasks; scheduling constraints not satisfied on 2 nodes; insufficient resources on 1 node)']);
+      assert.deepEqual(reasons(r), [
+        'no suitable node (2 nodes not available for new tasks; scheduling constraints not satisfied on 2 nodes; insufficient resources on 1 node)',
+      ]);
       assert.deepEqual(reasons(schedule({ nodes: [], placed: [], pending })), ['no suitable node']);
     });
 
@@ -129,7 +144,12 @@ describe('manager/scheduler schedule', () => {
       const r = schedule({
         nodes,
         placed: [],
-        pending: [task('g-a', 'g', { nodeId: 'a', ...res }), task('g-b', 'g', { nodeId: 'b', ...res }), task('g-c', 'g', { nodeId: 'c', ...res }), task('g-z', 'g', { nodeId: 'z' })],
+        pending: [
+          task('g-a', 'g', { nodeId: 'a', ...res }),
+          task('g-b', 'g', { nodeId: 'b', ...res }),
+          task('g-c', 'g', { nodeId: 'c', ...res }),
+          task('g-z', 'g', { nodeId: 'z' }),
+        ],
       });
       assert.deepEqual(r.assigned, [{ taskId: 'g-a', nodeId: 'a' }]);
       assert.deepEqual(r.unassigned, [
@@ -166,7 +186,7 @@ describe('manager/scheduler schedule', () => {
       assert.deepEqual(perNode(r, input), { '1a': 1, '1b': 1, '1c': 2, '2a': 4 });
     });
 
-    it('counts the service\'s placed tasks when spreading', () => {
+    it("counts the service's placed tasks when spreading", () => {
       const nodes = [node('a', { labels: { zone: 'a' } }), node('b', { labels: { zone: 'b' } })];
       const placed = [task('o1', 's', { nodeId: 'a' }), task('o2', 's', { nodeId: 'a' }), task('o3', 'other', { nodeId: 'b' })];
       const input = { nodes, placed, pending: tasks(4, 't', 's', { spread: ['node.labels.zone'] }) };
@@ -175,11 +195,19 @@ describe('manager/scheduler schedule', () => {
 
     it('prefers fewest tasks of the service, then fewest tasks in all, then the lowest node ID', () => {
       const nodes = [node('n3'), node('n1'), node('n2')];
-      const placed = [task('x1', 'other', { nodeId: 'n1' }), task('x2', 'other', { nodeId: 'n1' }), task('x3', 'other', { nodeId: 'n3' }), task('s0', 's', { nodeId: 'n2' })];
+      const placed = [
+        task('x1', 'other', { nodeId: 'n1' }),
+        task('x2', 'other', { nodeId: 'n1' }),
+        task('x3', 'other', { nodeId: 'n3' }),
+        task('s0', 's', { nodeId: 'n2' }),
+      ];
       const r = schedule({ nodes, placed, pending: tasks(3, 't', 's') });
       // n2 already has one of s. n3 (1 task) before n1 (2 tasks); then n1; then all have one of s
       // and n2 (1 task) < n3 (2) < n1 (3).
-      assert.deepEqual(r.assigned.map((a) => a.nodeId), ['n3', 'n1', 'n2']);
+      assert.deepEqual(
+        r.assigned.map((a) => a.nodeId),
+        ['n3', 'n1', 'n2'],
+      );
     });
 
     it('balances several services over the nodes', () => {
@@ -214,7 +242,9 @@ describe('manager/scheduler schedule', () => {
   });
 
   it('gives the same result whatever the order of its input', () => {
-    const nodes = Array.from({ length: 12 }, (_, i) => node(`n${String(i).padStart(2, '0')}`, { labels: { zone: `z${i % 3}` }, resources: { nanoCPUs: 4 * CPU, memoryBytes: 4 * GiB } }));
+    const nodes = Array.from({ length: 12 }, (_, i) =>
+      node(`n${String(i).padStart(2, '0')}`, { labels: { zone: `z${i % 3}` }, resources: { nanoCPUs: 4 * CPU, memoryBytes: 4 * GiB } }),
+    );
     const pending: SchedTask[] = [
       ...tasks(20, 'a', 'sa', { spread: ['node.labels.zone'], reservations: { nanoCPUs: CPU, memoryBytes: 0 } }),
       ...tasks(30, 'b', 'sb', { maxReplicas: 2 }),
