@@ -45,6 +45,7 @@ describe('manager/scheduler adapters', () => {
     assert.deepEqual(fromNodeObject(storedNode), {
       id: 'n1',
       hostname: 'h1',
+      addr: '10.0.0.1',
       role: 'manager',
       availability: 'drain',
       state: 'ready',

@@ -30,7 +30,7 @@ describe('manager/scheduler constraints', () => {
         (e: Error) => {
           assert.match(
             e.message,
-            /^invalid constraint\[1\] "node\.zone==a": unknown key "node\.zone"; the key is one of node\.id, node\.hostname, node\.role, node\.platform\.os, node\.platform\.arch, node\.labels\.<label>, engine\.labels\.<label>$/,
+            /^invalid constraint\[1\] "node\.zone==a": unknown key "node\.zone"; the key is one of node\.id, node\.hostname, node\.ip, node\.role, node\.platform\.os, node\.platform\.arch, node\.labels\.<label>, engine\.labels\.<label>$/,
           );
           return true;
         },
@@ -69,6 +69,19 @@ describe('manager/scheduler constraints', () => {
       assert.ok(matches(['node.labels.gpu!=yes'], n));
       assert.ok(!matches(['node.labels.gpu==yes'], n));
       assert.ok(!matches(['engine.labels.gpu==yes'], n));
+    });
+
+    it('matches node.ip against an address or a subnet', () => {
+      const at = node('n9', { addr: '10.1.2.3' });
+      assert.ok(matches(['node.ip==10.1.2.3'], at));
+      assert.ok(matches(['node.ip==10.1.0.0/16', 'node.ip!=10.1.3.0/24'], at));
+      assert.ok(!matches(['node.ip==10.1.3.0/24'], at));
+      assert.ok(matches(['node.ip==fd00::/8'], node('n6', { addr: 'fd00::7' })));
+      // An unknown address is in no subnet.
+      assert.ok(matches(['node.ip!=10.0.0.0/8'], node('n0')));
+      assert.ok(!matches(['node.ip==10.0.0.0/8'], node('n0')));
+      assert.throws(() => parseConstraints(['node.ip==10.0.0.0/33']), /value "10\.0\.0\.0\/33" is not an IP address or a CIDR subnet/);
+      assert.throws(() => parseConstraints(['node.ip==web-1']), /is not an IP address or a CIDR subnet/);
     });
 
     it('needs every constraint', () => {

@@ -8,6 +8,7 @@ export function node(id: string, o: Partial<SchedNode> = {}): SchedNode {
   return {
     id,
     hostname: `host-${id}`,
+    addr: '',
     role: 'worker',
     availability: 'active',
     state: 'ready',
