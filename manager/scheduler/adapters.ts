@@ -10,6 +10,7 @@ export function fromNodeObject(n: NodeObject): SchedNode {
   return {
     id: n.ID,
     hostname: d?.Hostname ?? '',
+    addr: n.Status.Addr ?? '',
     role: n.Spec.Role,
     availability: n.Spec.Availability,
     state: n.Status.State,

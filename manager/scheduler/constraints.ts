@@ -3,12 +3,14 @@
 // matching rules are Docker's (SwarmKit's manager/constraint): keys are case-insensitive, values are
 // compared case-insensitively, label names exactly, and a node without the label reads as "" (so
 // `node.labels.x!=y` holds on it and `node.labels.x==y` does not).
+import { BlockList, isIP } from 'node:net';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { SchedNode } from './types.js';
 
 export type ConstraintKey =
   | { kind: 'node.id' }
   | { kind: 'node.hostname' }
+  | { kind: 'node.ip' }
   | { kind: 'node.role' }
   | { kind: 'node.platform.os' }
   | { kind: 'node.platform.arch' }
@@ -22,11 +24,13 @@ export interface Constraint {
   op: '==' | '!=';
   /** The value, lower-cased: matching ignores case as Docker's does. */
   value: string;
+  /** `node.ip`: the address or subnet the value names. */
+  ip?: BlockList;
 }
 
 const NODE_LABELS = 'node.labels.';
 const ENGINE_LABELS = 'engine.labels.';
-const FIXED_KEYS = ['node.id', 'node.hostname', 'node.role', 'node.platform.os', 'node.platform.arch'] as const;
+const FIXED_KEYS = ['node.id', 'node.hostname', 'node.ip', 'node.role', 'node.platform.os', 'node.platform.arch'] as const;
 const ALLOWED_KEYS = `${FIXED_KEYS.join(', ')}, ${NODE_LABELS}<label>, ${ENGINE_LABELS}<label>`;
 
 // Docker's character sets: a key is a name; a value may not hold operator characters (<, >, ~, =, !).
@@ -70,8 +74,42 @@ export function parseConstraints(exprs: readonly string[], where = 'constraint')
     if (!VALUE_RE.test(value)) {
       throw bad(`value "${value}" is invalid; a value is letters, digits, spaces and : - _ . * ( ) ? + [ ] \\ ^ $ | /`);
     }
+    if (key.kind === 'node.ip') {
+      const ip = ipMatcher(value);
+      if (!ip) throw bad(`value "${value}" is not an IP address or a CIDR subnet (e.g. 10.0.0.5 or 10.0.0.0/24)`);
+      return { expr, key, op, value: value.toLowerCase(), ip };
+    }
     return { expr, key, op, value: value.toLowerCase() };
   });
+}
+
+const family = (addr: string): 'ipv4' | 'ipv6' | undefined => {
+  const v = isIP(addr);
+  return v === 4 ? 'ipv4' : v === 6 ? 'ipv6' : undefined;
+};
+
+/** `10.0.0.5` or `10.0.0.0/24` (IPv6 too) as a set to test addresses against; undefined when neither. */
+function ipMatcher(value: string): BlockList | undefined {
+  const slash = value.indexOf('/');
+  const addr = slash < 0 ? value : value.slice(0, slash);
+  const fam = family(addr);
+  if (!fam) return undefined;
+  const list = new BlockList();
+  if (slash < 0) {
+    list.addAddress(addr, fam);
+    return list;
+  }
+  const bits = value.slice(slash + 1);
+  const prefix = Number(bits);
+  if (!/^\d+$/.test(bits) || prefix > (fam === 'ipv4' ? 32 : 128)) return undefined;
+  list.addSubnet(addr, prefix, fam);
+  return list;
+}
+
+/** A node whose address is unknown or unreadable is in no subnet (so `!=` holds), as in Docker. */
+function ipWithin(addr: string, list: BlockList): boolean {
+  const fam = family(addr);
+  return fam !== undefined && list.check(addr, fam);
 }
 
 /** The node's value for a constraint key or spread descriptor; "" when it has none. */
@@ -81,6 +119,8 @@ export function nodeValue(node: SchedNode, key: ConstraintKey): string {
       return node.id;
     case 'node.hostname':
       return node.hostname;
+    case 'node.ip':
+      return node.addr;
     case 'node.role':
       return node.role;
     case 'node.platform.os':
@@ -97,7 +137,7 @@ export function nodeValue(node: SchedNode, key: ConstraintKey): string {
 /** True when the node satisfies every constraint. */
 export function matchesConstraints(node: SchedNode, constraints: readonly Constraint[]): boolean {
   for (const c of constraints) {
-    const equal = nodeValue(node, c.key).toLowerCase() === c.value;
+    const equal = c.ip ? ipWithin(node.addr, c.ip) : nodeValue(node, c.key).toLowerCase() === c.value;
     if (equal !== (c.op === '==')) return false;
   }
   return true;
@@ -140,7 +180,10 @@ export function parsePreferences(prefs: readonly PreferenceInput[], where = 'pla
 }
 
 /** Checks a Placement's constraints and preferences, as the control API does before accepting a spec. */
-export function validatePlacement(placement: { Constraints?: string[] | null; Preferences?: PreferenceInput[] | null } | null | undefined, where = 'Placement'): void {
+export function validatePlacement(
+  placement: { Constraints?: string[] | null; Preferences?: PreferenceInput[] | null } | null | undefined,
+  where = 'Placement',
+): void {
   parseConstraints(placement?.Constraints ?? [], `${where}.Constraints`);
   parsePreferences(placement?.Preferences ?? [], `${where}.Preferences`);
 }

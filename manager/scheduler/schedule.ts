@@ -27,7 +27,10 @@ function needsOf(t: SchedTask): { needs: TaskNeeds; spread: SpreadPreference[] }
         hostPorts: t.hostPorts.filter((p) => p.port !== 0),
         maxReplicas: t.maxReplicas,
       },
-      spread: parsePreferences(t.spread.map((d) => `spread=${d}`), 'Placement.Preferences'),
+      spread: parsePreferences(
+        t.spread.map((d) => `spread=${d}`),
+        'Placement.Preferences',
+      ),
     };
   } catch (e) {
     // Placing the task while ignoring a constraint could put it where the user forbade: keep it pending.

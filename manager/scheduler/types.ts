@@ -13,6 +13,8 @@ export interface SchedResources {
 export interface SchedNode {
   id: string;
   hostname: string;
+  /** Status.Addr: the address the node's agent connects from (for `node.ip` constraints); "" when unknown. */
+  addr: string;
   role: NodeRole;
   availability: NodeAvailability;
   state: NodeState;
