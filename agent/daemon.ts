@@ -135,18 +135,36 @@ export class Daemon {
     const { authRoutes } = await import('./api/routes-auth.js');
     const { eventRoutes } = await import('./api/routes-events.js');
     const { swarmRoutes } = await import('./api/routes-swarm.js');
+    const { serviceRoutes } = await import('./api/routes-services.js');
     const { SwarmNode } = await import('../node/swarm.js');
     const { distributionRoutes } = await import('./api/routes-distribution.js');
     const engine = await Engine.open(this.opts, this.log.child('engine'));
     this.engine = engine;
     // Swarm mode: a node that was in a swarm rejoins it as the same node (no token needed).
-    this.swarm = new SwarmNode(this.opts.dataRoot, () => this.nodeDescription(), this.log.child('swarm'));
+    const { Worker } = await import('./exec/worker.js');
+    const { registryAuth } = await import('./api/routes-auth.js');
+    const worker = new Worker({
+      containers: engine.containers,
+      events: engine.events,
+      ensureImage: async (ref, auth) => {
+        if (engine.images.has(ref)) return;
+        await engine.imageService.pull(ref, {
+          insecureRegistries: (process.env.TSSWARM_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean),
+          ...(auth ? { credentials: registryAuth(auth) } : {}),
+        });
+      },
+      node: () => ({ ID: this.swarm?.nodeId() ?? '', Hostname: this.nodeDescription().Hostname }),
+      filesRoot: join(this.opts.execRoot, 'swarm', 'tasks'),
+      log: this.log.child('worker'),
+    });
+    this.swarm = new SwarmNode(this.opts.dataRoot, () => this.nodeDescription(), this.log.child('swarm'), worker);
     await this.swarm.restore();
     swarmRoutes(this.router, this.swarm);
     containerRoutes(this.router, engine);
     containerExtraRoutes(this.router, engine);
     imageRoutes(this.router, engine);
-    networkRoutes(this.router, engine);
+    networkRoutes(this.router, engine, this.swarm);
+    serviceRoutes(this.router, this.swarm);
     volumeRoutes(this.router, engine);
     diskUsageRoutes(this.router, engine);
     buildRoutes(this.router, engine);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Engine } from '../agent/engine.js';
 import { signalReaches } from '../runtime/signal-disposition.js';
 import { ContainerTaskController } from '../agent/exec/controller.js';
-import { parseTaskSpec, type TaskSpec } from '../agent/exec/task-spec.js';
+import { createBody, parseTaskSpec, type TaskSpec } from '../agent/exec/task-spec.js';
 import type { EngineEvent } from '../agent/events.js';
 import { importBusyboxImage } from '../image/testing/busybox-image.js';
 import { createLogger } from '../lib/log.js';
@@ -41,7 +41,7 @@ describe('e2e: task controller over the in-process container service', function 
   });
 
   const controller = (name: string, spec: Partial<TaskSpec>): ContainerTaskController =>
-    new ContainerTaskController({ containers: engine!.containers, events: engine!.events }, name, parseTaskSpec({ Image: 'busybox:latest', ...spec }));
+    new ContainerTaskController({ containers: engine!.containers, events: engine!.events }, name, createBody(parseTaskSpec({ Image: 'busybox:latest', ...spec })));
 
   it('prepares, starts and waits for a task whose spec reaches the container, then removes it', async () => {
     const t = controller('task-run', {

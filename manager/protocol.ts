@@ -110,7 +110,7 @@ export type TaskStatusUpdate = z.infer<typeof TaskStatusUpdateSchema>;
 export const AssignmentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('task'), action: z.enum(['update', 'remove']), id: z.string().min(1), task: z.record(z.string(), z.unknown()).optional() }),
   z.object({ kind: z.literal('secret'), action: z.enum(['update', 'remove']), id: z.string().min(1), data: z.string().optional(), name: z.string().optional() }),
-  z.object({ kind: z.literal('config'), action: z.enum(['update', 'remove']), id: z.string().min(1), data: z.string().optional(), name: z.string().optional() }),
+  z.object({ kind: z.literal('config'), action: z.enum(['update', 'remove']), id: z.string().min(1), data: z.string().optional(), name: z.string().optional(), templating: z.string().optional() }),
 ]);
 export type Assignment = z.infer<typeof AssignmentSchema>;
 

@@ -15,6 +15,7 @@ import { checkPinnedRoot, parseToken, rootDigest } from '../manager/ca/tokens.js
 import { open, parseUnlockKey, seal } from '../manager/ca/kek.js';
 import type { ControlApi } from '../manager/controlapi/control.js';
 import type { WorkloadApi } from '../manager/controlapi/workload.js';
+import type { Worker } from '../agent/exec/worker.js';
 import { clusterCall, Manager, type NodeCredentials } from '../manager/manager.js';
 import type { NodeObject } from '../manager/objects.js';
 import { forceNewCluster } from '../manager/force-new-cluster.js';
@@ -75,6 +76,8 @@ export class SwarmNode {
     private readonly dataRoot: string,
     private readonly describe: () => NodeDescription,
     private readonly log: Logger,
+    /** Runs the tasks the managers assign to this node (absent: a node that only manages, in tests). */
+    private readonly worker?: Worker,
   ) {}
 
   private get dir(): string {
@@ -230,6 +233,12 @@ export class SwarmNode {
       onRemoved: (reason) => {
         this.log.warn('removed from the swarm', { reason });
         void this.wipe();
+      },
+      onAssignments: (kind, changes) => this.worker?.assign(kind, changes),
+      onConnected: (up) => {
+        if (!this.worker) return;
+        if (up) this.worker.attach((u) => this.session?.sendStatus(u) ?? false);
+        else this.worker.detach();
       },
       log: (event, fields) => (event.endsWith('error') || event.endsWith('silent') ? this.log.info(event, fields) : this.log.debug(event, fields)),
     });
@@ -433,6 +442,9 @@ export class SwarmNode {
     if (this.renewTimer) clearTimeout(this.renewTimer);
     this.session?.stop();
     this.session = undefined;
+    this.worker?.detach();
+    // A node out of the swarm runs no service tasks (Docker removes their containers too).
+    await this.worker?.leave().catch((e: Error) => this.log.warn('cannot remove task containers on leave', { err: e }));
     await this.manager?.stop();
     this.manager = undefined;
     this.state = undefined;
@@ -455,6 +467,11 @@ export class SwarmNode {
     if (this.local === 'locked') throw new UnavailableError(LOCKED);
     if (!this.manager) throw new UnavailableError(WORKER_NODE);
     return this.manager.control();
+  }
+
+  /** A manager of an unlocked swarm: it can answer for the cluster's objects. */
+  isManager(): boolean {
+    return !!this.state && this.local !== 'locked' && !!this.manager;
   }
 
   nodeId(): string | undefined {

@@ -5,6 +5,8 @@ import type { Engine } from '../engine.js';
 import { toDockerNetwork } from '../../api/networks.js';
 import { describeIssues } from '../containers/create-config.js';
 import { parseFilters, matchLabels, matchName } from '../../lib/filters.js';
+import { NotFoundError } from '../../lib/errors.js';
+import type { SwarmNode } from '../../node/swarm.js';
 
 const NetworkCreateSchema = z.object({
   Name: z.string().min(1),
@@ -23,21 +25,46 @@ const ConnectSchema = z.object({
 });
 
 
-export function networkRoutes(router: Router, e: Engine): void {
+/** The swarm's networks when this node is a manager; none otherwise (a worker or no swarm). */
+async function swarmNetworks(swarm: SwarmNode | undefined): Promise<Record<string, unknown>[]> {
+  if (!swarm?.isManager()) return [];
+  return swarm.control().listNetworks();
+}
+
+export function networkRoutes(router: Router, e: Engine, swarm?: SwarmNode): void {
   const nm = e.network;
   router
     .get('/networks', async ({ query }) => {
       const f = parseFilters(query.get('filters'));
-      return nm
+      const local = nm
         .listNetworks()
         .filter((n) => (!f.name || matchName(n.name, f.name)) && (!f.label || matchLabels(n.labels, f.label)) && (!f.driver || f.driver.includes(n.driver)) && (!f.id || f.id.some((p) => n.id.startsWith(p))))
         .map(toDockerNetwork);
+      const cluster = (await swarmNetworks(swarm)).filter((n) => {
+        const name = String(n.Name);
+        return (!f.name || matchName(name, f.name)) && (!f.label || matchLabels(n.Labels as Record<string, string>, f.label)) && (!f.driver || f.driver.includes(String(n.Driver))) && (!f.id || f.id.some((p) => String(n.Id).startsWith(p))) && (!f.scope || f.scope.includes('swarm'));
+      });
+      return [...local.filter((n) => !f.scope || f.scope.includes('local')), ...cluster];
     })
-    .get('/networks/{id}', async ({ params }) => toDockerNetwork(nm.inspectNetwork(params.id!)))
+    .get('/networks/{id}', async ({ params }) => {
+      try {
+        return toDockerNetwork(nm.inspectNetwork(params.id!));
+      } catch (err) {
+        if (!(err instanceof NotFoundError) || !swarm?.isManager()) throw err;
+        return swarm.control().getNetwork(params.id!);
+      }
+    })
     .post('/networks/create', async ({ json, res }) => {
-      const r = NetworkCreateSchema.safeParse((await json()) ?? {});
+      const raw = (await json()) ?? {};
+      const r = NetworkCreateSchema.safeParse(raw);
       if (!r.success) throw badRequest(`invalid network config: ${describeIssues(r.error)}`);
       const b = r.data;
+      if (b.Driver === 'overlay') {
+        // Swarm-scoped: made by the managers (refused with Docker's words on a worker or outside a swarm).
+        if (!swarm) throw badRequest('overlay networks need swarm mode');
+        sendJson(res, 201, await swarm.control().createNetwork(raw));
+        return HANDLED;
+      }
       const ipam = b.IPAM?.Config?.[0];
       const info = await nm.createNetwork({
           name: b.Name,
@@ -52,7 +79,12 @@ export function networkRoutes(router: Router, e: Engine): void {
       return HANDLED;
     })
     .delete('/networks/{id}', async ({ params }) => {
-      await nm.removeNetwork(params.id!);
+      try {
+        await nm.removeNetwork(params.id!);
+      } catch (err) {
+        if (!(err instanceof NotFoundError) || !swarm?.isManager()) throw err;
+        await swarm.control().removeNetwork(params.id!);
+      }
       return undefined;
     })
     .post('/networks/prune', async () => ({ NetworksDeleted: await nm.pruneNetworks() }))

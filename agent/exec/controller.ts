@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import type { ContainerService } from '../containers/service.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { EngineEvent, EventBus } from '../events.js';
-import { createBody, stopGraceSeconds, type TaskSpec } from './task-spec.js';
+import type { ContainerCreateBody } from '../containers/create-config.js';
 
 /** How a task's container ended. */
 export interface TaskExit {
@@ -56,12 +56,13 @@ export class ContainerTaskController implements TaskController {
     private readonly d: ContainerTaskControllerDeps,
     /** The container's name, unique per task (swarm uses service.slot.taskid). */
     readonly name: string,
-    readonly spec: TaskSpec,
+    /** The container's create body (task-spec.ts `createBody`, or container-body.ts for a swarm task). */
+    readonly body: ContainerCreateBody,
   ) {}
 
   async prepare(): Promise<void> {
     if (this.record()) return;
-    const out = await this.d.containers.create(createBody(this.spec), this.name);
+    const out = await this.d.containers.create(this.body, this.name);
     this.containerId = out.Id;
   }
 
@@ -80,7 +81,7 @@ export class ContainerTaskController implements TaskController {
 
   async shutdown(): Promise<void> {
     const c = this.required('shut down');
-    await this.d.containers.stop(c.Id, stopGraceSeconds(this.spec));
+    await this.d.containers.stop(c.Id, this.body.StopTimeout ?? 10);
   }
 
   async terminate(): Promise<void> {

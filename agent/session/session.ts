@@ -3,7 +3,7 @@
 // redirect to the leader, and fails over through the manager list it keeps current. A node removed
 // from the swarm is told so (close 4003) and stops.
 import { WebSocket } from 'ws';
-import { CLOSE_NOT_LEADER, CLOSE_REMOVED, ManagerMessageSchema, ROUTES, type NodeDescription, type Peer } from '../../manager/protocol.js';
+import { CLOSE_NOT_LEADER, CLOSE_REMOVED, ManagerMessageSchema, ROUTES, type Assignment, type NodeDescription, type Peer, type TaskStatusUpdate } from '../../manager/protocol.js';
 
 export interface SessionCredentials {
   key: string;
@@ -23,6 +23,10 @@ export interface AgentSessionOptions {
   onRole: (role: 'worker' | 'manager') => void;
   /** Root rotation: renew the certificate now. */
   onRenew: () => void;
+  /** What this node must run: the full set on each new session, then changes. */
+  onAssignments?: (kind: 'complete' | 'incremental', changes: Assignment[]) => void;
+  /** A session is registered (statuses can be sent) or lost. */
+  onConnected?: (connected: boolean) => void;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -37,6 +41,7 @@ export class AgentSession {
   private backoffMs = 100;
   /** The manager currently serving the session, when registered. */
   connectedTo: string | undefined;
+  private sessionId = '';
 
   constructor(private readonly o: AgentSessionOptions) {}
 
@@ -80,11 +85,13 @@ export class AgentSession {
       const m = parsed.data;
       if (m.type === 'session') {
         sessionId = m.sessionId;
+        this.sessionId = m.sessionId;
         this.connectedTo = addr;
         this.backoffMs = 100;
         this.o.onManagers(m.managers);
         this.beat(ws, () => sessionId, m.heartbeatPeriodMs);
         this.o.log('session.registered', { manager: addr, period_ms: m.heartbeatPeriodMs });
+        this.o.onConnected?.(true);
       } else if (m.type === 'heartbeat') {
         this.beat(ws, () => sessionId, m.heartbeatPeriodMs);
       } else if (m.type === 'renew') {
@@ -93,12 +100,16 @@ export class AgentSession {
         this.o.onRole(m.role);
       } else if (m.type === 'managers') {
         this.o.onManagers(m.managers);
+      } else if (m.type === 'assignments') {
+        this.o.onAssignments?.(m.kind, m.changes);
       }
     });
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      if (this.connectedTo) this.o.onConnected?.(false);
       this.connectedTo = undefined;
+      this.sessionId = '';
       if (this.heartbeat) clearTimeout(this.heartbeat);
       if (this.watchdog) clearTimeout(this.watchdog);
       const why = reason.toString();
@@ -114,6 +125,14 @@ export class AgentSession {
       if (!this.stopped) this.later();
     });
     ws.on('error', (e) => this.o.log('session.error', { manager: addr, error: e.message }));
+  }
+
+  /** Sends task statuses on the registered session; false when there is none (the caller keeps them). */
+  sendStatus(updates: TaskStatusUpdate[]): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || !this.sessionId) return false;
+    ws.send(JSON.stringify({ type: 'status', sessionId: this.sessionId, updates }));
+    return true;
   }
 
   private beat(ws: WebSocket, session: () => string, periodMs: number): void {

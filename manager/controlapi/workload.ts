@@ -14,6 +14,7 @@ import {
   type Service,
   type ServiceSpec,
   type Task,
+  type TaskSpec,
 } from '../../api/swarm.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
 import { randomName } from '../../agent/containers/names.js';
@@ -121,6 +122,22 @@ function matchCommon(o: { ID: string; Spec?: { Name?: string; Labels?: Record<st
   return true;
 }
 
+/** The registry credentials a spec carries to its nodes (--with-registry-auth) never leave the managers' API. */
+function hideAuth(spec: ServiceSpec): ServiceSpec {
+  return { ...spec, TaskTemplate: hideTaskAuth(spec.TaskTemplate) };
+}
+
+function hideTaskAuth(spec: TaskSpec): TaskSpec {
+  if (!('PullOptions' in spec.ContainerSpec)) return spec;
+  const { PullOptions: _p, ...cs } = spec.ContainerSpec;
+  return { ...spec, ContainerSpec: cs as TaskSpec['ContainerSpec'] };
+}
+
+function publicTask(t: TaskObject): Task {
+  const v = taskView(t);
+  return { ...v, Spec: hideTaskAuth(v.Spec) };
+}
+
 export class WorkloadControl implements WorkloadApi {
   constructor(
     private readonly store: ReplicatedStore,
@@ -217,7 +234,7 @@ export class WorkloadControl implements WorkloadApi {
 
   private serviceView(s: ServiceObject, status: boolean): Service {
     const { JobIteration, ...rest } = s;
-    const out: Service = { ...rest, Spec: s.Spec, Endpoint: s.Endpoint };
+    const out: Service = { ...rest, Spec: hideAuth(s.Spec), ...(s.PreviousSpec ? { PreviousSpec: hideAuth(s.PreviousSpec) } : {}), Endpoint: s.Endpoint };
     if (JobIteration) out.JobStatus = { JobIteration };
     if (status) {
       const tasks = this.view.tasksOf({ serviceId: s.ID }) as TaskObject[];
@@ -252,7 +269,7 @@ export class WorkloadControl implements WorkloadApi {
   async getTask(ref: string): Promise<Task> {
     const t = this.view.get('tasks', ref) ?? this.view.list('tasks', (x) => x.ID.startsWith(ref))[0];
     if (!t) throw new NotFoundError(`task ${ref} not found`);
-    return taskView(t as unknown as TaskObject);
+    return publicTask(t as unknown as TaskObject);
   }
 
   async listTasks(f: Filters): Promise<Task[]> {
@@ -285,7 +302,7 @@ export class WorkloadControl implements WorkloadApi {
         return true;
       })
       .sort((a, b) => (a.CreatedAt < b.CreatedAt ? -1 : a.CreatedAt > b.CreatedAt ? 1 : 0))
-      .map(taskView);
+      .map(publicTask);
   }
 
   // ---- secrets and configs ----

@@ -11,12 +11,20 @@ export type Sent = Map<string, number>;
 
 export interface NodeSet {
   tasks: TaskObject[];
+  /** Per service: its ports published in host mode (bound on the task's node). */
+  hostPorts: Map<string, unknown>;
   secrets: SecretObject[];
   configs: ConfigObject[];
 }
 
 export function nodeSet(view: MemoryStore, nodeId: string): NodeSet {
   const tasks = (view.tasksOf({ nodeId }) as unknown as TaskObject[]).filter((t) => stateOrder(t.Status.State) >= stateOrder('assigned'));
+  const endpoints = new Map<string, unknown>();
+  for (const t of tasks) {
+    if (endpoints.has(t.ServiceID)) continue;
+    const s = view.get('services', t.ServiceID) as { Endpoint?: { Ports?: { PublishMode?: string }[] } } | undefined;
+    endpoints.set(t.ServiceID, (s?.Endpoint?.Ports ?? []).filter((p) => p.PublishMode === 'host'));
+  }
   const secretIds = new Set<string>();
   const configIds = new Set<string>();
   for (const t of tasks) {
@@ -26,7 +34,7 @@ export function nodeSet(view: MemoryStore, nodeId: string): NodeSet {
   }
   const secrets = [...secretIds].map((id) => view.get('secrets', id) as SecretObject | undefined).filter((x): x is SecretObject => !!x);
   const configs = [...configIds].map((id) => view.get('configs', id) as ConfigObject | undefined).filter((x): x is ConfigObject => !!x);
-  return { tasks, secrets, configs };
+  return { tasks, secrets, configs, hostPorts: endpoints };
 }
 
 /** The changes from `sent` to `set`; updates `sent` to match. */
@@ -44,10 +52,10 @@ export function diff(set: NodeSet, sent: Sent, box: DataBox): Assignment[] {
     if (changed(`secret:${s.ID}`, s.Version.Index)) out.push({ kind: 'secret', action: 'update', id: s.ID, name: s.Spec.Name, data: box.open(`secret:${s.ID}`, s.Sealed).toString('base64') });
   }
   for (const c of set.configs) {
-    if (changed(`config:${c.ID}`, c.Version.Index)) out.push({ kind: 'config', action: 'update', id: c.ID, name: c.Spec.Name, data: c.Spec.Data ?? '' });
+    if (changed(`config:${c.ID}`, c.Version.Index)) out.push({ kind: 'config', action: 'update', id: c.ID, name: c.Spec.Name, data: c.Spec.Data ?? '', ...(c.Spec.Templating?.Name ? { templating: c.Spec.Templating.Name } : {}) });
   }
   for (const t of set.tasks) {
-    if (changed(`task:${t.ID}`, t.Version.Index)) out.push({ kind: 'task', action: 'update', id: t.ID, task: { ...taskView(t), ServiceAnnotations: { Name: t.ServiceName } } as unknown as Record<string, unknown> });
+    if (changed(`task:${t.ID}`, t.Version.Index)) out.push({ kind: 'task', action: 'update', id: t.ID, task: { ...taskView(t), ServiceAnnotations: { Name: t.ServiceName }, Endpoint: { Ports: set.hostPorts.get(t.ServiceID) ?? [] } } as unknown as Record<string, unknown> });
   }
   for (const key of [...sent.keys()]) {
     if (seen.has(key)) continue;

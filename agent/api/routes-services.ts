@@ -1,0 +1,81 @@
+// Engine API: /services, /tasks, /secrets, /configs — Docker's paths, bodies and answers, over the
+// swarm's control API (forwarded to the leader when this manager is not it). Service logs come from
+// the nodes that ran the tasks (routes-service-logs.ts).
+import { InvalidArgumentError } from '../../lib/errors.js';
+import { parseFilters, checkFilterKeys } from '../../lib/filters.js';
+import type { SwarmNode } from '../../node/swarm.js';
+import { sendJson, HANDLED, type Router } from './router.js';
+
+function version(q: URLSearchParams): number {
+  const v = Number(q.get('version'));
+  if (!q.has('version') || !Number.isInteger(v) || v < 0) throw new InvalidArgumentError('invalid or missing version query parameter (the object Version.Index to update from)');
+  return v;
+}
+
+const truthy = (v: string | null): boolean => v === '1' || v === 'true';
+
+function filtersOf(q: URLSearchParams, allowed: readonly string[]): Record<string, string[]> {
+  const f = parseFilters(q.get('filters'));
+  checkFilterKeys(f, allowed);
+  return f;
+}
+
+/** --with-registry-auth: the client's credentials travel with the spec to the nodes that pull. */
+function withAuth(spec: unknown, header: string | string[] | undefined): unknown {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (!h || !spec || typeof spec !== 'object') return spec;
+  const s = spec as { TaskTemplate?: { ContainerSpec?: Record<string, unknown> } };
+  if (!s.TaskTemplate?.ContainerSpec) return spec;
+  s.TaskTemplate.ContainerSpec.PullOptions = { RegistryAuth: h };
+  return spec;
+}
+
+export function serviceRoutes(router: Router, swarm: SwarmNode): void {
+  const c = () => swarm.control();
+  router
+    .get('/services', async ({ query }) => c().listServices(filtersOf(query, ['id', 'label', 'mode', 'name']), truthy(query.get('status'))))
+    .post('/services/create', async ({ json, req, res }) => {
+      const r = await c().createService(withAuth(await json(), req.headers['x-registry-auth']));
+      sendJson(res, 201, r);
+      return HANDLED;
+    })
+    .get('/services/{id}', async ({ params }) => c().getService(params.id!, false))
+    .post('/services/{id}/update', async ({ params, query, json, req }) => {
+      const rollback = query.get('rollback') === 'previous';
+      return c().updateService(params.id!, version(query), withAuth(await json(), req.headers['x-registry-auth']), rollback);
+    })
+    .delete('/services/{id}', async ({ params }) => {
+      await c().removeService(params.id!);
+      return undefined;
+    })
+    .get('/tasks', async ({ query }) => c().listTasks(filtersOf(query, ['desired-state', 'id', 'label', 'name', 'node', 'service'])))
+    .get('/tasks/{id}', async ({ params }) => c().getTask(params.id!))
+    .get('/secrets', async ({ query }) => c().listSecrets(filtersOf(query, ['id', 'label', 'name', 'names'])))
+    .post('/secrets/create', async ({ json, res }) => {
+      sendJson(res, 201, await c().createSecret(await json()));
+      return HANDLED;
+    })
+    .get('/secrets/{id}', async ({ params }) => c().getSecret(params.id!))
+    .post('/secrets/{id}/update', async ({ params, query, json }) => {
+      await c().updateSecret(params.id!, version(query), await json());
+      return undefined;
+    })
+    .delete('/secrets/{id}', async ({ params }) => {
+      await c().removeSecret(params.id!);
+      return undefined;
+    })
+    .get('/configs', async ({ query }) => c().listConfigs(filtersOf(query, ['id', 'label', 'name', 'names'])))
+    .post('/configs/create', async ({ json, res }) => {
+      sendJson(res, 201, await c().createConfig(await json()));
+      return HANDLED;
+    })
+    .get('/configs/{id}', async ({ params }) => c().getConfig(params.id!))
+    .post('/configs/{id}/update', async ({ params, query, json }) => {
+      await c().updateConfig(params.id!, version(query), await json());
+      return undefined;
+    })
+    .delete('/configs/{id}', async ({ params }) => {
+      await c().removeConfig(params.id!);
+      return undefined;
+    });
+}

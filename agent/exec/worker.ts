@@ -1,0 +1,139 @@
+// The node's worker: what the dispatcher assigns becomes containers, through one TaskRunner per task
+// over the executor contract (controller.ts). Statuses go back in batches. A task the managers no
+// longer assign has its container removed; after a daemon restart the task containers still running
+// are adopted (by their task label), and the ones the first full assignment does not name are removed.
+import type { Task, TaskState } from '../../api/swarm.js';
+import { LABELS } from '../../api/swarm.js';
+import type { Assignment, TaskStatusUpdate } from '../../manager/protocol.js';
+import type { Logger } from '../../lib/log.js';
+import type { ContainerService } from '../containers/service.js';
+import type { EventBus } from '../events.js';
+import { TaskRunner, type RunnerDeps } from './task-runner.js';
+import { TaskFiles } from './task-files.js';
+
+export type AssignedTask = Task & { ServiceAnnotations?: { Name?: string } };
+
+export interface WorkerDeps {
+  containers: ContainerService;
+  events: EventBus;
+  /** Pulls an image that is not present (with the task's registry auth, if any). */
+  ensureImage: (ref: string, registryAuth: string | undefined) => Promise<void>;
+  node: () => { ID: string; Hostname: string };
+  /** Where task tmpfs mounts live (under the daemon's exec root). */
+  filesRoot: string;
+  log: Logger;
+}
+
+export class Worker {
+  private readonly runners = new Map<string, TaskRunner>();
+  readonly secrets = new Map<string, { name: string; data: Buffer }>();
+  readonly configs = new Map<string, { name: string; data: Buffer; templated?: boolean }>();
+  private send: ((u: TaskStatusUpdate[]) => boolean) | undefined;
+  private readonly outbox = new Map<string, TaskStatusUpdate>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly files: TaskFiles;
+  private readonly deps: RunnerDeps;
+
+  constructor(private readonly d: WorkerDeps) {
+    this.files = new TaskFiles(d.filesRoot);
+    this.deps = {
+      containers: d.containers,
+      events: d.events,
+      ensureImage: d.ensureImage,
+      files: this.files,
+      node: d.node,
+      secret: (id) => this.secrets.get(id),
+      config: (id) => this.configs.get(id),
+      report: (u) => this.queue(u),
+      log: d.log,
+    };
+  }
+
+  /** The session is up: statuses flow through `send` (every runner's last status is sent again). */
+  attach(send: (u: TaskStatusUpdate[]) => boolean): void {
+    this.send = send;
+    for (const r of this.runners.values()) if (r.last) this.outbox.set(r.id, r.last);
+    this.flushSoon();
+  }
+
+  detach(): void {
+    this.send = undefined;
+  }
+
+  private queue(u: TaskStatusUpdate): void {
+    this.outbox.set(u.taskId, u);
+    this.flushSoon();
+  }
+
+  private flushSoon(): void {
+    if (this.flushTimer || !this.send) return;
+    // Statuses of a burst (a whole assignment starting) travel as one message.
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (!this.send || this.outbox.size === 0) return;
+      const batch = [...this.outbox.values()];
+      if (this.send(batch)) this.outbox.clear();
+    }, 10);
+    this.flushTimer.unref();
+  }
+
+  assign(kind: 'complete' | 'incremental', changes: readonly Assignment[]): void {
+    const tasks = new Map<string, AssignedTask>();
+    const removed = new Set<string>();
+    if (kind === 'complete') {
+      this.secrets.clear();
+      this.configs.clear();
+    }
+    for (const c of changes) {
+      if (c.kind === 'secret' || c.kind === 'config') {
+        const map = c.kind === 'secret' ? this.secrets : this.configs;
+        if (c.action === 'remove') map.delete(c.id);
+        else map.set(c.id, { name: c.name ?? c.id, data: Buffer.from(c.data ?? '', 'base64'), ...(c.kind === 'config' && c.templating === 'golang' ? { templated: true } : {}) });
+        continue;
+      }
+      if (c.action === 'remove') removed.add(c.id);
+      else if (c.task) tasks.set(c.id, c.task as unknown as AssignedTask);
+    }
+    if (kind === 'complete') for (const id of this.runners.keys()) if (!tasks.has(id)) removed.add(id);
+    for (const [id, t] of tasks) {
+      let r = this.runners.get(id);
+      if (!r) {
+        r = new TaskRunner(t, this.deps);
+        this.runners.set(id, r);
+      } else r.update(t);
+      r.kick();
+    }
+    for (const id of removed) {
+      const r = this.runners.get(id);
+      if (!r) continue;
+      this.runners.delete(id);
+      void r.dispose();
+    }
+    if (kind === 'complete') void this.removeStrays(new Set(tasks.keys()));
+  }
+
+  /** Task containers (and task files) of tasks no longer assigned: left from before a restart or a leave. */
+  private async removeStrays(keep: Set<string>): Promise<void> {
+    for (const c of this.d.containers.list()) {
+      const id = c.Config.Labels?.[LABELS.taskId];
+      if (!id || keep.has(id)) continue;
+      await this.d.containers.remove(c.Id, { force: true, volumes: false }).catch((e: Error) => this.d.log.warn('cannot remove a stray task container', { container: c.Id, err: e }));
+    }
+    for (const id of await this.files.present()) if (!keep.has(id)) await this.files.release(id).catch(() => undefined);
+  }
+
+  /** Leaving the swarm: every task container and task file goes. */
+  async leave(): Promise<void> {
+    const all = [...this.runners.values()];
+    this.runners.clear();
+    await Promise.all(all.map((r) => r.dispose()));
+    await this.removeStrays(new Set());
+    this.secrets.clear();
+    this.configs.clear();
+  }
+
+  /** Task states this node holds, for `info` and tests. */
+  states(): Record<string, TaskState | undefined> {
+    return Object.fromEntries([...this.runners].map(([id, r]) => [id, r.last?.status.State]));
+  }
+}
