@@ -1,0 +1,28 @@
+// Loading the compose files of `stack deploy -c FILE…` with tscompose's loader (multiple files merged,
+// interpolation from the environment and .env), the stack's name standing for the project's, so every
+// resource the model names is already STACK_key.
+import { ComposeError, isValidProjectName, loadProject, type Project } from '../../compose-spec/index.js';
+
+export interface LoadedStack {
+  project: Project;
+  /** The environment interpolation used: OS over .env; secrets and configs read `environment:` from it. */
+  environment: Record<string, string>;
+  /** The loader's warnings (unset variables, ignored keys). */
+  warnings: string[];
+}
+
+export class StackLoadError extends Error {
+  override name = 'StackLoadError';
+}
+
+export function loadStack(files: readonly string[], stack: string, cwd: string, environment: Record<string, string | undefined>): LoadedStack {
+  if (files.length === 0) throw new StackLoadError('Please specify a Compose file (with --compose-file).');
+  if (!isValidProjectName(stack)) throw new StackLoadError(`invalid stack name "${stack}": use lowercase letters, digits, '_' and '-', starting with a letter or digit`);
+  try {
+    const r = loadProject({ cwd, files: [...files], projectName: stack, environment });
+    return { project: r.project, environment: r.environment, warnings: r.warnings };
+  } catch (e) {
+    if (e instanceof ComposeError) throw new StackLoadError(e.message);
+    throw e;
+  }
+}
