@@ -78,7 +78,9 @@ export const scoped = (stack: string, name: string): string => `${stack}_${name}
 
 const withStackLabel = (stack: string, labels: Record<string, string> | undefined): Record<string, string> => ({ ...labels, [LABELS.stackNamespace]: stack });
 
-const byName = <T extends { Name?: string }>(a: T, b: T): number => (a.Name ?? '').localeCompare(b.Name ?? '');
+/** Byte order, as Docker's Go sort.Strings: the same file gives the same order whatever the locale. */
+export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byName = <T extends { Name?: string }>(a: T, b: T): number => compareStrings(a.Name ?? '', b.Name ?? '');
 
 class Problems {
   readonly list: ConvertProblem[] = [];
@@ -105,7 +107,7 @@ export function convertStack(project: Project, stack: string): StackObjects {
   const used = new Set(Object.values(project.services).flatMap((s) => Object.keys(s.networks).length > 0 ? Object.keys(s.networks) : ['default']));
   const networks: StackNetwork[] = [];
   const externalNetworks: string[] = [];
-  for (const key of [...used].sort()) {
+  for (const key of [...used].sort(compareStrings)) {
     const n = project.networks[key];
     if (n?.external) {
       externalNetworks.push(n.name);
@@ -130,7 +132,7 @@ export function convertStack(project: Project, stack: string): StackObjects {
   }
   const fileObjects = (kind: 'secrets' | 'configs'): StackFileObject[] => {
     const out: StackFileObject[] = [];
-    for (const [key, o] of Object.entries(project[kind]).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [key, o] of Object.entries(project[kind]).sort(([a], [b]) => compareStrings(a, b))) {
       if (o.external) continue;
       const path = `${kind}.${key}`;
       const inline = kind === 'configs' ? (o as { content?: string }).content : undefined;
@@ -224,7 +226,7 @@ function convertService(project: Project, stack: string, s: Service, p: Problems
 /** Sorted so that the same file always gives the same spec (no needless service updates). */
 function convertEnvironment(env: Record<string, string | null>): string[] | undefined {
   const out = Object.entries(env).map(([k, v]) => (v === null ? k : `${k}=${v}`));
-  return out.length > 0 ? out.sort() : undefined;
+  return out.length > 0 ? out.sort(compareStrings) : undefined;
 }
 
 function convertHealthcheck(h: Healthcheck | undefined, path: string, p: Problems): HealthConfig | undefined {
@@ -303,7 +305,7 @@ function fileReferences(project: Project, stack: string, s: Service, kind: 'secr
   });
   const name = (r: Ref): string => ('SecretName' in r ? r.SecretName : r.ConfigName);
   // Sorted so a reordering in the file does not restart the service.
-  return refs.filter((r): r is Ref => r !== undefined).sort((a, b) => name(a).localeCompare(name(b)) || a.File!.Name.localeCompare(b.File!.Name));
+  return refs.filter((r): r is Ref => r !== undefined).sort((a, b) => compareStrings(name(a), name(b)) || compareStrings(a.File!.Name, b.File!.Name));
 }
 
 function convertNetworks(project: Project, stack: string, s: Service, p: Problems): NetworkAttachmentConfig[] {
@@ -320,7 +322,7 @@ function convertNetworks(project: Project, stack: string, s: Service, p: Problem
     const aliases = BUILTIN_NETWORKS.has(target) ? a.aliases : [...a.aliases, s.name];
     out.push(compact({ Target: target, Aliases: nonEmpty(aliases), DriverOpts: a.driver_opts && Object.keys(a.driver_opts).length > 0 ? a.driver_opts : undefined }));
   }
-  return out.sort((x, y) => x.Target.localeCompare(y.Target));
+  return out.sort((x, y) => compareStrings(x.Target, y.Target));
 }
 
 function convertResources(d: Deploy | undefined): Resources | undefined {
@@ -408,7 +410,7 @@ function convertUpdateConfig(u: ComposeUpdateConfig | undefined, path: string, p
 
 function convertEndpoint(s: Service, d: Deploy | undefined, at: (k: string) => string, p: Problems): EndpointSpec | undefined {
   const ports = s.ports.map((port, i) => convertPort(port, at(`ports[${i}]`), p)).filter((x): x is PortConfig => x !== undefined);
-  ports.sort((a, b) => (a.PublishedPort ?? 0) - (b.PublishedPort ?? 0) || a.TargetPort - b.TargetPort || a.Protocol.localeCompare(b.Protocol));
+  ports.sort((a, b) => (a.PublishedPort ?? 0) - (b.PublishedPort ?? 0) || a.TargetPort - b.TargetPort || compareStrings(a.Protocol, b.Protocol));
   if (d?.endpoint_mode === 'dnsrr' && ports.some((x) => x.PublishMode === 'ingress')) {
     p.fail(at('deploy.endpoint_mode'), 'dnsrr cannot be used with ports published in ingress mode (publish them with mode: host)');
   }

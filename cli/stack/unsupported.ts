@@ -4,7 +4,7 @@
 // Docker's own schema refuses but ours loads (cpus, pids_limit, depends_on, …) join the ignored list
 // rather than vanish without a word.
 import type { Project, Service } from '../../compose-spec/index.js';
-import { StackConvertError, type ConvertProblem } from './convert.js';
+import { compareStrings, StackConvertError, type ConvertProblem } from './convert.js';
 
 /** Docker's list: container settings a swarm task does not take. */
 const IGNORED: Record<string, (s: Service) => boolean> = {
@@ -26,7 +26,8 @@ const IGNORED: Record<string, (s: Service) => boolean> = {
   // Ours: loaded by tscompose, with no place in a ServiceSpec.
   cpu_period: (s) => s.cpu_period !== undefined,
   cpus: (s) => s.cpus !== undefined,
-  depends_on: (s) => Object.keys(s.depends_on).length > 0,
+  // The model adds the dependencies links, volumes_from and network_mode imply; only declared ones count.
+  depends_on: (s) => Object.keys(s.depends_on).some((d) => !s.links.some((l) => l.split(':')[0] === d) && !s.volumes_from.some((v) => v.split(':')[0] === d || v === `service:${d}`) && s.network_mode !== `service:${d}`),
   mem_reservation: (s) => s.mem_reservation !== undefined,
   oom_score_adj: (s) => s.oom_score_adj !== undefined,
   pids_limit: (s) => s.pids_limit !== undefined,
@@ -62,17 +63,17 @@ const FORBIDDEN: Record<string, { reason: string; used: (s: Service) => boolean 
  * returns the warnings to print (each a paragraph, as Docker prints them, without the final newline).
  */
 export function stackWarnings(project: Project): string[] {
-  const services = Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name));
+  const services = Object.values(project.services).sort((a, b) => compareStrings(a.name, b.name));
   const forbidden: ConvertProblem[] = [];
   for (const s of services) for (const [key, f] of Object.entries(FORBIDDEN)) if (f.used(s)) forbidden.push({ path: `services.${s.name}.${key}`, message: f.reason });
   if (forbidden.length > 0) throw new StackConvertError(forbidden);
   const out: string[] = [];
-  const ignored = Object.keys(IGNORED).filter((k) => services.some((s) => IGNORED[k]!(s))).sort();
+  const ignored = Object.keys(IGNORED).filter((k) => services.some((s) => IGNORED[k]!(s))).sort(compareStrings);
   if (ignored.length > 0) out.push(`Ignoring unsupported options: ${ignored.join(', ')}`);
   const deprecated = Object.entries(DEPRECATED)
     .filter(([, d]) => services.some((s) => d.used(s)))
     .map(([k, d]) => `${k}: ${d.reason}`)
-    .sort();
+    .sort(compareStrings);
   if (deprecated.length > 0) out.push(`Ignoring deprecated options:\n\n${deprecated.join('\n\n')}`);
   return out;
 }
