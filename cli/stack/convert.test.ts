@@ -303,6 +303,12 @@ describe('stack convert', () => {
     assert.deepEqual(o.services[0]!.Mode, { Replicated: { Replicas: 5 } });
   });
 
+  it('-c - reads the file from stdin, relative paths against the current directory', () => {
+    const r = loadStack(['-'], 'app', dir, {}, () => 'services:\n  web: {image: nginx, secrets: [s]}\nsecrets:\n  s: {file: ./s.txt}\n');
+    assert.equal(r.project.services.web!.image, 'nginx');
+    assert.equal(r.project.secrets.s!.file, join(dir, 's.txt'));
+  });
+
   it('refuses a stack name the loader cannot use as a project name, and a missing -c', () => {
     writeFileSync(join(dir, 'compose.yaml'), 'services:\n  web: {image: nginx}\n');
     assert.throws(() => loadStack([join(dir, 'compose.yaml')], 'Bad Name', dir, {}), /invalid stack name "Bad Name"/);
