@@ -205,6 +205,8 @@ describe('stack convert', () => {
         '',
       ].join('\n'),
     );
+    assert.deepEqual(o.externalSecrets, ['corp']);
+    assert.deepEqual(o.externalConfigs, []);
     assert.deepEqual(o.secrets, [
       { key: 'cert', name: 'the-cert', labels: { 'com.docker.stack.namespace': 'app' }, source: { kind: 'environment', variable: 'CERT' } },
       { key: 'token', name: 'app_token', labels: { 'com.docker.stack.namespace': 'app' }, source: { kind: 'file', path: join(dir, 'token.txt') } },

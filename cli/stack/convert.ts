@@ -54,6 +54,9 @@ export interface StackObjects {
   externalNetworks: string[];
   secrets: StackFileObject[];
   configs: StackFileObject[];
+  /** Names of external secrets and configs the services use; they must exist. */
+  externalSecrets: string[];
+  externalConfigs: string[];
 }
 
 export interface ConvertProblem {
@@ -156,8 +159,13 @@ export function convertStack(project: Project, stack: string): StackObjects {
   };
   const secrets = fileObjects('secrets');
   const configs = fileObjects('configs');
+  const external = (kind: 'secrets' | 'configs'): string[] =>
+    Object.values(project[kind])
+      .filter((o) => o.external)
+      .map((o) => o.name)
+      .sort(compareStrings);
   if (p.list.length > 0) throw new StackConvertError(p.list);
-  return { stack, services, networks, externalNetworks, secrets, configs };
+  return { stack, services, networks, externalNetworks, secrets, configs, externalSecrets: external('secrets'), externalConfigs: external('configs') };
 }
 
 function convertService(project: Project, stack: string, s: Service, p: Problems): ServiceSpec {

@@ -34,7 +34,7 @@ async function existingState(d: StackDaemon, objects: StackObjects): Promise<Exi
     networks: networks.map((n) => n.Name),
     externalNetworks,
     secrets: Object.fromEntries(secrets.map((s) => [s.Spec.Name, { ID: s.ID, Version: s.Version }])),
-    configs: Object.fromEntries(configs.map((c) => [c.Spec.Name, { ID: c.ID, Version: c.Version }])),
+    configs: Object.fromEntries(configs.map((c) => [c.Spec.Name, { ID: c.ID, Version: c.Version, Data: c.Spec.Data }])),
   };
 }
 

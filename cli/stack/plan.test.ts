@@ -17,6 +17,8 @@ const objects = (over: Partial<StackObjects> = {}): StackObjects => ({
   externalNetworks: [],
   secrets: [],
   configs: [],
+  externalSecrets: [],
+  externalConfigs: [],
   ...over,
 });
 const none: Existing = { services: [], networks: [], externalNetworks: {}, secrets: {}, configs: {} };
@@ -79,6 +81,17 @@ describe('stack deploy plan', () => {
     assert.throws(() => planDeploy(o, noContent, none, { prune: false, resolveImage: 'never' }), (e: Error) => e instanceof PlanError && /network "corp" is declared as external, but could not be found/.test(e.message));
     assert.throws(() => planDeploy(o, noContent, { ...none, externalNetworks: { corp: { Scope: 'local' } } }, { prune: false, resolveImage: 'never' }), /not in the right scope: "local" instead of "swarm"/);
     assert.doesNotThrow(() => planDeploy(o, noContent, { ...none, externalNetworks: { corp: { Scope: 'swarm' } } }, { prune: false, resolveImage: 'never' }));
+  });
+
+  it('external secrets and configs must exist; a config whose content changed is refused before anything is done', () => {
+    assert.throws(() => planDeploy(objects({ externalSecrets: ['corp'] }), noContent, none, { prune: false, resolveImage: 'never' }), /secret not found: corp/);
+    assert.throws(() => planDeploy(objects({ externalConfigs: ['corp'] }), noContent, none, { prune: false, resolveImage: 'never' }), /config not found: corp/);
+    assert.doesNotThrow(() => planDeploy(objects({ externalSecrets: ['corp'] }), noContent, { ...none, secrets: { corp: { ID: 'x', Version: { Index: 1 } } } }, { prune: false, resolveImage: 'never' }));
+    const site: ContentSpec = { Name: 'app_site', Labels: NS, Data: 'bmV3' };
+    const old = { ...none, configs: { app_site: { ID: 'c1', Version: { Index: 2 }, Data: 'b2xk' } } };
+    assert.throws(() => planDeploy(objects(), { secrets: [], configs: [site] }, old, { prune: false, resolveImage: 'never' }), /failed to update config app_site: its content changed, and configs are immutable/);
+    const same = planDeploy(objects(), { secrets: [], configs: [{ ...site, Data: 'b2xk' }] }, old, { prune: false, resolveImage: 'never' });
+    assert.ok(same.some((s) => s.kind === 'update-config' && s.id === 'c1' && s.version === 2));
   });
 
   it('references get the IDs of the secrets and configs by name; a missing one is named', () => {
