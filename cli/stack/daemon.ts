@@ -87,3 +87,9 @@ export class StackDaemon {
     return r?.Descriptor?.digest;
   }
 }
+
+/** What deploy and rm use of the daemon: the seam their tests stand an in-memory swarm in. */
+export type StackApi = Pick<
+  StackDaemon,
+  'stackServices' | 'stackNetworks' | 'network' | 'secrets' | 'configs' | 'createNetwork' | 'removeNetwork' | 'createObject' | 'updateObject' | 'removeObject' | 'createService' | 'updateService' | 'removeService' | 'digest'
+>;

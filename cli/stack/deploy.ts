@@ -3,7 +3,7 @@
 import { LABELS } from '../../api/swarm.js';
 import type { StackObjects } from './convert.js';
 import { contentSpec } from './content.js';
-import { isNotFound, type StackDaemon } from './daemon.js';
+import { isNotFound, type StackApi } from './daemon.js';
 import { pinImage, planDeploy, resolveReferences, type Existing, type ResolveImage, type Step } from './plan.js';
 
 export interface DeployOptions {
@@ -22,7 +22,7 @@ function failed(what: string, e: unknown): Error {
   return new Error(`failed to ${what}: ${name === 'DaemonError' ? `Error response from daemon: ${msg}` : msg}`);
 }
 
-async function existingState(d: StackDaemon, objects: StackObjects): Promise<Existing> {
+async function existingState(d: StackApi, objects: StackObjects): Promise<Existing> {
   const [services, networks, secrets, configs] = await Promise.all([d.stackServices(objects.stack), d.stackNetworks(objects.stack), d.secrets(), d.configs()]);
   const externalNetworks: Existing['externalNetworks'] = {};
   for (const name of objects.externalNetworks) {
@@ -39,7 +39,7 @@ async function existingState(d: StackDaemon, objects: StackObjects): Promise<Exi
 }
 
 /** Deploys; returns the IDs of the services created or updated (for --detach=false to wait on). */
-export async function deployStack(d: StackDaemon, objects: StackObjects, environment: Record<string, string | undefined>, opts: DeployOptions): Promise<string[]> {
+export async function deployStack(d: StackApi, objects: StackObjects, environment: Record<string, string | undefined>, opts: DeployOptions): Promise<string[]> {
   // Content first: a missing file or variable stops the deploy before anything is changed.
   const contents = {
     secrets: objects.secrets.map((s) => contentSpec('secret', s, environment)),
@@ -72,13 +72,13 @@ export async function deployStack(d: StackDaemon, objects: StackObjects, environ
   return ids;
 }
 
-async function referenceIds(d: StackDaemon): Promise<{ secrets: Record<string, string>; configs: Record<string, string> }> {
+async function referenceIds(d: StackApi): Promise<{ secrets: Record<string, string>; configs: Record<string, string> }> {
   const [secrets, configs] = await Promise.all([d.secrets(), d.configs()]);
   return { secrets: Object.fromEntries(secrets.map((s) => [s.Spec.Name, s.ID])), configs: Object.fromEntries(configs.map((c) => [c.Spec.Name, c.ID])) };
 }
 
 /** Runs one step; for a creation, returns how to undo it. */
-async function runStep(d: StackDaemon, step: Exclude<Step, { kind: 'create-service' | 'update-service' }>, opts: DeployOptions): Promise<(() => Promise<void>) | undefined> {
+async function runStep(d: StackApi, step: Exclude<Step, { kind: 'create-service' | 'update-service' }>, opts: DeployOptions): Promise<(() => Promise<void>) | undefined> {
   switch (step.kind) {
     case 'remove-service':
       try {
@@ -113,7 +113,7 @@ async function runStep(d: StackDaemon, step: Exclude<Step, { kind: 'create-servi
   }
 }
 
-async function runServiceStep(d: StackDaemon, step: Extract<Step, { kind: 'create-service' | 'update-service' }>, refs: { secrets: Record<string, string>; configs: Record<string, string> }, opts: DeployOptions): Promise<string> {
+async function runServiceStep(d: StackApi, step: Extract<Step, { kind: 'create-service' | 'update-service' }>, refs: { secrets: Record<string, string>; configs: Record<string, string> }, opts: DeployOptions): Promise<string> {
   const name = step.spec.Name!;
   const verb = step.kind === 'create-service' ? 'create' : 'update';
   const spec = resolveReferences(step.spec, refs.secrets, refs.configs);
@@ -145,7 +145,7 @@ export interface RemoveResult {
 }
 
 /** `stack rm`: services (by name), secrets, configs, then networks of the stack. */
-export async function removeStack(d: StackDaemon, stack: string, out: (l: string) => void, err: (l: string) => void): Promise<RemoveResult> {
+export async function removeStack(d: StackApi, stack: string, out: (l: string) => void, err: (l: string) => void): Promise<RemoveResult> {
   const ns = { label: [`${LABELS.stackNamespace}=${stack}`] };
   const mine = <T extends { Spec: { Labels?: Record<string, string> | null } }>(xs: T[]): T[] => xs.filter((x) => x.Spec.Labels?.[LABELS.stackNamespace] === stack);
   const [services, networks, secrets, configs] = await Promise.all([d.stackServices(stack), d.stackNetworks(stack), d.secrets(ns).then(mine), d.configs(ns).then(mine)]);
