@@ -25,7 +25,8 @@ function readData(file: string, kind: ObjectKind): Buffer {
 }
 
 function labels(items: string[]): Record<string, string> {
-  for (const l of items) if (l.startsWith('=') || l === '') throw new FlagError(`invalid argument "${l}" for "-l, --label" flag: invalid label '${l}': empty name`);
+  for (const l of items)
+    if (l.startsWith('=') || l === '') throw new FlagError(`invalid argument "${l}" for "-l, --label" flag: invalid label '${l}': empty name`);
   return labelMap(items);
 }
 
@@ -44,7 +45,10 @@ export function objectCommand(kind: ObjectKind): (argv: string[]) => Promise<num
     if (!p) return 0;
     const min = kind === 'secret' ? 1 : 2;
     needArgs(p, min, `${kind} create`, usage);
-    if (p.args.length > 2) throw new FlagError(`"tsswarm ${kind} create" requires ${kind === 'secret' ? 'at least 1 and at most 2 arguments' : 'exactly 2 arguments'}.\nSee 'tsswarm ${kind} create --help'.\n\nUsage:  ${usage}`);
+    if (p.args.length > 2)
+      throw new FlagError(
+        `"tsswarm ${kind} create" requires ${kind === 'secret' ? 'at least 1 and at most 2 arguments' : 'exactly 2 arguments'}.\nSee 'tsswarm ${kind} create --help'.\n\nUsage:  ${usage}`,
+      );
     const [name, file] = p.args as [string, string | undefined];
     const driver = str(p, 'driver');
     const template = str(p, 'template-driver');

@@ -34,7 +34,11 @@ async function deploy(argv: string[]): Promise<number> {
   const p = parse(argv, usage, [
     { name: 'compose-file', short: 'c', type: 'list', description: 'Path to a Compose file, or "-" to read from stdin' },
     { name: 'prune', type: 'bool', description: 'Prune services that are no longer referenced' },
-    { name: 'resolve-image', type: 'string', description: 'Query the registry to resolve image digest and supported platforms ("always", "changed", "never") (default "always")' },
+    {
+      name: 'resolve-image',
+      type: 'string',
+      description: 'Query the registry to resolve image digest and supported platforms ("always", "changed", "never") (default "always")',
+    },
     { name: 'with-registry-auth', type: 'bool', description: 'Send registry authentication details to Swarm agents' },
     { name: 'detach', short: 'd', type: 'bool', description: 'Exit immediately instead of waiting for the stack services to converge (default true)' },
     { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress progress output' },
@@ -69,7 +73,12 @@ async function waitConverged(d: StackDaemon, ids: string[], quiet: boolean): Pro
       if (!pending.has(s.ID)) continue;
       const st = s.ServiceStatus;
       const job = s.Spec.Mode?.ReplicatedJob !== undefined || s.Spec.Mode?.GlobalJob !== undefined;
-      const done = st !== undefined && st.DesiredTasks > 0 ? (job ? st.CompletedTasks >= st.DesiredTasks : st.RunningTasks >= st.DesiredTasks) : st !== undefined && s.Spec.Mode?.Replicated?.Replicas === 0;
+      const done =
+        st !== undefined && st.DesiredTasks > 0
+          ? job
+            ? st.CompletedTasks >= st.DesiredTasks
+            : st.RunningTasks >= st.DesiredTasks
+          : st !== undefined && s.Spec.Mode?.Replicated?.Replicas === 0;
       if (done) {
         pending.delete(s.ID);
         if (!quiet) say(`${s.Spec.Name}: Service ${s.ID} converged`);
@@ -135,7 +144,9 @@ async function ps(argv: string[]): Promise<number> {
   const noResolve = bool(p, 'no-resolve');
   const names = noResolve ? {} : Object.fromEntries(svcs.map((s) => [s.ID, s.Spec.Name ?? s.ID]));
   const nodes = noResolve ? {} : Object.fromEntries((await d.nodes().catch(() => [])).map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
-  process.stdout.write(formatList(str(p, 'format'), taskRows(tasks, names, nodes, Date.now(), bool(p, 'no-trunc')), { defaultTable: PS_TABLE, headers: HEADERS }));
+  process.stdout.write(
+    formatList(str(p, 'format'), taskRows(tasks, names, nodes, Date.now(), bool(p, 'no-trunc')), { defaultTable: PS_TABLE, headers: HEADERS }),
+  );
   return 0;
 }
 

@@ -16,7 +16,9 @@ export function readContent(kind: 'secret' | 'config', o: StackFileObject, envir
         return readFileSync(o.source.path);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new ContentError(`${where}.file: cannot read ${o.source.path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+        throw new ContentError(
+          `${where}.file: cannot read ${o.source.path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`,
+        );
       }
     case 'environment': {
       const v = environment[o.source.variable];

@@ -24,7 +24,8 @@ describe('stack convert', () => {
     }
     return loadStack(files, 'app', dir, env);
   };
-  const convert = (yaml: string, env: Record<string, string> = {}, extra: Record<string, string> = {}): StackObjects => convertStack(load(yaml, env, extra).project, 'app');
+  const convert = (yaml: string, env: Record<string, string> = {}, extra: Record<string, string> = {}): StackObjects =>
+    convertStack(load(yaml, env, extra).project, 'app');
   const service = (yaml: string, name = 'web'): ServiceSpec => {
     const s = convert(yaml).services.find((x) => x.Name === `app_${name}`);
     assert.ok(s, `service app_${name}`);
@@ -56,7 +57,10 @@ describe('stack convert', () => {
   it('the default network: app_default overlay, attached with the short name as alias', () => {
     const o = convert('services:\n  web: {image: nginx}\n  db: {image: redis}\n');
     assert.deepEqual(o.networks, [{ Name: 'app_default', Driver: 'overlay', Labels: { 'com.docker.stack.namespace': 'app' } }]);
-    assert.deepEqual(o.services.map((s) => s.Name), ['app_db', 'app_web']);
+    assert.deepEqual(
+      o.services.map((s) => s.Name),
+      ['app_db', 'app_web'],
+    );
     assert.deepEqual(o.services[1]!.TaskTemplate.Networks, [{ Target: 'app_default', Aliases: ['web'] }]);
   });
 
@@ -79,7 +83,13 @@ describe('stack convert', () => {
     );
     assert.deepEqual(o.externalNetworks, ['corp']);
     assert.deepEqual(o.networks, [
-      { Name: 'custom-back', Driver: 'overlay', Labels: { 'com.docker.stack.namespace': 'app' }, Internal: true, IPAM: { Config: [{ Subnet: '10.9.0.0/24' }] } },
+      {
+        Name: 'custom-back',
+        Driver: 'overlay',
+        Labels: { 'com.docker.stack.namespace': 'app' },
+        Internal: true,
+        IPAM: { Config: [{ Subnet: '10.9.0.0/24' }] },
+      },
       { Name: 'app_front', Driver: 'overlay', Labels: { a: 'b', 'com.docker.stack.namespace': 'app' }, Options: { encrypted: '' }, Attachable: true },
     ]);
     assert.deepEqual(o.services[0]!.TaskTemplate.Networks, [
@@ -134,14 +144,18 @@ describe('stack convert', () => {
   });
 
   it('healthcheck: durations in ns; disable → NONE', () => {
-    const s = service('services:\n  web:\n    image: nginx\n    healthcheck: {test: ["CMD", "true"], interval: 5s, timeout: 2s, retries: 3, start_period: 1s}\n');
+    const s = service(
+      'services:\n  web:\n    image: nginx\n    healthcheck: {test: ["CMD", "true"], interval: 5s, timeout: 2s, retries: 3, start_period: 1s}\n',
+    );
     assert.deepEqual(s.TaskTemplate.ContainerSpec.HealthCheck, { Test: ['CMD', 'true'], Interval: 5e9, Timeout: 2e9, StartPeriod: 1e9, Retries: 3 });
     const d = service('services:\n  web:\n    image: nginx\n    healthcheck: {disable: true}\n');
     assert.deepEqual(d.TaskTemplate.ContainerSpec.HealthCheck, { Test: ['NONE'] });
   });
 
   it('ports: short and long syntax, ingress and host mode, sorted by published port', () => {
-    const s = service('services:\n  web:\n    image: nginx\n    ports:\n      - "8080:80"\n      - "53:53/udp"\n      - {target: 443, published: 8443, mode: host}\n      - "9000"\n');
+    const s = service(
+      'services:\n  web:\n    image: nginx\n    ports:\n      - "8080:80"\n      - "53:53/udp"\n      - {target: 443, published: 8443, mode: host}\n      - "9000"\n',
+    );
     assert.deepEqual(s.EndpointSpec, {
       Mode: 'vip',
       Ports: [
@@ -173,7 +187,12 @@ describe('stack convert', () => {
       ].join('\n'),
     );
     assert.deepEqual(s.TaskTemplate.ContainerSpec.Mounts, [
-      { Type: 'volume', Source: 'app_data', Target: '/data', VolumeOptions: { Labels: { keep: 'yes', 'com.docker.stack.namespace': 'app' }, DriverConfig: { Name: 'local', Options: { type: 'none' } } } },
+      {
+        Type: 'volume',
+        Source: 'app_data',
+        Target: '/data',
+        VolumeOptions: { Labels: { keep: 'yes', 'com.docker.stack.namespace': 'app' }, DriverConfig: { Name: 'local', Options: { type: 'none' } } },
+      },
       { Type: 'volume', Source: 'shared-data', Target: '/ext', ReadOnly: true },
       { Type: 'bind', Source: '/srv/html', Target: '/usr/share/nginx/html', ReadOnly: true },
       { Type: 'tmpfs', Target: '/cache', TmpfsOptions: { SizeBytes: 1048576 } },
@@ -213,7 +232,13 @@ describe('stack convert', () => {
     ]);
     assert.deepEqual(o.configs, [
       { key: 'motd', name: 'app_motd', labels: { 'com.docker.stack.namespace': 'app' }, source: { kind: 'inline', content: 'hello' } },
-      { key: 'site', name: 'app_site', labels: { 'com.docker.stack.namespace': 'app' }, source: { kind: 'file', path: join(dir, 'site.conf') }, templateDriver: 'golang' },
+      {
+        key: 'site',
+        name: 'app_site',
+        labels: { 'com.docker.stack.namespace': 'app' },
+        source: { kind: 'file', path: join(dir, 'site.conf') },
+        templateDriver: 'golang',
+      },
     ]);
     const c = o.services[0]!.TaskTemplate.ContainerSpec;
     assert.deepEqual(c.Secrets, [
@@ -251,16 +276,25 @@ describe('stack convert', () => {
     );
     assert.deepEqual(s.Mode, { Replicated: { Replicas: 3 } });
     assert.deepEqual(s.EndpointSpec, { Mode: 'dnsrr' });
-    assert.deepEqual(s.TaskTemplate.Resources, { Limits: { NanoCPUs: 5e8, MemoryBytes: 64 * 1024 * 1024, Pids: 100 }, Reservations: { NanoCPUs: 2.5e8, MemoryBytes: 32 * 1024 * 1024 } });
+    assert.deepEqual(s.TaskTemplate.Resources, {
+      Limits: { NanoCPUs: 5e8, MemoryBytes: 64 * 1024 * 1024, Pids: 100 },
+      Reservations: { NanoCPUs: 2.5e8, MemoryBytes: 32 * 1024 * 1024 },
+    });
     assert.deepEqual(s.TaskTemplate.RestartPolicy, { Condition: 'on-failure', Delay: 5e9, MaxAttempts: 3, Window: 120e9 });
     assert.deepEqual(s.UpdateConfig, { Parallelism: 2, Delay: 10e9, FailureAction: 'rollback', Monitor: 30e9, MaxFailureRatio: 0.2, Order: 'start-first' });
     assert.deepEqual(s.RollbackConfig, { Parallelism: 1, Delay: 1e9 });
-    assert.deepEqual(s.TaskTemplate.Placement, { Constraints: ['node.role == manager'], Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }], MaxReplicas: 2 });
+    assert.deepEqual(s.TaskTemplate.Placement, {
+      Constraints: ['node.role == manager'],
+      Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }],
+      MaxReplicas: 2,
+    });
   });
 
   it('deploy modes: global, replicated-job, global-job', () => {
     assert.deepEqual(service('services:\n  web: {image: nginx, deploy: {mode: global}}\n').Mode, { Global: {} });
-    assert.deepEqual(service('services:\n  web: {image: nginx, deploy: {mode: replicated-job, replicas: 4}}\n').Mode, { ReplicatedJob: { MaxConcurrent: 4, TotalCompletions: 4 } });
+    assert.deepEqual(service('services:\n  web: {image: nginx, deploy: {mode: replicated-job, replicas: 4}}\n').Mode, {
+      ReplicatedJob: { MaxConcurrent: 4, TotalCompletions: 4 },
+    });
     assert.deepEqual(service('services:\n  web: {image: nginx, deploy: {mode: global-job}}\n').Mode, { GlobalJob: {} });
   });
 
@@ -284,14 +318,26 @@ describe('stack convert', () => {
   it('errors name the key path: forbidden keys, bad values, missing image, undefined references', () => {
     assert.match(problems('services:\n  web: {image: nginx, mem_limit: 1g}\n'), /services\.web\.mem_limit: Set resource limits using deploy\.resources/);
     assert.match(problems('services:\n  web: {image: nginx, volumes_from: [db]}\n  db: {image: redis}\n'), /services\.web\.volumes_from: To share a volume/);
-    assert.match(problems('services:\n  web: {image: nginx, deploy: {mode: global, replicas: 2}}\n'), /services\.web\.deploy\.replicas: replicas can only be used with replicated or replicated-job mode/);
+    assert.match(
+      problems('services:\n  web: {image: nginx, deploy: {mode: global, replicas: 2}}\n'),
+      /services\.web\.deploy\.replicas: replicas can only be used with replicated or replicated-job mode/,
+    );
     assert.match(problems('services:\n  web: {image: nginx, deploy: {replicas: many}}\n'), /services\.web\.deploy\.replicas/);
-    assert.match(problems('services:\n  web: {image: nginx, deploy: {mode: sometimes}}\n'), /services\.web\.deploy\.mode: must be 'replicated', 'global', 'replicated-job' or 'global-job'/);
+    assert.match(
+      problems('services:\n  web: {image: nginx, deploy: {mode: sometimes}}\n'),
+      /services\.web\.deploy\.mode: must be 'replicated', 'global', 'replicated-job' or 'global-job'/,
+    );
     assert.match(problems('services:\n  web: {build: .}\n'), /services\.web\.image: required/);
     assert.match(problems('services:\n  web: {image: nginx, ports: ["8000-8001:80"]}\n'), /services\.web\.ports\[0\]\.published: "8000-8001"/);
     assert.match(problems('services:\n  web: {image: nginx, ports: ["127.0.0.1:80:80"]}\n'), /services\.web\.ports\[0\]\.host_ip/);
-    assert.match(problems('services:\n  web: {image: nginx, deploy: {update_config: {failure_action: explode}}}\n'), /services\.web\.deploy\.update_config\.failure_action: must be continue, pause or rollback/);
-    assert.match(problems('services:\n  web: {image: nginx, deploy: {endpoint_mode: dnsrr}, ports: ["80:80"]}\n'), /services\.web\.deploy\.endpoint_mode: dnsrr cannot be used with ports published in ingress mode/);
+    assert.match(
+      problems('services:\n  web: {image: nginx, deploy: {update_config: {failure_action: explode}}}\n'),
+      /services\.web\.deploy\.update_config\.failure_action: must be continue, pause or rollback/,
+    );
+    assert.match(
+      problems('services:\n  web: {image: nginx, deploy: {endpoint_mode: dnsrr}, ports: ["80:80"]}\n'),
+      /services\.web\.deploy\.endpoint_mode: dnsrr cannot be used with ports published in ingress mode/,
+    );
     assert.match(problems('services:\n  web: {image: nginx, restart: sometimes}\n'), /services\.web\.restart: 'sometimes' is not a restart policy/);
     // Several problems are reported together.
     const many = problems('services:\n  a: {build: .}\n  b: {image: x, deploy: {update_config: {failure_action: explode}}}\n');
@@ -300,7 +346,11 @@ describe('stack convert', () => {
   });
 
   it('loads several files merged, with interpolation from the environment and .env', () => {
-    const o = convert('services:\n  web: {image: "nginx:${TAG}", deploy: {replicas: 1}}\n', { TAG: '1.25' }, { 'override.yaml': 'services:\n  web:\n    deploy:\n      replicas: ${N}\n', '.env': 'N=5\n' });
+    const o = convert(
+      'services:\n  web: {image: "nginx:${TAG}", deploy: {replicas: 1}}\n',
+      { TAG: '1.25' },
+      { 'override.yaml': 'services:\n  web:\n    deploy:\n      replicas: ${N}\n', '.env': 'N=5\n' },
+    );
     assert.equal(o.services[0]!.TaskTemplate.ContainerSpec.Image, 'nginx:1.25');
     assert.deepEqual(o.services[0]!.Mode, { Replicated: { Replicas: 5 } });
   });

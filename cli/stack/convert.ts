@@ -1,7 +1,16 @@
 // A loaded Compose project → the swarm objects of one stack, as `docker stack deploy` builds them:
 // every object named STACK_key (or its `name:`), labelled com.docker.stack.namespace=STACK. Pure: the
 // content of secrets and configs is described (file, variable, inline), read later by content.ts.
-import type { Deploy, FileReference, Healthcheck, Mount as ComposeMount, Port, Project, Service, UpdateConfig as ComposeUpdateConfig } from '../../compose-spec/index.js';
+import type {
+  Deploy,
+  FileReference,
+  Healthcheck,
+  Mount as ComposeMount,
+  Port,
+  Project,
+  Service,
+  UpdateConfig as ComposeUpdateConfig,
+} from '../../compose-spec/index.js';
 import { parseDuration } from '../../lib/units.js';
 import {
   LABELS,
@@ -107,7 +116,7 @@ export function convertStack(project: Project, stack: string): StackObjects {
   const services = Object.values(project.services)
     .map((s) => convertService(project, stack, s, p))
     .sort(byName);
-  const used = new Set(Object.values(project.services).flatMap((s) => Object.keys(s.networks).length > 0 ? Object.keys(s.networks) : ['default']));
+  const used = new Set(Object.values(project.services).flatMap((s) => (Object.keys(s.networks).length > 0 ? Object.keys(s.networks) : ['default'])));
   const networks: StackNetwork[] = [];
   const externalNetworks: string[] = [];
   for (const key of [...used].sort(compareStrings)) {
@@ -128,7 +137,11 @@ export function convertStack(project: Project, stack: string): StackObjects {
         Attachable: n?.attachable || undefined,
         IPAM:
           ipam && (ipam.driver !== undefined || ipam.config.length > 0)
-            ? compact({ Driver: ipam.driver, Config: ipam.config.map((c) => compact({ Subnet: c.subnet, IPRange: c.ip_range, Gateway: c.gateway })), Options: ipam.options })
+            ? compact({
+                Driver: ipam.driver,
+                Config: ipam.config.map((c) => compact({ Subnet: c.subnet, IPRange: c.ip_range, Gateway: c.gateway })),
+                Options: ipam.options,
+              })
             : undefined,
       }) as StackNetwork,
     );
@@ -139,7 +152,14 @@ export function convertStack(project: Project, stack: string): StackObjects {
       if (o.external) continue;
       const path = `${kind}.${key}`;
       const inline = kind === 'configs' ? (o as { content?: string }).content : undefined;
-      const source: ContentSource | undefined = o.file !== undefined ? { kind: 'file', path: o.file } : o.environment !== undefined ? { kind: 'environment', variable: o.environment } : inline !== undefined ? { kind: 'inline', content: inline } : undefined;
+      const source: ContentSource | undefined =
+        o.file !== undefined
+          ? { kind: 'file', path: o.file }
+          : o.environment !== undefined
+            ? { kind: 'environment', variable: o.environment }
+            : inline !== undefined
+              ? { kind: 'inline', content: inline }
+              : undefined;
       if (!source) {
         p.fail(path, kind === 'secrets' ? 'needs one of file, environment or external' : 'needs one of file, environment, content or external');
         continue;
@@ -179,7 +199,10 @@ function convertService(project: Project, stack: string, s: Service, p: Problems
     const i = h.indexOf(':');
     return i < 0 ? h : `${h.slice(i + 1)} ${h.slice(0, i)}`;
   });
-  const dns = s.dns.length + s.dns_search.length + s.dns_opt.length > 0 ? compact({ Nameservers: nonEmpty(s.dns), Search: nonEmpty(s.dns_search), Options: nonEmpty(s.dns_opt) }) : undefined;
+  const dns =
+    s.dns.length + s.dns_search.length + s.dns_opt.length > 0
+      ? compact({ Nameservers: nonEmpty(s.dns), Search: nonEmpty(s.dns_search), Options: nonEmpty(s.dns_opt) })
+      : undefined;
   const spec: ServiceSpec = {
     Name: scoped(stack, s.name),
     Labels: { ...withStackLabel(stack, d?.labels), [LABELS.stackImage]: image },
@@ -204,8 +227,8 @@ function convertService(project: Project, stack: string, s: Service, p: Problems
         HealthCheck: healthcheck,
         Hosts: nonEmpty(hosts),
         DNSConfig: dns,
-        Secrets: nonEmpty(fileReferences(project, stack, s, 'secrets', p) as SecretReference[]),
-        Configs: nonEmpty(fileReferences(project, stack, s, 'configs', p) as ConfigReference[]),
+        Secrets: nonEmpty(fileReferences(project, s, 'secrets', p) as SecretReference[]),
+        Configs: nonEmpty(fileReferences(project, s, 'configs', p) as ConfigReference[]),
         Sysctls: Object.keys(s.sysctls).length > 0 ? s.sysctls : undefined,
         CapabilityAdd: nonEmpty(s.cap_add),
         CapabilityDrop: nonEmpty(s.cap_drop),
@@ -221,7 +244,10 @@ function convertService(project: Project, stack: string, s: Service, p: Problems
           })
         : undefined,
       Networks: convertNetworks(project, stack, s, p),
-      LogDriver: s.logging?.driver !== undefined ? compact({ Name: s.logging.driver, Options: Object.keys(s.logging.options).length > 0 ? s.logging.options : undefined }) : undefined,
+      LogDriver:
+        s.logging?.driver !== undefined
+          ? compact({ Name: s.logging.driver, Options: Object.keys(s.logging.options).length > 0 ? s.logging.options : undefined })
+          : undefined,
     }),
     Mode: convertMode(d, at('deploy'), p),
     UpdateConfig: convertUpdateConfig(d?.update_config, at('deploy.update_config'), p),
@@ -254,13 +280,17 @@ function convertHealthcheck(h: Healthcheck | undefined, path: string, p: Problem
 }
 
 function convertMounts(project: Project, stack: string, s: Service, p: Problems): Mount[] {
-  const out: Mount[] = s.volumes.map((m, i) => convertMount(project, stack, m, `services.${s.name}.volumes[${i}]`, p)).filter((m): m is Mount => m !== undefined);
+  const out: Mount[] = s.volumes
+    .map((m, i) => convertMount(project, stack, m, `services.${s.name}.volumes[${i}]`, p))
+    .filter((m): m is Mount => m !== undefined);
   // The `tmpfs:` list: "PATH[:options]"; a size= option is kept, the rest is the daemon's default.
   for (const t of s.tmpfs) {
     const [target, opts] = t.split(':', 2) as [string, string | undefined];
     const size = opts?.split(',').find((o) => o.startsWith('size='));
     const bytes = size ? Number(size.slice(5)) : undefined;
-    out.push(compact({ Type: 'tmpfs' as const, Target: target, TmpfsOptions: bytes !== undefined && Number.isInteger(bytes) ? { SizeBytes: bytes } : undefined }));
+    out.push(
+      compact({ Type: 'tmpfs' as const, Target: target, TmpfsOptions: bytes !== undefined && Number.isInteger(bytes) ? { SizeBytes: bytes } : undefined }),
+    );
   }
   return out;
 }
@@ -269,18 +299,37 @@ function convertMount(project: Project, stack: string, m: ComposeMount, path: st
   const readOnly = m.read_only || undefined;
   switch (m.type) {
     case 'bind':
-      return compact({ Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: readOnly, BindOptions: m.bind?.propagation ? { Propagation: m.bind.propagation } : undefined });
+      return compact({
+        Type: 'bind' as const,
+        Source: m.source,
+        Target: m.target,
+        ReadOnly: readOnly,
+        BindOptions: m.bind?.propagation ? { Propagation: m.bind.propagation } : undefined,
+      });
     case 'tmpfs':
       if (m.source !== undefined) p.fail(`${path}.source`, 'a tmpfs mount takes no source');
-      return compact({ Type: 'tmpfs' as const, Target: m.target, TmpfsOptions: m.tmpfs && (m.tmpfs.size !== undefined || m.tmpfs.mode !== undefined) ? compact({ SizeBytes: m.tmpfs.size, Mode: m.tmpfs.mode }) : undefined });
+      return compact({
+        Type: 'tmpfs' as const,
+        Target: m.target,
+        TmpfsOptions:
+          m.tmpfs && (m.tmpfs.size !== undefined || m.tmpfs.mode !== undefined) ? compact({ SizeBytes: m.tmpfs.size, Mode: m.tmpfs.mode }) : undefined,
+      });
     case 'volume': {
-      if (m.source === undefined) return compact({ Type: 'volume' as const, Target: m.target, ReadOnly: readOnly, VolumeOptions: m.volume?.nocopy ? { NoCopy: true } : undefined });
+      if (m.source === undefined)
+        return compact({ Type: 'volume' as const, Target: m.target, ReadOnly: readOnly, VolumeOptions: m.volume?.nocopy ? { NoCopy: true } : undefined });
       const v = project.volumes[m.source];
       if (!v) {
         p.fail(`${path}.source`, `undefined volume "${m.source}" (declare it under the top-level volumes)`);
         return undefined;
       }
-      if (v.external) return compact({ Type: 'volume' as const, Source: v.name, Target: m.target, ReadOnly: readOnly, VolumeOptions: m.volume?.nocopy ? { NoCopy: true } : undefined });
+      if (v.external)
+        return compact({
+          Type: 'volume' as const,
+          Source: v.name,
+          Target: m.target,
+          ReadOnly: readOnly,
+          VolumeOptions: m.volume?.nocopy ? { NoCopy: true } : undefined,
+        });
       return compact({
         Type: 'volume' as const,
         Source: v.name,
@@ -289,7 +338,8 @@ function convertMount(project: Project, stack: string, m: ComposeMount, path: st
         VolumeOptions: compact({
           NoCopy: m.volume?.nocopy || undefined,
           Labels: withStackLabel(stack, { ...v.labels, ...m.volume?.labels }),
-          DriverConfig: v.driver !== undefined ? compact({ Name: v.driver, Options: Object.keys(v.driver_opts).length > 0 ? v.driver_opts : undefined }) : undefined,
+          DriverConfig:
+            v.driver !== undefined ? compact({ Name: v.driver, Options: Object.keys(v.driver_opts).length > 0 ? v.driver_opts : undefined }) : undefined,
         }),
       });
     }
@@ -300,7 +350,7 @@ function convertMount(project: Project, stack: string, m: ComposeMount, path: st
 }
 
 /** Secret and config references, by name; deploy fills in the IDs once the objects exist. */
-function fileReferences(project: Project, stack: string, s: Service, kind: 'secrets' | 'configs', p: Problems): Array<SecretReference | ConfigReference> {
+function fileReferences(project: Project, s: Service, kind: 'secrets' | 'configs', p: Problems): Array<SecretReference | ConfigReference> {
   type Ref = SecretReference | ConfigReference;
   const refs = s[kind].map((r: FileReference, i): Ref | undefined => {
     const top = project[kind][r.source];
@@ -328,7 +378,9 @@ function convertNetworks(project: Project, stack: string, s: Service, p: Problem
     const target = n?.name ?? scoped(stack, key);
     // The service's short name is an alias on user-defined networks, so `web` resolves inside the stack.
     const aliases = BUILTIN_NETWORKS.has(target) ? a.aliases : [...a.aliases, s.name];
-    out.push(compact({ Target: target, Aliases: nonEmpty(aliases), DriverOpts: a.driver_opts && Object.keys(a.driver_opts).length > 0 ? a.driver_opts : undefined }));
+    out.push(
+      compact({ Target: target, Aliases: nonEmpty(aliases), DriverOpts: a.driver_opts && Object.keys(a.driver_opts).length > 0 ? a.driver_opts : undefined }),
+    );
   }
   return out.sort((x, y) => compareStrings(x.Target, y.Target));
 }
@@ -402,7 +454,8 @@ const FAILURE_ACTIONS = ['continue', 'pause', 'rollback'] as const;
 function convertUpdateConfig(u: ComposeUpdateConfig | undefined, path: string, p: Problems): UpdateConfig | undefined {
   if (!u) return undefined;
   const action = u.failure_action;
-  if (action !== undefined && !(FAILURE_ACTIONS as readonly string[]).includes(action)) p.fail(`${path}.failure_action`, `must be continue, pause or rollback, got "${action}"`);
+  if (action !== undefined && !(FAILURE_ACTIONS as readonly string[]).includes(action))
+    p.fail(`${path}.failure_action`, `must be continue, pause or rollback, got "${action}"`);
   const ratio = u.max_failure_ratio;
   if (ratio !== undefined && (ratio < 0 || ratio > 1)) p.fail(`${path}.max_failure_ratio`, `must be between 0 and 1, got ${ratio}`);
   return compact({

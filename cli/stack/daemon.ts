@@ -91,5 +91,18 @@ export class StackDaemon {
 /** What deploy and rm use of the daemon: the seam their tests stand an in-memory swarm in. */
 export type StackApi = Pick<
   StackDaemon,
-  'stackServices' | 'stackNetworks' | 'network' | 'secrets' | 'configs' | 'createNetwork' | 'removeNetwork' | 'createObject' | 'updateObject' | 'removeObject' | 'createService' | 'updateService' | 'removeService' | 'digest'
+  | 'stackServices'
+  | 'stackNetworks'
+  | 'network'
+  | 'secrets'
+  | 'configs'
+  | 'createNetwork'
+  | 'removeNetwork'
+  | 'createObject'
+  | 'updateObject'
+  | 'removeObject'
+  | 'createService'
+  | 'updateService'
+  | 'removeService'
+  | 'digest'
 >;

@@ -98,7 +98,12 @@ class MemorySwarm implements StackApi {
 const spec = (name: string, image: string, secrets: string[] = []): ServiceSpec => ({
   Name: `app_${name}`,
   Labels: { [NS]: 'app', 'com.docker.stack.image': image },
-  TaskTemplate: { ContainerSpec: { Image: image, Secrets: secrets.map((s) => ({ File: { Name: `/run/secrets/${s}`, UID: '0', GID: '0', Mode: 0o444 }, SecretID: '', SecretName: s })) } },
+  TaskTemplate: {
+    ContainerSpec: {
+      Image: image,
+      Secrets: secrets.map((s) => ({ File: { Name: `/run/secrets/${s}`, UID: '0', GID: '0', Mode: 0o444 }, SecretID: '', SecretName: s })),
+    },
+  },
 });
 
 const objects = (services: ServiceSpec[]): StackObjects => ({
@@ -115,7 +120,12 @@ const objects = (services: ServiceSpec[]): StackObjects => ({
 describe('stack deploy runner', () => {
   let out: string[];
   let err: string[];
-  const io = (resolveImage: 'always' | 'never' = 'never', prune = false) => ({ prune, resolveImage, out: (l: string) => void out.push(l), err: (l: string) => void err.push(l) });
+  const io = (resolveImage: 'always' | 'never' = 'never', prune = false) => ({
+    prune,
+    resolveImage,
+    out: (l: string) => void out.push(l),
+    err: (l: string) => void err.push(l),
+  });
   beforeEach(() => {
     out = [];
     err = [];
@@ -135,16 +145,26 @@ describe('stack deploy runner', () => {
     out = [];
     swarm.calls = [];
     await deployStack(swarm, o, { TOKEN: 't' }, io());
-    assert.deepEqual(out, [`Updating service app_web (id: ${web.ID})`, `Updating service app_db (id: ${[...swarm.services.values()].find((s) => s.Spec.Name === 'app_db')!.ID})`]);
+    assert.deepEqual(out, [
+      `Updating service app_web (id: ${web.ID})`,
+      `Updating service app_db (id: ${[...swarm.services.values()].find((s) => s.Spec.Name === 'app_db')!.ID})`,
+    ]);
     assert.deepEqual(swarm.calls, [`update secret ${[...swarm.secretsById.keys()][0]}@1`, 'update service app_web@1', 'update service app_db@1']);
-    assert.equal([...swarm.services.values()].find((s) => s.Spec.Name === 'app_web')!.Spec.TaskTemplate.ContainerSpec.Image, 'nginx:1@sha256:feed', 'the pinned digest is kept');
+    assert.equal(
+      [...swarm.services.values()].find((s) => s.Spec.Name === 'app_web')!.Spec.TaskTemplate.ContainerSpec.Image,
+      'nginx:1@sha256:feed',
+      'the pinned digest is kept',
+    );
     assert.ok(err.includes('a warning of the manager'));
   });
 
   it('a failure rolls back what the run created and names the object', async () => {
     const swarm = new MemorySwarm();
     swarm.failOn = 'create service app_web';
-    await assert.rejects(deployStack(swarm, objects([spec('db', 'redis:7'), spec('web', 'nginx:1', ['app_token'])]), { TOKEN: 't' }, io()), /^Error: failed to create service app_web: Error response from daemon: create service app_web refused$/);
+    await assert.rejects(
+      deployStack(swarm, objects([spec('db', 'redis:7'), spec('web', 'nginx:1', ['app_token'])]), { TOKEN: 't' }, io()),
+      /^Error: failed to create service app_web: Error response from daemon: create service app_web refused$/,
+    );
     assert.deepEqual(swarm.calls.slice(-3), ['remove service app_db', `remove secret ${'s2'}`, 'remove network app_default']);
     assert.equal(swarm.services.size + swarm.networks.size + swarm.secretsById.size, 0);
   });
@@ -161,15 +181,34 @@ describe('stack deploy runner', () => {
     out = [];
     await deployStack(swarm, objects([spec('web', 'nginx:1')]), { TOKEN: 't' }, io('never', true));
     assert.equal(out[0], 'Removing service app_old');
-    assert.deepEqual([...swarm.services.values()].map((s) => s.Spec.Name), ['app_web']);
+    assert.deepEqual(
+      [...swarm.services.values()].map((s) => s.Spec.Name),
+      ['app_web'],
+    );
   });
 
   it('stack rm: services by name, then secrets, configs, networks; nothing found is reported', async () => {
     const swarm = new MemorySwarm();
     await deployStack(swarm, objects([spec('web', 'nginx:1'), spec('api', 'nginx:1')]), { TOKEN: 't' }, io());
     out = [];
-    assert.deepEqual(await removeStack(swarm, 'app', (l) => void out.push(l), (l) => void err.push(l)), { found: true, failed: false });
+    assert.deepEqual(
+      await removeStack(
+        swarm,
+        'app',
+        (l) => void out.push(l),
+        (l) => void err.push(l),
+      ),
+      { found: true, failed: false },
+    );
     assert.deepEqual(out, ['Removing service app_api', 'Removing service app_web', 'Removing secret app_token', 'Removing network app_default']);
-    assert.deepEqual(await removeStack(swarm, 'app', (l) => void out.push(l), (l) => void err.push(l)), { found: false, failed: false });
+    assert.deepEqual(
+      await removeStack(
+        swarm,
+        'app',
+        (l) => void out.push(l),
+        (l) => void err.push(l),
+      ),
+      { found: false, failed: false },
+    );
   });
 });

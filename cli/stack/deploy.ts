@@ -78,7 +78,11 @@ async function referenceIds(d: StackApi): Promise<{ secrets: Record<string, stri
 }
 
 /** Runs one step; for a creation, returns how to undo it. */
-async function runStep(d: StackApi, step: Exclude<Step, { kind: 'create-service' | 'update-service' }>, opts: DeployOptions): Promise<(() => Promise<void>) | undefined> {
+async function runStep(
+  d: StackApi,
+  step: Exclude<Step, { kind: 'create-service' | 'update-service' }>,
+  opts: DeployOptions,
+): Promise<(() => Promise<void>) | undefined> {
   switch (step.kind) {
     case 'remove-service':
       try {
@@ -113,7 +117,12 @@ async function runStep(d: StackApi, step: Exclude<Step, { kind: 'create-service'
   }
 }
 
-async function runServiceStep(d: StackApi, step: Extract<Step, { kind: 'create-service' | 'update-service' }>, refs: { secrets: Record<string, string>; configs: Record<string, string> }, opts: DeployOptions): Promise<string> {
+async function runServiceStep(
+  d: StackApi,
+  step: Extract<Step, { kind: 'create-service' | 'update-service' }>,
+  refs: { secrets: Record<string, string>; configs: Record<string, string> },
+  opts: DeployOptions,
+): Promise<string> {
   const name = step.spec.Name!;
   const verb = step.kind === 'create-service' ? 'create' : 'update';
   const spec = resolveReferences(step.spec, refs.secrets, refs.configs);
@@ -123,7 +132,10 @@ async function runServiceStep(d: StackApi, step: Extract<Step, { kind: 'create-s
     // Pin the digest the registry serves now, so every node runs the same image.
     const digest = await d.digest(spec.TaskTemplate.ContainerSpec.Image, headers).catch(() => undefined);
     if (digest) spec.TaskTemplate.ContainerSpec.Image = pinImage(spec.TaskTemplate.ContainerSpec.Image, digest);
-    else opts.err(`image ${image} could not be accessed on a registry to record\nits digest. Each node will access ${image} independently,\npossibly leading to different nodes running different\nversions of the image.\n`);
+    else
+      opts.err(
+        `image ${image} could not be accessed on a registry to record\nits digest. Each node will access ${image} independently,\npossibly leading to different nodes running different\nversions of the image.\n`,
+      );
   }
   try {
     if (step.kind === 'create-service') {
@@ -147,8 +159,14 @@ export interface RemoveResult {
 /** `stack rm`: services (by name), secrets, configs, then networks of the stack. */
 export async function removeStack(d: StackApi, stack: string, out: (l: string) => void, err: (l: string) => void): Promise<RemoveResult> {
   const ns = { label: [`${LABELS.stackNamespace}=${stack}`] };
-  const mine = <T extends { Spec: { Labels?: Record<string, string> | null } }>(xs: T[]): T[] => xs.filter((x) => x.Spec.Labels?.[LABELS.stackNamespace] === stack);
-  const [services, networks, secrets, configs] = await Promise.all([d.stackServices(stack), d.stackNetworks(stack), d.secrets(ns).then(mine), d.configs(ns).then(mine)]);
+  const mine = <T extends { Spec: { Labels?: Record<string, string> | null } }>(xs: T[]): T[] =>
+    xs.filter((x) => x.Spec.Labels?.[LABELS.stackNamespace] === stack);
+  const [services, networks, secrets, configs] = await Promise.all([
+    d.stackServices(stack),
+    d.stackNetworks(stack),
+    d.secrets(ns).then(mine),
+    d.configs(ns).then(mine),
+  ]);
   if (services.length + networks.length + secrets.length + configs.length === 0) return { found: false, failed: false };
   let bad = false;
   const attempt = async (say: string, what: string, id: string, fn: () => Promise<void>): Promise<void> => {
@@ -161,7 +179,8 @@ export async function removeStack(d: StackApi, stack: string, out: (l: string) =
       err(`Failed to remove ${what} ${id}: ${(e as Error).message}`);
     }
   };
-  for (const s of [...services].sort((a, b) => ((a.Spec.Name ?? '') < (b.Spec.Name ?? '') ? -1 : 1))) await attempt(`Removing service ${s.Spec.Name}`, 'service', s.ID, () => d.removeService(s.ID));
+  for (const s of [...services].sort((a, b) => ((a.Spec.Name ?? '') < (b.Spec.Name ?? '') ? -1 : 1)))
+    await attempt(`Removing service ${s.Spec.Name}`, 'service', s.ID, () => d.removeService(s.ID));
   for (const s of secrets) await attempt(`Removing secret ${s.Spec.Name}`, 'secret', s.ID, () => d.removeObject('secret', s.ID));
   for (const c of configs) await attempt(`Removing config ${c.Spec.Name}`, 'config', c.ID, () => d.removeObject('config', c.ID));
   for (const n of networks) await attempt(`Removing network ${n.Name}`, 'network', n.Id, () => d.removeNetwork(n.Id));

@@ -22,9 +22,16 @@ export class StackLoadError extends Error {
  * `-c -` reads the file from stdin (readStdin); it is loaded from a temporary copy with the current
  * directory as the project directory, so relative paths in it mean what they would in a file here.
  */
-export function loadStack(files: readonly string[], stack: string, cwd: string, environment: Record<string, string | undefined>, readStdin: () => string = () => readFileSync(0, 'utf8')): LoadedStack {
+export function loadStack(
+  files: readonly string[],
+  stack: string,
+  cwd: string,
+  environment: Record<string, string | undefined>,
+  readStdin: () => string = () => readFileSync(0, 'utf8'),
+): LoadedStack {
   if (files.length === 0) throw new StackLoadError('Please specify a Compose file (with --compose-file).');
-  if (!isValidProjectName(stack)) throw new StackLoadError(`invalid stack name "${stack}": use lowercase letters, digits, '_' and '-', starting with a letter or digit`);
+  if (!isValidProjectName(stack))
+    throw new StackLoadError(`invalid stack name "${stack}": use lowercase letters, digits, '_' and '-', starting with a letter or digit`);
   let tmp: string | undefined;
   const paths = files.map((f) => {
     if (f !== '-') return f;

@@ -64,15 +64,24 @@ export function planDeploy(objects: StackObjects, contents: { secrets: ContentSp
   for (const name of objects.externalNetworks) {
     if (LOCAL_NETWORKS.has(name)) continue;
     const n = existing.externalNetworks[name];
-    if (!n) throw new PlanError(`network "${name}" is declared as external, but could not be found. You need to create a swarm-scoped network before the stack is deployed`);
-    if (n.Scope !== 'swarm') throw new PlanError(`network "${name}" is declared as external, but it is not in the right scope: "${n.Scope}" instead of "swarm"`);
+    if (!n)
+      throw new PlanError(
+        `network "${name}" is declared as external, but could not be found. You need to create a swarm-scoped network before the stack is deployed`,
+      );
+    if (n.Scope !== 'swarm')
+      throw new PlanError(`network "${name}" is declared as external, but it is not in the right scope: "${n.Scope}" instead of "swarm"`);
   }
-  for (const name of objects.externalSecrets) if (!existing.secrets[name]) throw new PlanError(`secret not found: ${name} (declared external: create it first with tsswarm secret create)`);
-  for (const name of objects.externalConfigs) if (!existing.configs[name]) throw new PlanError(`config not found: ${name} (declared external: create it first with tsswarm config create)`);
+  for (const name of objects.externalSecrets)
+    if (!existing.secrets[name]) throw new PlanError(`secret not found: ${name} (declared external: create it first with tsswarm secret create)`);
+  for (const name of objects.externalConfigs)
+    if (!existing.configs[name]) throw new PlanError(`config not found: ${name} (declared external: create it first with tsswarm config create)`);
   // A config's content can be compared here, before anything changes; a secret's only the manager sees.
   for (const spec of contents.configs) {
     const e = existing.configs[spec.Name];
-    if (e?.Data !== undefined && e.Data !== spec.Data) throw new PlanError(`failed to update config ${spec.Name}: its content changed, and configs are immutable (only labels can be updated); give it a new name to roll it out`);
+    if (e?.Data !== undefined && e.Data !== spec.Data)
+      throw new PlanError(
+        `failed to update config ${spec.Name}: its content changed, and configs are immutable (only labels can be updated); give it a new name to roll it out`,
+      );
   }
   const haveNetworks = new Set(existing.networks);
   for (const n of objects.networks) if (!haveNetworks.has(n.Name)) steps.push({ kind: 'create-network', say: `Creating network ${n.Name}`, body: n });

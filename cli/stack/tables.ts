@@ -8,7 +8,19 @@ import { compareStrings } from './convert.js';
 export const STACK_LS_TABLE = 'table {{.Name}}\t{{.Services}}';
 export const SERVICES_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.Mode}}\t{{.Replicas}}\t{{.Image}}\t{{.Ports}}';
 export const PS_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}\t{{.Ports}}';
-export const HEADERS = { Name: 'NAME', Services: 'SERVICES', ID: 'ID', Mode: 'MODE', Replicas: 'REPLICAS', Image: 'IMAGE', Ports: 'PORTS', Node: 'NODE', DesiredState: 'DESIRED STATE', CurrentState: 'CURRENT STATE', Error: 'ERROR' };
+export const HEADERS = {
+  Name: 'NAME',
+  Services: 'SERVICES',
+  ID: 'ID',
+  Mode: 'MODE',
+  Replicas: 'REPLICAS',
+  Image: 'IMAGE',
+  Ports: 'PORTS',
+  Node: 'NODE',
+  DesiredState: 'DESIRED STATE',
+  CurrentState: 'CURRENT STATE',
+  Error: 'ERROR',
+};
 
 /** Stacks by name with their number of services, from the services' namespace labels. */
 export function stackRows(services: Pick<Service, 'Spec'>[]): { Name: string; Services: number }[] {
@@ -42,7 +54,8 @@ function replicasText(s: Service): string {
   const st = s.ServiceStatus;
   const m = s.Spec.Mode;
   const running = st?.RunningTasks ?? 0;
-  if (m?.ReplicatedJob) return `${running}/${m.ReplicatedJob.MaxConcurrent ?? 1} (${st?.CompletedTasks ?? 0}/${m.ReplicatedJob.TotalCompletions ?? 1} completed)`;
+  if (m?.ReplicatedJob)
+    return `${running}/${m.ReplicatedJob.MaxConcurrent ?? 1} (${st?.CompletedTasks ?? 0}/${m.ReplicatedJob.TotalCompletions ?? 1} completed)`;
   if (m?.GlobalJob) return `${running}/${st?.DesiredTasks ?? 0} (${st?.CompletedTasks ?? 0}/${st?.DesiredTasks ?? 0} completed)`;
   const desired = m?.Global ? (st?.DesiredTasks ?? 0) : (m?.Replicated?.Replicas ?? st?.DesiredTasks ?? 1);
   const max = s.Spec.TaskTemplate.Placement?.MaxReplicas;
@@ -70,7 +83,10 @@ export function serviceRows(services: Service[]): ServiceRow[] {
       Mode: modeText(s),
       Replicas: replicasText(s),
       Image: displayImage(s.Spec.TaskTemplate.ContainerSpec.Image),
-      Ports: (s.Endpoint?.Ports ?? s.Spec.EndpointSpec?.Ports ?? []).filter((p) => p.PublishMode === 'ingress' && p.PublishedPort).map(portText).join(', '),
+      Ports: (s.Endpoint?.Ports ?? s.Spec.EndpointSpec?.Ports ?? [])
+        .filter((p) => p.PublishMode === 'ingress' && p.PublishedPort)
+        .map(portText)
+        .join(', '),
     }));
 }
 

@@ -27,7 +27,13 @@ const IGNORED: Record<string, (s: Service) => boolean> = {
   cpu_period: (s) => s.cpu_period !== undefined,
   cpus: (s) => s.cpus !== undefined,
   // The model adds the dependencies links, volumes_from and network_mode imply; only declared ones count.
-  depends_on: (s) => Object.keys(s.depends_on).some((d) => !s.links.some((l) => l.split(':')[0] === d) && !s.volumes_from.some((v) => v.split(':')[0] === d || v === `service:${d}`) && s.network_mode !== `service:${d}`),
+  depends_on: (s) =>
+    Object.keys(s.depends_on).some(
+      (d) =>
+        !s.links.some((l) => l.split(':')[0] === d) &&
+        !s.volumes_from.some((v) => v.split(':')[0] === d || v === `service:${d}`) &&
+        s.network_mode !== `service:${d}`,
+    ),
   mem_reservation: (s) => s.mem_reservation !== undefined,
   oom_score_adj: (s) => s.oom_score_adj !== undefined,
   pids_limit: (s) => s.pids_limit !== undefined,
@@ -42,13 +48,17 @@ const IGNORED: Record<string, (s: Service) => boolean> = {
 
 const DEPRECATED: Record<string, { reason: string; used: (s: Service) => boolean }> = {
   container_name: { reason: 'Setting the container name is not supported.', used: (s) => s.container_name !== undefined },
-  expose: { reason: "Exposing ports is unnecessary - services on the same network can access each other's containers on any port.", used: (s) => s.expose.length > 0 },
+  expose: {
+    reason: "Exposing ports is unnecessary - services on the same network can access each other's containers on any port.",
+    used: (s) => s.expose.length > 0,
+  },
 };
 
 const RESOURCES = 'Set resource limits using deploy.resources';
 const FORBIDDEN: Record<string, { reason: string; used: (s: Service) => boolean }> = {
   volumes_from: {
-    reason: 'To share a volume between services, define it using the top-level `volumes` option and reference it from each service that shares it using the service-level `volumes` option.',
+    reason:
+      'To share a volume between services, define it using the top-level `volumes` option and reference it from each service that shares it using the service-level `volumes` option.',
     used: (s) => s.volumes_from.length > 0,
   },
   cpu_quota: { reason: RESOURCES, used: (s) => s.cpu_quota !== undefined },
@@ -65,10 +75,13 @@ const FORBIDDEN: Record<string, { reason: string; used: (s: Service) => boolean 
 export function stackWarnings(project: Project): string[] {
   const services = Object.values(project.services).sort((a, b) => compareStrings(a.name, b.name));
   const forbidden: ConvertProblem[] = [];
-  for (const s of services) for (const [key, f] of Object.entries(FORBIDDEN)) if (f.used(s)) forbidden.push({ path: `services.${s.name}.${key}`, message: f.reason });
+  for (const s of services)
+    for (const [key, f] of Object.entries(FORBIDDEN)) if (f.used(s)) forbidden.push({ path: `services.${s.name}.${key}`, message: f.reason });
   if (forbidden.length > 0) throw new StackConvertError(forbidden);
   const out: string[] = [];
-  const ignored = Object.keys(IGNORED).filter((k) => services.some((s) => IGNORED[k]!(s))).sort(compareStrings);
+  const ignored = Object.keys(IGNORED)
+    .filter((k) => services.some((s) => IGNORED[k]!(s)))
+    .sort(compareStrings);
   if (ignored.length > 0) out.push(`Ignoring unsupported options: ${ignored.join(', ')}`);
   const deprecated = Object.entries(DEPRECATED)
     .filter(([, d]) => services.some((s) => d.used(s)))
