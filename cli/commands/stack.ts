@@ -46,13 +46,18 @@ async function deploy(argv: string[]): Promise<number> {
   if (!p) return 0;
   const stack = oneStack(p, 'deploy', usage);
   const resolveImage = (str(p, 'resolve-image') ?? 'always') as ResolveImage;
-  if (!RESOLVE_IMAGE.includes(resolveImage)) throw new FlagError(`Invalid option ${resolveImage} for flag --resolve-image`);
+  // Docker's wording and exit code (1: it is checked after parsing, not by the flag parser).
+  if (!RESOLVE_IMAGE.includes(resolveImage)) throw new Error(`Invalid option ${resolveImage} for flag --resolve-image`);
   const detach = p.flags.detach !== false;
   try {
     const loaded = loadStack(list(p, 'compose-file'), stack, process.cwd(), process.env);
     for (const w of loaded.warnings) warn(`WARN ${w}`);
     for (const w of stackWarnings(loaded.project)) process.stderr.write(`${w}\n\n`);
     const objects = convertStack(loaded.project, stack);
+    if (p.flags.detach === undefined) warn('Since --detach=false was not specified, tasks will be created in the background.\nIn a future release, --detach=false will become the default.');
+    // Networks must be created in the swarm's scope, which only a manager can do: say so up front.
+    const info = await client().call<{ Swarm?: { ControlAvailable?: boolean } }>('/info');
+    if (!info.Swarm?.ControlAvailable) throw new Error('this node is not a swarm manager. Use "tsswarm swarm init" or "tsswarm swarm join" to connect this node to swarm and try again');
     const auth = bool(p, 'with-registry-auth') ? (await import('./login.js')).registryAuthHeader : undefined;
     const d = daemon();
     const ids = await deployStack(d, objects, loaded.environment, { prune: bool(p, 'prune'), resolveImage, registryAuth: auth, out: say, err: warn });
