@@ -159,6 +159,7 @@ export type ContainerSpec = z.infer<typeof ContainerSpecSchema>;
 export type Resources = z.infer<typeof ResourcesSchema>;
 export type RestartPolicy = z.infer<typeof RestartPolicySchema>;
 export type Placement = z.infer<typeof PlacementSchema>;
+export type NetworkAttachmentConfig = z.infer<typeof NetworkAttachmentConfigSchema>;
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 export type UpdateConfig = z.infer<typeof UpdateConfigSchema>;
 export type PortConfig = z.infer<typeof PortConfigSchema>;

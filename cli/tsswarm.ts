@@ -70,6 +70,9 @@ const commands: Record<string, Entry> = {
   node: { load: () => import('./commands/swarm.js').then((m) => ({ default: m.node })), help: 'Manage Swarm nodes' },
   init: { load: () => import('./commands/swarm.js').then((m) => ({ default: m.init })), help: 'Initialize a swarm (short for swarm init)' },
   join: { load: () => import('./commands/swarm.js').then((m) => ({ default: m.join })), help: 'Join a swarm as a node and/or manager (short for swarm join)' },
+  stack: { load: () => import('./commands/stack.js'), help: 'Manage Swarm stacks' },
+  secret: { load: () => import('./commands/secret.js'), help: 'Manage Swarm secrets' },
+  config: { load: () => import('./commands/config.js'), help: 'Manage Swarm configs' },
 };
 
 function usage(): string {

@@ -213,7 +213,7 @@ export interface DeviceRequest {
 }
 
 export interface Deploy {
-  mode: 'replicated' | 'global';
+  mode: 'replicated' | 'global' | 'replicated-job' | 'global-job';
   replicas?: number;
   endpoint_mode?: 'vip' | 'dnsrr';
   labels: Record<string, string>;

@@ -333,7 +333,7 @@ function resources(v: unknown, c: Collector, path: PathSegment[]): Resources | u
 function deploy(v: unknown, c: Collector, path: PathSegment[]): Deploy | undefined {
   if (!isRecord(v)) return undefined;
   const mode = str(v.mode) ?? 'replicated';
-  if (mode !== 'replicated' && mode !== 'global') c.fail([...path, 'mode'], `must be 'replicated' or 'global', got '${mode}'`);
+  if (!['replicated', 'global', 'replicated-job', 'global-job'].includes(mode)) c.fail([...path, 'mode'], `must be 'replicated', 'global', 'replicated-job' or 'global-job', got '${mode}'`);
   const endpoint = str(v.endpoint_mode);
   if (endpoint !== undefined && endpoint !== 'vip' && endpoint !== 'dnsrr') c.fail([...path, 'endpoint_mode'], `must be 'vip' or 'dnsrr', got '${endpoint}'`);
   const res = dict(v.resources);
