@@ -48,7 +48,7 @@ export function serviceRoutes(router: Router, swarm: SwarmNode): void {
       await c().removeService(params.id!);
       return undefined;
     })
-    .get('/tasks', async ({ query }) => c().listTasks(filtersOf(query, ['desired-state', 'id', 'label', 'name', 'node', 'service'])))
+    .get('/tasks', async ({ query }) => c().listTasks(filtersOf(query, ['desired-state', 'id', 'label', 'name', 'node', 'service', '_up-to-date'])))
     .get('/tasks/{id}', async ({ params }) => c().getTask(params.id!))
     .get('/secrets', async ({ query }) => c().listSecrets(filtersOf(query, ['id', 'label', 'name', 'names'])))
     .post('/secrets/create', async ({ json, res }) => {

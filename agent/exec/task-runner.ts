@@ -8,7 +8,7 @@ import type { Logger } from '../../lib/log.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { ContainerService } from '../containers/service.js';
 import type { EventBus } from '../events.js';
-import { containerBody, containerName, templateContext } from './container-body.js';
+import { containerBody, containerName, DEFAULT_STOP_GRACE_NS, templateContext } from './container-body.js';
 import { ContainerTaskController } from './controller.js';
 import type { FileItem, TaskFiles } from './task-files.js';
 import { expand } from './template.js';
@@ -39,6 +39,7 @@ export class TaskRunner {
   private pendingKick = false;
   private watching = false;
   private disposed = false;
+  private adopted = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -94,7 +95,7 @@ export class TaskRunner {
   }
 
   private ctl(): ContainerTaskController {
-    if (!this.controller) this.controller = new ContainerTaskController({ containers: this.d.containers, events: this.d.events }, this.name, { Image: this.task.Spec.ContainerSpec.Image });
+    if (!this.controller) this.controller = new ContainerTaskController({ containers: this.d.containers, events: this.d.events }, this.name, { Image: this.task.Spec.ContainerSpec.Image, StopTimeout: Math.ceil((this.task.Spec.ContainerSpec.StopGracePeriod ?? DEFAULT_STOP_GRACE_NS) / 1e9) });
     return this.controller;
   }
 
@@ -103,7 +104,7 @@ export class TaskRunner {
     const desired = t.DesiredState;
     this.adopt();
     if (desired === 'shutdown' || desired === 'remove' || rank(desired) > rank('running')) {
-      if (this.controller?.inspect()?.status === 'running') await this.controller.shutdown();
+      if (this.ctl().inspect()?.status === 'running') await this.ctl().shutdown();
       if (!terminal(this.state)) this.report('shutdown', 'shutdown');
       if (desired === 'remove') await this.cleanup();
       return;
@@ -133,19 +134,31 @@ export class TaskRunner {
     if (!health || health.Status === 'healthy') this.report('running', 'started');
   }
 
-  /** After a daemon restart: a container already made for this task tells where the task is. */
+  /**
+   * Once per runner: a container already made for this task (before a daemon restart, or a session
+   * that moved to another manager) tells where the task really is.
+   */
   private adopt(): void {
-    if (rank(this.state) >= rank('preparing')) return;
+    if (this.adopted) return;
+    this.adopted = true;
     const c = this.ctl().inspect();
-    if (!c) return;
-    if (c.status === 'running') {
-      this.state = 'starting';
+    if (!c) {
+      // The manager thinks it got further, but its container is gone: the task failed.
+      if (rank(this.state) >= rank('preparing') && !terminal(this.state)) this.report('failed', 'container gone', { err: 'task: its container was removed' });
+      return;
+    }
+    if (c.status === 'running' || c.status === 'paused' || c.status === 'restarting') {
       this.watch();
-      this.report('running', 'started');
+      if (rank(this.state) < rank('running')) {
+        this.state = 'starting';
+        this.report('running', 'started');
+      }
     } else if (c.status === 'exited' || c.status === 'dead') {
-      this.state = 'starting';
-      this.report(c.exitCode === 0 ? 'complete' : 'failed', 'finished', c.exitCode === 0 ? {} : { err: `task: non-zero exit (${c.exitCode})`, exitCode: c.exitCode });
-    } else if (c.status === 'created') {
+      if (!terminal(this.state)) {
+        this.state = 'starting';
+        this.report(c.exitCode === 0 ? 'complete' : 'failed', 'finished', c.exitCode === 0 ? {} : { err: `task: non-zero exit (${c.exitCode})`, exitCode: c.exitCode });
+      }
+    } else if (c.status === 'created' && rank(this.state) < rank('ready')) {
       this.state = 'ready';
     }
   }
@@ -242,7 +255,7 @@ export class TaskRunner {
     this.disposed = true;
     await this.chain;
     try {
-      if (this.controller?.inspect()?.status === 'running' || this.ctl().inspect()?.status === 'running') await this.ctl().shutdown();
+      if (this.ctl().inspect()?.status === 'running') await this.ctl().shutdown();
     } catch {
       // already gone
     }

@@ -239,7 +239,8 @@ export class WorkloadControl implements WorkloadApi {
     if (status) {
       const tasks = this.view.tasksOf({ serviceId: s.ID }) as TaskObject[];
       const nodes = new Map(this.view.list('nodes').map((n) => [n.ID, n as unknown as NodeObject]));
-      const running = tasks.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running').length;
+      // Tasks on a down node are not counted as running (Docker's CLI does the same).
+      const running = tasks.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running' && nodes.get(t.NodeID ?? '')?.Status.State !== 'down').length;
       const completed = tasks.filter((t) => t.Status.State === 'complete' && (!JobIteration || t.JobIteration?.Index === JobIteration.Index)).length;
       const mode = modeOf(s.Spec);
       let desired = 0;
@@ -287,14 +288,22 @@ export class WorkloadControl implements WorkloadApi {
         return r;
       }
     });
-    const names = new Map(this.view.list('services').map((s) => [s.ID, s.Spec?.Name ?? '']));
+    const svc = new Map((this.view.list('services') as ServiceObject[]).map((s) => [s.ID, s]));
+    const names = new Map([...svc.values()].map((s) => [s.ID, s.Spec.Name ?? '']));
+    // Docker's CLI asks for `_up-to-date` tasks while it shows progress: those running the current spec.
+    const upToDate = f['_up-to-date']?.includes('true');
     return (this.view.list('tasks') as unknown as TaskObject[])
       .filter((t) => {
         if (f.id?.length && !f.id.some((v) => t.ID.startsWith(v))) return false;
         if (services?.length && !services.includes(t.ServiceID)) return false;
         if (nodes?.length && !nodes.includes(t.NodeID ?? '')) return false;
         if (f['desired-state']?.length && !f['desired-state'].includes(t.DesiredState === 'ready' ? 'running' : t.DesiredState)) return false;
-        if (f.label?.length && !labelsMatch(t.Labels, f.label)) return false;
+        // As SwarmKit: a task's labels are its service's (that is how `stack ps` finds a stack's tasks).
+        if (f.label?.length && !labelsMatch({ ...(svc.get(t.ServiceID)?.Spec.Labels ?? {}), ...t.Labels }, f.label)) return false;
+        if (upToDate) {
+          const s = svc.get(t.ServiceID);
+          if (!s || t.SpecDigest !== specDigest(s.Spec.TaskTemplate)) return false;
+        }
         if (f.name?.length) {
           const n = `${names.get(t.ServiceID) ?? ''}.${t.Slot ?? t.NodeID}`;
           if (!f.name.some((v) => n.startsWith(v))) return false;
