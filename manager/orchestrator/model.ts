@@ -17,8 +17,10 @@ export interface TaskObject extends Task, Omit<StoredObject, 'Spec' | 'Version' 
   Restarts?: { Count: number; Since: number };
   /** Internal: a digest of the spec it runs, to tell tasks an update has not reached yet. */
   SpecDigest: string;
-  /** Internal: the task's service name (for container names), and its scheduling explanation. */
+  /** Internal: the task's service name (for container names). */
   ServiceName: string;
+  /** Internal: a rebalancing replacement, and the crowded node whose task of the slot it replaces. */
+  Rebalance?: string;
 }
 
 const ORDER: Record<TaskState, number> = {
@@ -88,6 +90,6 @@ export const nodeUp = (n: NodeObject | undefined): n is NodeObject => !!n && n.S
 
 /** The task's view on the Engine API: internal fields stay on the manager. */
 export function taskView(t: TaskObject): Task {
-  const { StartAfter: _s, Restarts: _r, SpecDigest: _d, ServiceName: _n, ...view } = t;
+  const { StartAfter: _s, Restarts: _r, SpecDigest: _d, ServiceName: _n, Rebalance: _b, ...view } = t;
   return view;
 }

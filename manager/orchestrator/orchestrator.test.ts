@@ -286,6 +286,26 @@ describe('manager/orchestrator (loop over an in-memory store)', () => {
     assert.equal(b.tasks().length, 0);
   });
 
+  it('rebalances onto a node that comes back, start-first, unless the service opts out', async () => {
+    const b = new Bed();
+    await b.nodes('n1', 'n2', 'n3');
+    await b.create({ Name: 'web', Mode: replicas(6) });
+    await b.create({ Name: 'pinned', Mode: replicas(6), Labels: { 'com.tsswarm.rebalance': 'false' } });
+    await b.settle();
+    await b.setNode('n3', (n) => ({ ...n, Status: { ...n.Status, State: 'down' } }));
+    await b.settle();
+    await b.setNode('n3', (n) => ({ ...n, Status: { ...n.Status, State: 'ready' } }));
+    for (let i = 0; i < 80; i++) {
+      const r = await b.loop.pass();
+      assert.ok(b.running('web').length >= 6, 'never below the running count while rebalancing');
+      const a = await b.agents();
+      if (r.created + r.updated + r.deleted + r.services === 0 && a === 0) break;
+    }
+    const per = (name: string) => ['n1', 'n2', 'n3'].map((n) => b.running(name).filter((t) => t.NodeID === n).length);
+    assert.deepEqual(per('web'), [2, 2, 2]);
+    assert.deepEqual(per('pinned'), [3, 3, 0]);
+  });
+
   it('refuses bad specs naming the key, and a second service of a name', async () => {
     const b = new Bed();
     await assert.rejects(b.control.createService({ Name: 'x', TaskTemplate: { ContainerSpec: {} } }), /TaskTemplate\.ContainerSpec\.Image/);

@@ -158,6 +158,52 @@ function reconcileService(p: PlanBuilder, input: ReconcileInput, s: ServiceObjec
 
   // 4. Rolling update / rollback of out-of-date tasks.
   if (!isJob(mode)) rollingUpdate(p, input, s, tasks, nodes, digest, key);
+
+  // 5. Rebalance onto nodes that joined or came back, when nothing else is moving.
+  if (mode === 'replicated') rebalance(p, input, s, tasks, nodes);
+}
+
+/** Opting out of rebalancing: a service label (Docker's API has no field for it). */
+export const REBALANCE_LABEL = 'com.tsswarm.rebalance';
+
+/**
+ * Beyond Docker (moby#24103): a replicated service whose tasks crowd some nodes while other eligible
+ * nodes have fewer moves one task at a time, start-first (the replacement runs before the old task
+ * stops, so the service never drops below its running count), paced by its update delay. The
+ * scheduler puts the replacement on the least loaded node.
+ */
+function rebalance(p: PlanBuilder, input: ReconcileInput, s: ServiceObject, tasks: TaskObject[], nodes: Map<string, NodeObject>): void {
+  if (s.Spec.Labels?.[REBALANCE_LABEL] === 'false') return;
+  if (s.UpdateStatus?.State === 'updating' || s.UpdateStatus?.State === 'rollback_started' || s.UpdateStatus?.State === 'paused' || s.UpdateStatus?.State === 'rollback_paused') return;
+  const all = [...tasks.map((t) => p.cur(t)), ...p.created.filter((t) => t.ServiceID === s.ID)];
+  const live = all.filter(isLive);
+  // Anything in motion (new, pending, starting, a slot with two tasks) waits for the next pass.
+  if (live.some((t) => t.Status.State !== 'running')) return;
+  const slots = new Set(live.map((t) => t.Slot));
+  if (slots.size !== live.length) return;
+  const max = s.Spec.TaskTemplate.Placement?.MaxReplicas ?? 0;
+  const eligible = [...nodes.values()].filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active' && input.eligible(s, n));
+  if (eligible.length < 2) return;
+  const count = new Map(eligible.map((n) => [n.ID, 0]));
+  for (const t of live) if (t.NodeID && count.has(t.NodeID)) count.set(t.NodeID, count.get(t.NodeID)! + 1);
+  const sorted = [...count.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const [most, hi] = sorted[0]!;
+  const lo = sorted[sorted.length - 1]![1];
+  if (hi - lo <= 1 || (max > 0 && lo >= max)) return;
+  const cfg = updateConfigOf(s.Spec.UpdateConfig);
+  const mem = input.updaters.get(s.ID) ?? {};
+  input.updaters.set(s.ID, mem);
+  if (cfg.Delay > 0) {
+    if (mem.nextBatchAt === undefined) mem.nextBatchAt = input.now + cfg.Delay / 1e6;
+    if (mem.nextBatchAt > input.now) {
+      p.wake(mem.nextBatchAt);
+      return;
+    }
+  }
+  mem.nextBatchAt = undefined;
+  const victim = live.filter((t) => t.NodeID === most).sort((a, b) => (b.Slot ?? 0) - (a.Slot ?? 0))[0]!;
+  // start-first: the rolling-update step stops the old task once this one runs (same slot, same spec).
+  p.created.push(newTask(input, s, { slot: victim.Slot! }, 'running', { Rebalance: most }));
 }
 
 function scaleReplicated(p: PlanBuilder, input: ReconcileInput, s: ServiceObject, live: TaskObject[]): void {
@@ -253,11 +299,12 @@ function rollingUpdate(p: PlanBuilder, input: ReconcileInput, s: ServiceObject, 
     }
     return false;
   });
-  // start-first: the old task of a slot stops once its replacement runs.
+  // start-first: the old task of a slot stops once its replacement runs (an update's, or a rebalance's).
   for (const [, g] of groups) {
     const fresh = g.find((t) => t.SpecDigest === digest && t.Status.State === 'running');
-    if (!fresh) continue;
-    for (const t of g) if (t.SpecDigest !== digest && t.DesiredState === 'running') p.desire(t, 'shutdown');
+    if (fresh) for (const t of g) if (t.SpecDigest !== digest && t.DesiredState === 'running') p.desire(t, 'shutdown');
+    const moved = g.find((t) => t.Rebalance && t.SpecDigest === digest && t.Status.State === 'running');
+    if (moved) for (const t of g) if (t !== moved && t.NodeID === moved.Rebalance && t.DesiredState === 'running') p.desire(t, 'shutdown');
   }
   if (dirty.length === 0 && inFlight.length === 0) {
     if (updating) {
