@@ -171,7 +171,7 @@ export function taskRows(tasks: readonly Task[], ctx: TaskContext): TaskRow[] {
 const cpus = (nano: number): string => String(nano / 1e9);
 
 /** Docker's `service inspect --pretty` text (tabs as Docker's template has them, not aligned). */
-export function prettyService(s: Service, networkNames: ReadonlyMap<string, string> = new Map()): string {
+export function prettyService(s: Service, networkNames: ReadonlyMap<string, string> = new Map(), now: number = Date.now()): string {
   const spec = s.Spec;
   const tt = spec.TaskTemplate;
   const cs = tt.ContainerSpec;
@@ -188,8 +188,8 @@ export function prettyService(s: Service, networkNames: ReadonlyMap<string, stri
   const us = s.UpdateStatus;
   if (us) {
     L.push('UpdateStatus:', ` State:\t\t${us.State}`);
-    if (us.StartedAt) L.push(` Started:\t${humanDuration(Date.now() - Date.parse(us.StartedAt))} ago`);
-    if (us.CompletedAt && (us.State === 'completed' || us.State === 'rollback_completed')) L.push(` Completed:\t${humanDuration(Date.now() - Date.parse(us.CompletedAt))} ago`);
+    if (us.StartedAt) L.push(` Started:\t${humanDuration(now - Date.parse(us.StartedAt))} ago`);
+    if (us.CompletedAt && (us.State === 'completed' || us.State === 'rollback_completed')) L.push(` Completed:\t${humanDuration(now - Date.parse(us.CompletedAt))} ago`);
     L.push(` Message:\t${us.Message}`);
   }
   L.push('Placement:');
