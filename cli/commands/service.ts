@@ -6,7 +6,7 @@ import { formatInspect, formatList } from '../../lib/format/index.js';
 import { parseDuration } from '../../lib/units.js';
 import type { Config, Secret, Service, ServiceSpec, Task } from '../../api/swarm.js';
 import { defaultRunFlagsIo } from '../run-flags.js';
-import { applyUpdate, buildCreateSpec, CREATE_FLAGS, referencedKinds, UPDATE_FLAGS, type References } from '../service/flags.js';
+import { applyUpdate, buildCreateSpec, checkRollbackFlags, CREATE_FLAGS, referencedKinds, UPDATE_FLAGS, type References } from '../service/flags.js';
 import { formatLogLine, hasTaskContext, prettyService, serviceRows, SERVICE_TABLE, taskRows, TASK_TABLE, type LogContext } from '../service/format.js';
 import { ConvergeTracker } from '../service/progress.js';
 import { DaemonError, type Client } from '../client.js';
@@ -77,9 +77,12 @@ async function waitOnService(c: Client, ref: string, quiet: boolean): Promise<vo
   // Docker leaves the bars out on terminals too narrow for them.
   const bars = !tty || (out.columns ?? 0) > 110;
   let drawn = 0;
+  let last: string[] = [];
   const draw = (final: boolean): void => {
     if (quiet || (!tty && !final)) return;
     const lines = tracker.view.lines(bars);
+    if (tty && lines.length === last.length && lines.every((l, i) => l === last[i])) return;
+    last = lines;
     let text = tty && drawn ? `\x1b[${drawn}A` : '';
     text += lines.map((l) => (tty ? `\x1b[2K${l}\n` : `${l}\n`)).join('');
     writeIfOpen(out, text);
@@ -136,6 +139,7 @@ export async function update(argv: string[]): Promise<number> {
   if (!p) return 0;
   needArgs(p, 1, 'service update', usage);
   if (p.args.length > 1) throw new FlagError(`"tsswarm service update" requires exactly 1 argument.\nSee 'tsswarm service update --help'.\n\nUsage:  ${usage}`);
+  checkRollbackFlags(p);
   const ref = p.args[0]!;
   const c = client();
   const svc = await c.call<Service>(`/services/${enc(ref)}`);

@@ -574,14 +574,20 @@ function healthcheck(p: Parsed, current: HealthConfig | undefined): HealthConfig
 
 const ALWAYS_ALLOWED_WITH_ROLLBACK = new Set(['rollback', 'detach', 'quiet', 'help']);
 
+/** --rollback asks the daemon for the previous spec: no other change may come with it. */
+export function checkRollbackFlags(p: Parsed): void {
+  if (!boolOpt(p, 'rollback')) return;
+  const others = Object.keys(p.flags).filter((k) => !ALWAYS_ALLOWED_WITH_ROLLBACK.has(k) && given(p, k));
+  if (others.length) throw new FlagError(`other flags may not be combined with --rollback (remove --${others.join(', --')})`);
+}
+
 /**
  * `service update` flags applied to `current` (which is not changed). With --rollback the spec is
  * returned as is: the daemon restores PreviousSpec when asked with rollback=previous.
  */
 export function applyUpdate(current: ServiceSpec, p: Parsed, io: RunFlagsIo, refs: References = NO_REFS): ServiceSpec {
   if (boolOpt(p, 'rollback')) {
-    const others = Object.keys(p.flags).filter((k) => !ALWAYS_ALLOWED_WITH_ROLLBACK.has(k) && given(p, k));
-    if (others.length) throw new FlagError(`other flags may not be combined with --rollback (remove --${others.join(', --')})`);
+    checkRollbackFlags(p);
     return structuredClone(current);
   }
   const spec = structuredClone(current);
