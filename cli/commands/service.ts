@@ -70,8 +70,8 @@ async function activeNodes(c: Client): Promise<Set<string>> {
  * only its final state otherwise; nothing with -q. Fails with the daemon's message when the update
  * pauses or is rolled back.
  */
-async function waitOnService(c: Client, ref: string, quiet: boolean): Promise<void> {
-  const tracker = new ConvergeTracker();
+async function waitOnService(c: Client, ref: string, quiet: boolean, expectRollback = false): Promise<void> {
+  const tracker = new ConvergeTracker(expectRollback);
   const out = process.stdout;
   const tty = out.isTTY === true;
   // Docker leaves the bars out on terminals too narrow for them.
@@ -156,7 +156,7 @@ export async function update(argv: string[]): Promise<number> {
   });
   warn(r);
   process.stdout.write(`${ref}\n`);
-  if (!bool(p, 'detach')) await waitOnService(c, svc.ID, bool(p, 'quiet'));
+  if (!bool(p, 'detach')) await waitOnService(c, svc.ID, bool(p, 'quiet'), rollback);
   return 0;
 }
 
@@ -174,7 +174,7 @@ export async function rollback(argv: string[]): Promise<number> {
   const r = await c.call<{ Warnings?: string[] | null }>(`/services/${enc(svc.ID)}/update`, { method: 'POST', query: { version: svc.Version.Index, rollback: 'previous' }, body: svc.Spec });
   warn(r);
   process.stdout.write(`${ref}\n`);
-  if (!bool(p, 'detach')) await waitOnService(c, svc.ID, bool(p, 'quiet'));
+  if (!bool(p, 'detach')) await waitOnService(c, svc.ID, bool(p, 'quiet'), true);
   return 0;
 }
 

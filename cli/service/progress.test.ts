@@ -127,7 +127,7 @@ describe('cli/service/progress: replicated services', () => {
   });
 
   it('shows a rollback as it happens and its message once converged', () => {
-    const t = new ConvergeTracker();
+    const t = new ConvergeTracker(true);
     const started = service({ Replicated: { Replicas: 1 } }, { UpdateStatus: { State: 'rollback_started', Message: 'manually requested rollback' } });
     t.step(started, [task(1, 'starting')], NODES, 0);
     // The rollback line comes first: it is written before the bars are laid out.
@@ -138,6 +138,16 @@ describe('cli/service/progress: replicated services', () => {
     // As on Docker's terminal, a line written again under its ID changes in place.
     assert.equal(t.view.lines()[0], 'rollback: rollback completed');
     assert.equal(t.view.lines().at(-1), 'verify: Service converged');
+  });
+
+  it('fails once an update it followed has been rolled back by the daemon', () => {
+    const t = new ConvergeTracker();
+    const svc = (u: UpdateStatus): Service => service({ Replicated: { Replicas: 1 } }, { UpdateStatus: u });
+    t.step(svc({ State: 'updating', Message: 'update in progress' }), [task(1, 'starting')], NODES, 0);
+    t.step(svc({ State: 'rollback_started', Message: 'update rolled back due to failure or early termination of task t9' }), [task(1, 'starting')], NODES, 100);
+    const done = svc({ State: 'rollback_completed', Message: 'rollback completed' });
+    assert.deepEqual(t.step(done, [task(1, 'running')], NODES, 200), { state: 'waiting' });
+    assert.deepEqual(t.step(done, [task(1, 'running')], NODES, 5300), { state: 'failed', message: 'service rolled back: update rolled back due to failure or early termination of task t9' });
   });
 
   it('ends at once when the update had already completed before it converged here', () => {

@@ -242,11 +242,20 @@ export type StepResult = { state: 'waiting' } | { state: 'converged' } | { state
  */
 export class ConvergeTracker {
   readonly view = new ProgressView();
+
+  /**
+   * `expectRollback`: the command asked for the rollback (`service rollback`, `update --rollback`).
+   * Otherwise a rollback means the update failed and was undone, which ends in failure.
+   */
+  constructor(private readonly expectRollback = false) {}
+
   private updater: Updater | undefined;
   private converged = false;
   private convergedAt: number | undefined;
   private rollback = false;
   private trailer: ProgressLine | undefined;
+  /** Why the daemon started rolling back (its first rollback message), for the failure. */
+  private rollbackReason: string | undefined;
 
   step(service: Service, tasks: readonly Task[], activeNodes: ReadonlySet<string>, nowMs: number): StepResult {
     const monitorMs = (service.Spec.UpdateConfig?.Monitor || DEFAULT_MONITOR_NS) / 1e6;
@@ -263,6 +272,7 @@ export class ConvergeTracker {
         return { state: 'failed', message: `service update paused: ${us.Message}` };
       case 'rollback_started':
         if (!this.rollback && us.Message) this.view.write({ id: 'rollback', action: us.Message });
+        this.rollbackReason ??= us.Message || undefined;
         this.rollback = true;
         break;
       case 'rollback_paused':
@@ -277,6 +287,7 @@ export class ConvergeTracker {
     if (this.converged && this.convergedAt !== undefined && nowMs - this.convergedAt >= monitorMs) {
       this.view.write({ id: 'verify', action: 'Service converged' });
       if (this.trailer) this.view.write(this.trailer);
+      if (this.rollback && !this.expectRollback) return { state: 'failed', message: `service rolled back: ${this.rollbackReason ?? us?.Message ?? ''}` };
       return { state: 'converged' };
     }
     this.converged = this.updater(service, tasks, activeNodes, this.rollback);
