@@ -10,7 +10,7 @@ import { applyUpdate, buildCreateSpec, checkRollbackFlags, CREATE_FLAGS, referen
 import { formatLogLine, hasTaskContext, prettyService, serviceRows, SERVICE_TABLE, taskRows, TASK_TABLE, type LogContext } from '../service/format.js';
 import { ConvergeTracker } from '../service/progress.js';
 import { DaemonError, type Client } from '../client.js';
-import { bool, body, client, enc, filtersParam, group, list, needArgs, parse, parseFilters, str, writeIfOpen } from './common.js';
+import { ExitError, bool, body, client, enc, filtersParam, group, list, needArgs, parse, parseFilters, str, writeIfOpen } from './common.js';
 
 interface NodeView {
   ID: string;
@@ -100,7 +100,7 @@ async function waitOnService(c: Client, ref: string, quiet: boolean, expectRollb
       const r = tracker.step(svc, tasks, nodes, Date.now());
       if (r.state !== 'waiting') {
         draw(true);
-        if (r.state === 'failed') throw new DaemonError(0, r.message);
+        if (r.state === 'failed') throw new ExitError(r.message, 1);
         return;
       }
       draw(false);
@@ -144,7 +144,6 @@ export async function update(argv: string[]): Promise<number> {
   const c = client();
   const svc = await c.call<Service>(`/services/${enc(ref)}`);
   const rollback = bool(p, 'rollback');
-  if (rollback && !svc.PreviousSpec) throw new DaemonError(0, `service ${ref} does not have a previous spec to roll back to`);
   const spec = applyUpdate(svc.Spec, p, defaultRunFlagsIo(), await references(c, p));
   await resolveNetworks(c, spec, new Set(list(p, 'network-add').map((n) => (n.includes('=') ? (/(?:^|,)name=([^,]*)/.exec(n)?.[1] ?? n) : n))));
   const headers = await authHeaders(p, spec.TaskTemplate.ContainerSpec.Image);
