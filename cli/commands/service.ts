@@ -10,7 +10,7 @@ import { applyUpdate, buildCreateSpec, checkRollbackFlags, CREATE_FLAGS, referen
 import { formatLogLine, hasTaskContext, prettyService, serviceRows, SERVICE_TABLE, taskRows, TASK_TABLE, type LogContext } from '../service/format.js';
 import { ConvergeTracker } from '../service/progress.js';
 import { DaemonError, type Client } from '../client.js';
-import { ExitError, bool, body, client, enc, filtersParam, group, list, needArgs, parse, parseFilters, str, writeIfOpen } from './common.js';
+import { ExitError, bool, body, client, demux, enc, filtersParam, group, list, needArgs, parse, parseFilters, str, writeIfOpen } from './common.js';
 
 interface NodeView {
   ID: string;
@@ -44,7 +44,9 @@ async function resolveNetworks(c: Client, spec: ServiceSpec, only?: ReadonlySet<
     if (only && !only.has(n.Target)) continue;
     const net = await c.call<NetworkView>(`/networks/${enc(n.Target)}`);
     if (net.Scope !== undefined && net.Scope !== 'swarm') {
-      throw new FlagError(`The network ${n.Target} cannot be used with services. Only networks scoped to the swarm can be used, such as those created with the overlay driver.`);
+      throw new FlagError(
+        `The network ${n.Target} cannot be used with services. Only networks scoped to the swarm can be used, such as those created with the overlay driver.`,
+      );
     }
     n.Target = net.Id;
   }
@@ -170,7 +172,11 @@ export async function rollback(argv: string[]): Promise<number> {
   const ref = p.args[0]!;
   const c = client();
   const svc = await c.call<Service>(`/services/${enc(ref)}`);
-  const r = await c.call<{ Warnings?: string[] | null }>(`/services/${enc(svc.ID)}/update`, { method: 'POST', query: { version: svc.Version.Index, rollback: 'previous' }, body: svc.Spec });
+  const r = await c.call<{ Warnings?: string[] | null }>(`/services/${enc(svc.ID)}/update`, {
+    method: 'POST',
+    query: { version: svc.Version.Index, rollback: 'previous' },
+    body: svc.Spec,
+  });
   warn(r);
   process.stdout.write(`${ref}\n`);
   if (!bool(p, 'detach')) await waitOnService(c, svc.ID, bool(p, 'quiet'), true);
@@ -180,7 +186,10 @@ export async function rollback(argv: string[]): Promise<number> {
 /** `SERVICE=REPLICAS`, with Docker's texts for what is not. */
 export function parseScaleArg(a: string): { name: string; replicas: number } {
   const eq = a.indexOf('=');
-  if (eq <= 0) throw new FlagError(`invalid scale specifier '${a}'.\nSee 'tsswarm service scale --help'.\n\nUsage:  tsswarm service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]`);
+  if (eq <= 0)
+    throw new FlagError(
+      `invalid scale specifier '${a}'.\nSee 'tsswarm service scale --help'.\n\nUsage:  tsswarm service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]`,
+    );
   const v = a.slice(eq + 1);
   if (!/^\d+$/.test(v)) throw new FlagError(`invalid replicas value ${v}: expected a non-negative integer (e.g. ${a.slice(0, eq)}=3)`);
   return { name: a.slice(0, eq), replicas: Number(v) };
@@ -203,7 +212,9 @@ export async function scale(argv: string[]): Promise<number> {
       else if (spec.Mode?.ReplicatedJob) spec.Mode = { ReplicatedJob: { ...spec.Mode.ReplicatedJob, TotalCompletions: replicas } };
       else if (!spec.Mode) spec.Mode = { Replicated: { Replicas: replicas } };
       else throw new FlagError('scale can only be used with replicated or replicated-job mode');
-      warn(await c.call<{ Warnings?: string[] | null }>(`/services/${enc(svc.ID)}/update`, { method: 'POST', query: { version: svc.Version.Index }, body: spec }));
+      warn(
+        await c.call<{ Warnings?: string[] | null }>(`/services/${enc(svc.ID)}/update`, { method: 'POST', query: { version: svc.Version.Index }, body: spec }),
+      );
       process.stdout.write(`${name} scaled to ${replicas}\n`);
       scaled.push(svc.ID);
     } catch (e) {
@@ -257,8 +268,11 @@ export async function ls(argv: string[]): Promise<number> {
     { name: 'filter', short: 'f', type: 'list', description: 'Filter output based on conditions provided' },
   ]);
   if (!p) return 0;
-  if (p.args.length) throw new FlagError(`"tsswarm service ls" accepts no arguments.\nSee 'tsswarm service ls --help'.\n\nUsage:  tsswarm service ls [OPTIONS]`);
-  const services = await client().call<Service[]>('/services', { query: { filters: filtersParam(parseFilters(list(p, 'filter'))), status: bool(p, 'quiet') ? undefined : 'true' } });
+  if (p.args.length)
+    throw new FlagError(`"tsswarm service ls" accepts no arguments.\nSee 'tsswarm service ls --help'.\n\nUsage:  tsswarm service ls [OPTIONS]`);
+  const services = await client().call<Service[]>('/services', {
+    query: { filters: filtersParam(parseFilters(list(p, 'filter'))), status: bool(p, 'quiet') ? undefined : 'true' },
+  });
   const format = bool(p, 'quiet') ? '{{.ID}}' : str(p, 'format');
   process.stdout.write(formatList(format, serviceRows(services), SERVICE_TABLE));
   return 0;
@@ -400,7 +414,8 @@ export async function logs(argv: string[]): Promise<number> {
   needArgs(p, 1, 'service logs', usage);
   const target = p.args[0]!;
   const tail = str(p, 'tail');
-  if (tail !== undefined && tail !== 'all' && !/^\d+$/.test(tail)) throw new FlagError(`invalid argument "${tail}" for "-n, --tail" flag: expected a number or "all"`);
+  if (tail !== undefined && tail !== 'all' && !/^\d+$/.test(tail))
+    throw new FlagError(`invalid argument "${tail}" for "-n, --tail" flag: expected a number or "all"`);
   const c = client();
   const raw = bool(p, 'raw');
   const timestamps = bool(p, 'timestamps');
@@ -433,7 +448,15 @@ export async function logs(argv: string[]): Promise<number> {
   if (tty && !raw) throw new FlagError('tty service logs only supported with --raw');
 
   const res = await c.raw(path, {
-    query: { stdout: 1, stderr: 1, follow: bool(p, 'follow') ? 1 : undefined, timestamps: timestamps ? 1 : undefined, tail, since: sinceArg(str(p, 'since')), details: bool(p, 'details') || !raw ? 1 : undefined },
+    query: {
+      stdout: 1,
+      stderr: 1,
+      follow: bool(p, 'follow') ? 1 : undefined,
+      timestamps: timestamps ? 1 : undefined,
+      tail,
+      since: sinceArg(str(p, 'since')),
+      details: bool(p, 'details') || !raw ? 1 : undefined,
+    },
   });
   if ((res.statusCode ?? 0) >= 400) await body(res);
   if (tty) {
@@ -441,6 +464,10 @@ export async function logs(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (raw) {
+    await demux(res);
+    return 0;
+  }
   const noResolve = bool(p, 'no-resolve');
   const ctx: LogContext & { tasks: Map<string, Task> } = {
     services: new Map(),
@@ -466,7 +493,7 @@ export async function logs(argv: string[]): Promise<number> {
 
   const emitter = (out: NodeJS.WritableStream): ReturnType<typeof lineWriter> =>
     lineWriter((line) => {
-      if (raw) return writeIfOpen(out, `${line}\n`);
+      // A line without the swarm details (an older daemon) is shown as it came.
       if (!hasTaskContext(line, timestamps)) return writeIfOpen(out, `${line}\n`);
       writeIfOpen(out, `${formatLogLine(line, ctx, timestamps)}\n`);
     });
@@ -480,7 +507,7 @@ export async function logs(argv: string[]): Promise<number> {
       const size = buf.readUInt32BE(4);
       if (buf.length < 8 + size) break;
       const payload = buf.subarray(8, 8 + size);
-      if (!raw) {
+      {
         const m = /com\.docker\.swarm\.task\.id=([^, ]+)/.exec(payload.toString('utf8'));
         const id = m ? decodeURIComponent(m[1]!) : undefined;
         if (id !== undefined && !ctx.tasks.has(id) && !looked.has(id)) {

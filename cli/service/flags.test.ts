@@ -18,8 +18,10 @@ const secret = (id: string, name: string): Secret => ({ ID: id, Version: { Index
 const config = (id: string, name: string): Config => ({ ID: id, Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name } });
 const REFS: References = { secrets: [secret('sid1', 'db_pass'), secret('sid2', 'api_key')], configs: [config('cid1', 'nginx_conf')] };
 
-const create = (argv: string[], refs: References = REFS, x: RunFlagsIo = io()): ServiceSpec => buildCreateSpec(parseFlags(argv, CREATE_FLAGS, { stopAtPositional: true }), x, refs);
-const update = (spec: ServiceSpec, argv: string[], refs: References = REFS, x: RunFlagsIo = io()): ServiceSpec => applyUpdate(spec, parseFlags(argv, UPDATE_FLAGS), x, refs);
+const create = (argv: string[], refs: References = REFS, x: RunFlagsIo = io()): ServiceSpec =>
+  buildCreateSpec(parseFlags(argv, CREATE_FLAGS, { stopAtPositional: true }), x, refs);
+const update = (spec: ServiceSpec, argv: string[], refs: References = REFS, x: RunFlagsIo = io()): ServiceSpec =>
+  applyUpdate(spec, parseFlags(argv, UPDATE_FLAGS), x, refs);
 
 /** Asserts a FlagError whose message matches. */
 const flagError = (fn: () => unknown, re: RegExp): void => assert.throws(fn, (e: unknown) => e instanceof FlagError && re.test((e as Error).message));
@@ -52,18 +54,27 @@ describe('cli/service/flags: create', () => {
     assert.deepEqual(create(['--mode', 'global', 'x']).Mode, { Global: {} });
     assert.deepEqual(create(['--mode', 'global-job', 'x']).Mode, { GlobalJob: {} });
     assert.deepEqual(create(['--mode', 'replicated-job', '--replicas', '5', 'x']).Mode, { ReplicatedJob: { MaxConcurrent: 5, TotalCompletions: 5 } });
-    assert.deepEqual(create(['--mode', 'replicated-job', '--replicas', '5', '--max-concurrent', '2', 'x']).Mode, { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 5 } });
+    assert.deepEqual(create(['--mode', 'replicated-job', '--replicas', '5', '--max-concurrent', '2', 'x']).Mode, {
+      ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 5 },
+    });
     assert.equal(create(['--mode', 'replicated-job', 'x']).TaskTemplate.RestartPolicy?.Condition, 'on-failure');
     assert.deepEqual(create(['--replicas', '3', 'x']).Mode, { Replicated: { Replicas: 3 } });
     flagError(() => create(['--mode', 'global', '--replicas', '2', 'x']), /^replicas can only be used with replicated or replicated-job mode$/);
     flagError(() => create(['--max-concurrent', '2', 'x']), /max-concurrent can only be used with replicated-job mode/);
-    flagError(() => create(['--mode', 'daemonset', 'x']), /^invalid argument "daemonset" for "--mode" flag: expected "replicated", "global", "replicated-job" or "global-job"$/);
+    flagError(
+      () => create(['--mode', 'daemonset', 'x']),
+      /^invalid argument "daemonset" for "--mode" flag: expected "replicated", "global", "replicated-job" or "global-job"$/,
+    );
     flagError(() => create(['--replicas', '-1', 'x']), /^invalid argument "-1" for "--replicas" flag: expected a non-negative integer$/);
     flagError(() => create(['--replicas', 'two', 'x']), /invalid argument "two" for "--replicas" flag/);
   });
 
   it('reads env from -e and --env-file, a bare name taking the client value', () => {
-    const s = create(['-e', 'A=1', '-e', 'HOME', '-e', 'UNSET', '--env-file', '/e', 'x'], REFS, io({ '/e': '# c\nB=2\n\nPATHX\n' }, { HOME: '/root', PATHX: '/p' }));
+    const s = create(
+      ['-e', 'A=1', '-e', 'HOME', '-e', 'UNSET', '--env-file', '/e', 'x'],
+      REFS,
+      io({ '/e': '# c\nB=2\n\nPATHX\n' }, { HOME: '/root', PATHX: '/p' }),
+    );
     assert.deepEqual(s.TaskTemplate.ContainerSpec.Env, ['B=2', 'PATHX=/p', 'A=1', 'HOME=/root']);
     flagError(() => create(['--env-file', '/missing', 'x']), /^invalid argument "\/missing" for "--env-file" flag: cannot read the file/);
     flagError(() => create(['-e', '=v', 'x']), /invalid argument "=v" for "-e, --env" flag/);
@@ -77,16 +88,36 @@ describe('cli/service/flags: create', () => {
   });
 
   it('parses placement: constraints, spread preferences, max per node', () => {
-    const s = create(['--constraint', 'node.role==manager', '--constraint', 'node.labels.zone != a', '--placement-pref', 'spread=node.labels.zone', '--replicas-max-per-node', '2', 'x']);
-    assert.deepEqual(s.TaskTemplate.Placement, { Constraints: ['node.role==manager', 'node.labels.zone != a'], Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }], MaxReplicas: 2 });
-    flagError(() => create(['--constraint', 'node.role=manager', 'x']), /^invalid argument "node.role=manager" for "--constraint" flag: expected ATTRIBUTE==VALUE/);
+    const s = create([
+      '--constraint',
+      'node.role==manager',
+      '--constraint',
+      'node.labels.zone != a',
+      '--placement-pref',
+      'spread=node.labels.zone',
+      '--replicas-max-per-node',
+      '2',
+      'x',
+    ]);
+    assert.deepEqual(s.TaskTemplate.Placement, {
+      Constraints: ['node.role==manager', 'node.labels.zone != a'],
+      Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }],
+      MaxReplicas: 2,
+    });
+    flagError(
+      () => create(['--constraint', 'node.role=manager', 'x']),
+      /^invalid argument "node.role=manager" for "--constraint" flag: expected ATTRIBUTE==VALUE/,
+    );
     flagError(() => create(['--placement-pref', 'pack=node.id', 'x']), /only spread strategy is supported/);
     flagError(() => create(['--placement-pref', 'spread', 'x']), /placement preference must be of the format "<strategy>=<arg>"/);
   });
 
   it('parses resources in Docker units', () => {
     const s = create(['--reserve-cpu', '0.5', '--reserve-memory', '64m', '--limit-cpu', '1.5', '--limit-memory', '1g', '--limit-pids', '100', 'x']);
-    assert.deepEqual(s.TaskTemplate.Resources, { Limits: { NanoCPUs: 1.5e9, MemoryBytes: 1024 ** 3, Pids: 100 }, Reservations: { NanoCPUs: 5e8, MemoryBytes: 64 * 1024 ** 2 } });
+    assert.deepEqual(s.TaskTemplate.Resources, {
+      Limits: { NanoCPUs: 1.5e9, MemoryBytes: 1024 ** 3, Pids: 100 },
+      Reservations: { NanoCPUs: 5e8, MemoryBytes: 64 * 1024 ** 2 },
+    });
     flagError(() => create(['--limit-cpu', 'lots', 'x']), /^invalid argument "lots" for "--limit-cpu" flag/);
     flagError(() => create(['--reserve-memory', '12q', 'x']), /^invalid argument "12q" for "--reserve-memory" flag/);
   });
@@ -121,12 +152,22 @@ describe('cli/service/flags: create', () => {
   });
 
   it('resolves --secret and --config names to IDs, with Docker defaults and checks', () => {
-    const s = create(['--secret', 'db_pass', '--secret', 'source=api_key,target=key,uid=100,gid=101,mode=0400', '--config', 'src=nginx_conf,target=/etc/nginx/nginx.conf', 'x']);
+    const s = create([
+      '--secret',
+      'db_pass',
+      '--secret',
+      'source=api_key,target=key,uid=100,gid=101,mode=0400',
+      '--config',
+      'src=nginx_conf,target=/etc/nginx/nginx.conf',
+      'x',
+    ]);
     assert.deepEqual(s.TaskTemplate.ContainerSpec.Secrets, [
       { SecretID: 'sid1', SecretName: 'db_pass', File: { Name: 'db_pass', UID: '0', GID: '0', Mode: 0o444 } },
       { SecretID: 'sid2', SecretName: 'api_key', File: { Name: 'key', UID: '100', GID: '101', Mode: 0o400 } },
     ]);
-    assert.deepEqual(s.TaskTemplate.ContainerSpec.Configs, [{ ConfigID: 'cid1', ConfigName: 'nginx_conf', File: { Name: '/etc/nginx/nginx.conf', UID: '0', GID: '0', Mode: 0o444 } }]);
+    assert.deepEqual(s.TaskTemplate.ContainerSpec.Configs, [
+      { ConfigID: 'cid1', ConfigName: 'nginx_conf', File: { Name: '/etc/nginx/nginx.conf', UID: '0', GID: '0', Mode: 0o444 } },
+    ]);
     flagError(() => create(['--secret', 'nope', 'x']), /^secret not found: nope/);
     flagError(() => create(['--config', 'nope', 'x']), /^config not found: nope/);
     flagError(() => create(['--secret', 'db_pass', '--secret', 'source=api_key,target=db_pass', 'x']), /^duplicate secret target for api_key not allowed$/);
@@ -141,8 +182,26 @@ describe('cli/service/flags: create', () => {
   });
 
   it('parses the healthcheck flags and refuses them with --no-healthcheck', () => {
-    const s = create(['--health-cmd', 'curl -f localhost', '--health-interval', '10s', '--health-timeout', '2s', '--health-retries', '3', '--health-start-period', '1m', 'x']);
-    assert.deepEqual(s.TaskTemplate.ContainerSpec.HealthCheck, { Test: ['CMD-SHELL', 'curl -f localhost'], Interval: 10e9, Timeout: 2e9, StartPeriod: 60e9, Retries: 3 });
+    const s = create([
+      '--health-cmd',
+      'curl -f localhost',
+      '--health-interval',
+      '10s',
+      '--health-timeout',
+      '2s',
+      '--health-retries',
+      '3',
+      '--health-start-period',
+      '1m',
+      'x',
+    ]);
+    assert.deepEqual(s.TaskTemplate.ContainerSpec.HealthCheck, {
+      Test: ['CMD-SHELL', 'curl -f localhost'],
+      Interval: 10e9,
+      Timeout: 2e9,
+      StartPeriod: 60e9,
+      Retries: 3,
+    });
     assert.deepEqual(create(['--no-healthcheck', 'x']).TaskTemplate.ContainerSpec.HealthCheck, { Test: ['NONE'] });
     flagError(() => create(['--no-healthcheck', '--health-cmd', 'true', 'x']), /^--no-healthcheck conflicts with --health-\* options$/);
     flagError(() => create(['--health-interval', '10', 'x']), /^invalid argument "10" for "--health-interval" flag: expected a duration/);
@@ -151,14 +210,30 @@ describe('cli/service/flags: create', () => {
   it('parses restart, update and rollback policies with their allowed values', () => {
     const s = create([
       ...['--restart-condition', 'on-failure', '--restart-delay', '1s', '--restart-max-attempts', '3', '--restart-window', '1m'],
-      ...['--update-parallelism', '2', '--update-delay', '10s', '--update-failure-action', 'rollback', '--update-monitor', '30s', '--update-max-failure-ratio', '0.25', '--update-order', 'start-first'],
+      ...[
+        '--update-parallelism',
+        '2',
+        '--update-delay',
+        '10s',
+        '--update-failure-action',
+        'rollback',
+        '--update-monitor',
+        '30s',
+        '--update-max-failure-ratio',
+        '0.25',
+        '--update-order',
+        'start-first',
+      ],
       ...['--rollback-parallelism', '0', '--rollback-failure-action', 'continue', '--rollback-order', 'start-first'],
       'x',
     ]);
     assert.deepEqual(s.TaskTemplate.RestartPolicy, { Condition: 'on-failure', Delay: 1e9, MaxAttempts: 3, Window: 60e9 });
     assert.deepEqual(s.UpdateConfig, { Parallelism: 2, Delay: 10e9, FailureAction: 'rollback', Monitor: 30e9, MaxFailureRatio: 0.25, Order: 'start-first' });
     assert.deepEqual(s.RollbackConfig, { Parallelism: 0, FailureAction: 'continue', Monitor: 5e9, MaxFailureRatio: 0, Order: 'start-first' });
-    flagError(() => create(['--restart-condition', 'always', 'x']), /^invalid argument "always" for "--restart-condition" flag: expected "none", "on-failure" or "any"$/);
+    flagError(
+      () => create(['--restart-condition', 'always', 'x']),
+      /^invalid argument "always" for "--restart-condition" flag: expected "none", "on-failure" or "any"$/,
+    );
     flagError(() => create(['--rollback-failure-action', 'rollback', 'x']), /for "--rollback-failure-action" flag: expected "pause" or "continue"/);
     flagError(() => create(['--update-order', 'random', 'x']), /"--update-order" flag: expected "start-first" or "stop-first"/);
     flagError(() => create(['--update-max-failure-ratio', '1.5', 'x']), /expected a number between 0 and 1/);
@@ -166,7 +241,8 @@ describe('cli/service/flags: create', () => {
   });
 
   it('sets the container fields', () => {
-    const cs = create(['--stop-grace-period', '30s', '--stop-signal', 'SIGINT', '-u', '1000:1000', '-w', '/app', '--hostname', 'h1', '--init', 'x']).TaskTemplate.ContainerSpec;
+    const cs = create(['--stop-grace-period', '30s', '--stop-signal', 'SIGINT', '-u', '1000:1000', '-w', '/app', '--hostname', 'h1', '--init', 'x'])
+      .TaskTemplate.ContainerSpec;
     assert.deepEqual(
       { g: cs.StopGracePeriod, s: cs.StopSignal, u: cs.User, w: cs.Dir, h: cs.Hostname, i: cs.Init },
       { g: 30e9, s: 'SIGINT', u: '1000:1000', w: '/app', h: 'h1', i: true },
@@ -176,7 +252,31 @@ describe('cli/service/flags: create', () => {
 
 describe('cli/service/flags: update', () => {
   const base = (): ServiceSpec =>
-    create(['--name', 'web', '-e', 'A=1', '-e', 'B=2', '-l', 'tier=front', '--constraint', 'node.role==worker', '-p', '8080:80', '-p', '9090:90', '--mount', 'type=volume,source=d,target=/data', '--secret', 'db_pass', '--network', 'front', '--replicas', '2', 'nginx:1']);
+    create([
+      '--name',
+      'web',
+      '-e',
+      'A=1',
+      '-e',
+      'B=2',
+      '-l',
+      'tier=front',
+      '--constraint',
+      'node.role==worker',
+      '-p',
+      '8080:80',
+      '-p',
+      '9090:90',
+      '--mount',
+      'type=volume,source=d,target=/data',
+      '--secret',
+      'db_pass',
+      '--network',
+      'front',
+      '--replicas',
+      '2',
+      'nginx:1',
+    ]);
 
   it('changes only what the flags name, leaving the current spec alone', () => {
     const cur = base();
@@ -194,7 +294,18 @@ describe('cli/service/flags: update', () => {
   });
 
   it('adds and removes labels, container labels and constraints', () => {
-    const s = update(base(), ['--label-add', 'x=y', '--label-rm', 'tier', '--container-label-add', 'c=1', '--constraint-rm', 'node.role == worker', '--constraint-add', 'node.labels.ssd==true']);
+    const s = update(base(), [
+      '--label-add',
+      'x=y',
+      '--label-rm',
+      'tier',
+      '--container-label-add',
+      'c=1',
+      '--constraint-rm',
+      'node.role == worker',
+      '--constraint-add',
+      'node.labels.ssd==true',
+    ]);
     assert.deepEqual(s.Labels, { x: 'y' });
     assert.deepEqual(s.TaskTemplate.ContainerSpec.Labels, { c: '1' });
     assert.deepEqual(s.TaskTemplate.Placement?.Constraints, ['node.labels.ssd==true']);
@@ -207,7 +318,10 @@ describe('cli/service/flags: update', () => {
       { Protocol: 'udp', TargetPort: 53, PublishedPort: 5353, PublishMode: 'ingress' },
     ]);
     assert.deepEqual(update(base(), ['--publish-rm', '80/udp']).EndpointSpec?.Ports?.length, 2);
-    assert.deepEqual(update(base(), ['--publish-rm', '9090:90']).EndpointSpec?.Ports?.map((p) => p.TargetPort), [80]);
+    assert.deepEqual(
+      update(base(), ['--publish-rm', '9090:90']).EndpointSpec?.Ports?.map((p) => p.TargetPort),
+      [80],
+    );
   });
 
   it('removes mounts by target and replaces one of the same target', () => {
@@ -221,7 +335,10 @@ describe('cli/service/flags: update', () => {
 
   it('adds and removes secrets and networks', () => {
     const s = update(base(), ['--secret-rm', 'db_pass', '--secret-add', 'api_key', '--network-rm', 'front', '--network-add', 'back']);
-    assert.deepEqual(s.TaskTemplate.ContainerSpec.Secrets?.map((x) => x.SecretName), ['api_key']);
+    assert.deepEqual(
+      s.TaskTemplate.ContainerSpec.Secrets?.map((x) => x.SecretName),
+      ['api_key'],
+    );
     assert.deepEqual(s.TaskTemplate.Networks, [{ Target: 'back' }]);
     flagError(() => update(base(), ['--network-add', 'front']), /already attached to network front/);
     flagError(() => update(base(), ['--secret-add', 'ghost']), /^secret not found: ghost/);

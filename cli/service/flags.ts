@@ -7,7 +7,19 @@ import { parseDuration } from '../../lib/units.js';
 import { parseKeyValueFile, parseCpus, parseMountFlag, sizeFlag, validateEnv, type RunFlagsIo } from '../run-flags.js';
 import { parsePublish, PortSpecError } from '../../network/ports.js';
 import { splitShellWords } from '../../compose-spec/shellwords.js';
-import type { Config, ConfigReference, HealthConfig, Mount, NetworkAttachmentConfig, PortConfig, Secret, SecretReference, ServiceMode, ServiceSpec, UpdateConfig } from '../../api/swarm.js';
+import type {
+  Config,
+  ConfigReference,
+  HealthConfig,
+  Mount,
+  NetworkAttachmentConfig,
+  PortConfig,
+  Secret,
+  SecretReference,
+  ServiceMode,
+  ServiceSpec,
+  UpdateConfig,
+} from '../../api/swarm.js';
 
 /** Flags both create and update take, each setting one field. */
 const COMMON: FlagSpec[] = [
@@ -25,7 +37,11 @@ const COMMON: FlagSpec[] = [
   { name: 'health-interval', type: 'string', description: 'Time between running the check (ms|s|m|h)' },
   { name: 'health-timeout', type: 'string', description: 'Maximum time to allow one check to run (ms|s|m|h)' },
   { name: 'health-retries', type: 'string', description: 'Consecutive failures needed to report unhealthy' },
-  { name: 'health-start-period', type: 'string', description: 'Start period for the container to initialize before counting retries towards unstable (ms|s|m|h)' },
+  {
+    name: 'health-start-period',
+    type: 'string',
+    description: 'Start period for the container to initialize before counting retries towards unstable (ms|s|m|h)',
+  },
   { name: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
   { name: 'restart-condition', type: 'string', description: 'Restart when condition is met ("none", "on-failure", "any") (default "any")' },
   { name: 'restart-delay', type: 'string', description: 'Delay between restart attempts (ns|us|ms|s|m|h) (default 5s)' },
@@ -153,7 +169,15 @@ function ratio(p: Parsed, k: string): number | undefined {
 function oneOf<T extends string>(p: Parsed, k: string, allowed: readonly T[]): T | undefined {
   const v = str(p, k);
   if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw bad(v, `--${k}`, `expected ${allowed.slice(0, -1).map((a) => `"${a}"`).join(', ')} or "${allowed[allowed.length - 1]}"`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw bad(
+      v,
+      `--${k}`,
+      `expected ${allowed
+        .slice(0, -1)
+        .map((a) => `"${a}"`)
+        .join(', ')} or "${allowed[allowed.length - 1]}"`,
+    );
   return v as T;
 }
 
@@ -273,7 +297,7 @@ export function parsePortFlag(v: string, flag = '-p, --publish'): PortConfig[] {
     if (!pc.TargetPort) throw bad(v, flag, 'missing mandatory field "target"');
     return [pc as PortConfig];
   }
-  let reqs;
+  let reqs: ReturnType<typeof parsePublish>;
   try {
     reqs = parsePublish(v);
   } catch (e) {
@@ -401,7 +425,12 @@ export function parsePlacementPref(v: string, flag: string): { Spread: { SpreadD
 const CONSTRAINT = /^\s*(node\.(id|hostname|role|platform\.os|platform\.arch|labels\.[^=!]+)|engine\.labels\.[^=!]+|node\.labels)\s*(==|!=)\s*\S.*$/;
 
 function checkConstraint(v: string, flag: string): string {
-  if (!CONSTRAINT.test(v)) throw bad(v, flag, 'expected ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, with node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.KEY or engine.labels.KEY');
+  if (!CONSTRAINT.test(v))
+    throw bad(
+      v,
+      flag,
+      'expected ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, with node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.KEY or engine.labels.KEY',
+    );
   return v;
 }
 
@@ -425,7 +454,8 @@ export function serviceMode(p: Parsed): ServiceMode {
   const replicas = uint(p, 'replicas');
   const maxConcurrent = uint(p, 'max-concurrent');
   if (!(MODES as readonly string[]).includes(mode)) throw bad(mode, '--mode', 'expected "replicated", "global", "replicated-job" or "global-job"');
-  if ((mode === 'global' || mode === 'global-job') && replicas !== undefined) throw new FlagError('replicas can only be used with replicated or replicated-job mode');
+  if ((mode === 'global' || mode === 'global-job') && replicas !== undefined)
+    throw new FlagError('replicas can only be used with replicated or replicated-job mode');
   if (mode !== 'replicated-job' && maxConcurrent !== undefined) throw new FlagError('max-concurrent can only be used with replicated-job mode');
   switch (mode) {
     case 'global':
@@ -447,7 +477,9 @@ const isJob = (m: ServiceMode | undefined): boolean => m?.ReplicatedJob !== unde
 export function buildCreateSpec(p: Parsed, io: RunFlagsIo, refs: References = NO_REFS): ServiceSpec {
   const [image, ...args] = p.args;
   if (image === undefined || image === '') {
-    throw new FlagError(`"tsswarm service create" requires at least 1 argument.\nSee 'tsswarm service create --help'.\n\nUsage:  tsswarm service create [OPTIONS] IMAGE [COMMAND] [ARG...]`);
+    throw new FlagError(
+      `"tsswarm service create" requires at least 1 argument.\nSee 'tsswarm service create --help'.\n\nUsage:  tsswarm service create [OPTIONS] IMAGE [COMMAND] [ARG...]`,
+    );
   }
   const mode = serviceMode(p);
   const spec: ServiceSpec = {
@@ -459,8 +491,20 @@ export function buildCreateSpec(p: Parsed, io: RunFlagsIo, refs: References = NO
       Placement: {},
     },
     Mode: mode,
-    UpdateConfig: { Parallelism: DEFAULTS.parallelism, FailureAction: DEFAULTS.failureAction, Monitor: DEFAULTS.monitor, MaxFailureRatio: 0, Order: DEFAULTS.order },
-    RollbackConfig: { Parallelism: DEFAULTS.parallelism, FailureAction: DEFAULTS.failureAction, Monitor: DEFAULTS.monitor, MaxFailureRatio: 0, Order: DEFAULTS.order },
+    UpdateConfig: {
+      Parallelism: DEFAULTS.parallelism,
+      FailureAction: DEFAULTS.failureAction,
+      Monitor: DEFAULTS.monitor,
+      MaxFailureRatio: 0,
+      Order: DEFAULTS.order,
+    },
+    RollbackConfig: {
+      Parallelism: DEFAULTS.parallelism,
+      FailureAction: DEFAULTS.failureAction,
+      Monitor: DEFAULTS.monitor,
+      MaxFailureRatio: 0,
+      Order: DEFAULTS.order,
+    },
     EndpointSpec: { Mode: 'vip' },
   };
   const name = str(p, 'name');
@@ -658,7 +702,8 @@ export function applyUpdate(current: ServiceSpec, p: Parsed, io: RunFlagsIo, ref
     delete spec.Networks;
   }
 
-  if (given(p, 'publish-add') || given(p, 'publish-rm')) spec.EndpointSpec = { Mode: spec.EndpointSpec?.Mode ?? 'vip', ...spec.EndpointSpec, Ports: portDiff(spec.EndpointSpec?.Ports ?? [], p) };
+  if (given(p, 'publish-add') || given(p, 'publish-rm'))
+    spec.EndpointSpec = { Mode: spec.EndpointSpec?.Mode ?? 'vip', ...spec.EndpointSpec, Ports: portDiff(spec.EndpointSpec?.Ports ?? [], p) };
 
   if (given(p, 'secret-add') || given(p, 'secret-rm')) {
     const rm = new Set(list(p, 'secret-rm'));
@@ -699,7 +744,8 @@ function portDiff(current: PortConfig[], p: Parsed): PortConfig[] {
   const kept = current.filter((c) => !rm.some((r) => r.target === c.TargetPort && (r.proto === undefined || r.proto === c.Protocol)));
   const out = kept.filter((c) => !added.some((a) => a.Protocol === c.Protocol && (a.PublishedPort ?? 0) !== 0 && a.PublishedPort === c.PublishedPort));
   for (const a of added) {
-    if (!out.some((c) => c.TargetPort === a.TargetPort && c.Protocol === a.Protocol && c.PublishedPort === a.PublishedPort && c.PublishMode === a.PublishMode)) out.push(a);
+    if (!out.some((c) => c.TargetPort === a.TargetPort && c.Protocol === a.Protocol && c.PublishedPort === a.PublishedPort && c.PublishMode === a.PublishMode))
+      out.push(a);
   }
   return out;
 }

@@ -1,12 +1,31 @@
 import assert from 'node:assert/strict';
 import type { Service, ServiceSpec, Task, TaskState } from '../../api/swarm.js';
 import { formatList } from '../../lib/format/index.js';
-import { displayImage, ellipsis, formatLogLine, hasTaskContext, parseLogLine, prettyService, replicasText, servicePorts, serviceRows, SERVICE_TABLE, taskRows, TASK_TABLE, type LogContext } from './format.js';
+import {
+  displayImage,
+  ellipsis,
+  formatLogLine,
+  hasTaskContext,
+  parseLogLine,
+  prettyService,
+  replicasText,
+  servicePorts,
+  serviceRows,
+  SERVICE_TABLE,
+  taskRows,
+  TASK_TABLE,
+  type LogContext,
+} from './format.js';
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');
 const ago = (s: number): string => new Date(NOW - s * 1000).toISOString();
 
-const spec = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({ Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'nginx:1.27@sha256:abcd' } }, Mode: { Replicated: { Replicas: 3 } }, ...over });
+const spec = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
+  Name: 'web',
+  TaskTemplate: { ContainerSpec: { Image: 'nginx:1.27@sha256:abcd' } },
+  Mode: { Replicated: { Replicas: 3 } },
+  ...over,
+});
 
 const svc = (over: Partial<Service> = {}, s: Partial<ServiceSpec> = {}): Service => ({
   ID: 'svcid0123456789abcdefghijk',
@@ -38,8 +57,16 @@ describe('cli/service/format: service ls', () => {
   it('shows REPLICAS as Docker does for every mode', () => {
     assert.equal(replicasText(svc()), '2/3');
     assert.equal(replicasText(svc({}, { TaskTemplate: { ContainerSpec: { Image: 'x' }, Placement: { MaxReplicas: 1 } } })), '2/3 (max 1 per node)');
-    assert.equal(replicasText(svc({ ServiceStatus: { RunningTasks: 1, DesiredTasks: 3, CompletedTasks: 3 } }, { Mode: { ReplicatedJob: { MaxConcurrent: 3, TotalCompletions: 5 } } })), '1/3 (3/5 completed)');
-    assert.equal(replicasText(svc({ ServiceStatus: { RunningTasks: 1, DesiredTasks: 1, CompletedTasks: 2 } }, { Mode: { GlobalJob: {} } })), '1/1 (2/3 completed)');
+    assert.equal(
+      replicasText(
+        svc({ ServiceStatus: { RunningTasks: 1, DesiredTasks: 3, CompletedTasks: 3 } }, { Mode: { ReplicatedJob: { MaxConcurrent: 3, TotalCompletions: 5 } } }),
+      ),
+      '1/3 (3/5 completed)',
+    );
+    assert.equal(
+      replicasText(svc({ ServiceStatus: { RunningTasks: 1, DesiredTasks: 1, CompletedTasks: 2 } }, { Mode: { GlobalJob: {} } })),
+      '1/1 (2/3 completed)',
+    );
     assert.equal(replicasText(svc({ ServiceStatus: undefined }, { Mode: { Global: {} } })), '0/0');
   });
 
@@ -81,7 +108,9 @@ describe('cli/service/format: service ps', () => {
     const rows = taskRows(
       [
         task('t10aaaaaaaaaaaaaaaa', 10, 'running', 'running', 10),
-        task('t1oldaaaaaaaaaaaaaa', 1, 'failed', 'shutdown', 60, { Status: { Timestamp: ago(30), State: 'failed', Message: '', Err: 'task: non-zero exit (1): the process ended badly' } }),
+        task('t1oldaaaaaaaaaaaaaa', 1, 'failed', 'shutdown', 60, {
+          Status: { Timestamp: ago(30), State: 'failed', Message: '', Err: 'task: non-zero exit (1): the process ended badly' },
+        }),
         task('t1newaaaaaaaaaaaaaa', 1, 'running', 'running', 20),
         task('t2aaaaaaaaaaaaaaaaa', 2, 'starting', 'running', 2),
       ],
@@ -103,8 +132,17 @@ describe('cli/service/format: service ps', () => {
 
   it('keeps everything with --no-trunc and indents only tables', () => {
     const err = 'x'.repeat(40);
-    const rows = taskRows([task('full-task-id-0123456789', 1, 'failed', 'shutdown', 9, { Status: { Timestamp: ago(3600), State: 'failed', Message: '', Err: err } }), task('b', 1, 'running', 'running', 1)], { ...ctx, trunc: false, table: false });
-    assert.deepEqual(rows.map((r) => r.Name), ['web.1', 'web.1']);
+    const rows = taskRows(
+      [
+        task('full-task-id-0123456789', 1, 'failed', 'shutdown', 9, { Status: { Timestamp: ago(3600), State: 'failed', Message: '', Err: err } }),
+        task('b', 1, 'running', 'running', 1),
+      ],
+      { ...ctx, trunc: false, table: false },
+    );
+    assert.deepEqual(
+      rows.map((r) => r.Name),
+      ['web.1', 'web.1'],
+    );
     assert.equal(rows[1]!.ID, 'full-task-id-0123456789');
     assert.equal(rows[1]!.Error, `"${err}"`);
     assert.equal(rows[1]!.Image, 'nginx:1.27@sha256:abcd');
@@ -112,7 +150,20 @@ describe('cli/service/format: service ps', () => {
   });
 
   it('names global tasks by node and shows their host ports', () => {
-    const [r] = taskRows([task('g1', undefined, 'running', 'running', 1, { NodeID: 'node1id', Status: { Timestamp: ago(0), State: 'running', Message: '', PortStatus: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }] } } })], ctx);
+    const [r] = taskRows(
+      [
+        task('g1', undefined, 'running', 'running', 1, {
+          NodeID: 'node1id',
+          Status: {
+            Timestamp: ago(0),
+            State: 'running',
+            Message: '',
+            PortStatus: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }] },
+          },
+        }),
+      ],
+      ctx,
+    );
     assert.equal(r!.Name, 'web.node1id');
     assert.equal(r!.Ports, '*:8080->80/tcp');
     assert.equal(r!.CurrentState, 'Running less than a second ago');
@@ -136,7 +187,14 @@ describe('cli/service/format: inspect --pretty', () => {
       {
         Labels: { a: '1', flag: '' },
         TaskTemplate: {
-          ContainerSpec: { Image: 'nginx:1', Args: ['-g', 'daemon off;'], Env: ['A=1'], Init: true, Mounts: [{ Type: 'volume', Source: 'd', Target: '/data' }], Secrets: [{ SecretID: 's', SecretName: 'pw', File: { Name: 'pw', UID: '0', GID: '0', Mode: 0o444 } }] },
+          ContainerSpec: {
+            Image: 'nginx:1',
+            Args: ['-g', 'daemon off;'],
+            Env: ['A=1'],
+            Init: true,
+            Mounts: [{ Type: 'volume', Source: 'd', Target: '/data' }],
+            Secrets: [{ SecretID: 's', SecretName: 'pw', File: { Name: 'pw', UID: '0', GID: '0', Mode: 0o444 } }],
+          },
           Placement: { Constraints: ['node.role==worker'], Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.az' } }] },
           Resources: { Limits: { NanoCPUs: 1.5e9, MemoryBytes: 128 * 1024 ** 2 } },
           Networks: [{ Target: 'netid' }],
@@ -202,7 +260,10 @@ describe('cli/service/format: inspect --pretty', () => {
 
   it('names the other modes', () => {
     assert.match(prettyService(svc({}, { Mode: { Global: {} } })), /\nService Mode:\tGlobal\n/);
-    assert.match(prettyService(svc({}, { Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 4 } } })), /Service Mode:\tReplicated Job\n Max Concurrent:\t2\n Total Completions:\t4\n/);
+    assert.match(
+      prettyService(svc({}, { Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 4 } } })),
+      /Service Mode:\tReplicated Job\n Max Concurrent:\t2\n Total Completions:\t4\n/,
+    );
   });
 });
 

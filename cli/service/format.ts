@@ -58,7 +58,11 @@ export function servicePorts(ports: readonly PortConfig[] | null | undefined): s
     )
       j++;
     const last = ingress[j]!;
-    out.push(j === i ? `*:${first.PublishedPort}->${first.TargetPort}/${first.Protocol}` : `*:${first.PublishedPort}-${last.PublishedPort}->${first.TargetPort}-${last.TargetPort}/${first.Protocol}`);
+    out.push(
+      j === i
+        ? `*:${first.PublishedPort}->${first.TargetPort}/${first.Protocol}`
+        : `*:${first.PublishedPort}-${last.PublishedPort}->${first.TargetPort}-${last.TargetPort}/${first.Protocol}`,
+    );
     i = j + 1;
   }
   return out.join(', ');
@@ -108,7 +112,16 @@ export interface TaskRow {
 
 export const TASK_TABLE = {
   defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}\t{{.Ports}}',
-  headers: { ID: 'ID', Name: 'NAME', Image: 'IMAGE', Node: 'NODE', DesiredState: 'DESIRED STATE', CurrentState: 'CURRENT STATE', Error: 'ERROR', Ports: 'PORTS' },
+  headers: {
+    ID: 'ID',
+    Name: 'NAME',
+    Image: 'IMAGE',
+    Node: 'NODE',
+    DesiredState: 'DESIRED STATE',
+    CurrentState: 'CURRENT STATE',
+    Error: 'ERROR',
+    Ports: 'PORTS',
+  },
 };
 
 /** Docker's formatter.Ellipsis: at most `max` characters, the last one "…" when cut. */
@@ -121,7 +134,8 @@ export function ellipsis(s: string, max: number): string {
 const MAX_ERR_LENGTH = 30;
 
 /** A task's name: `svc.slot`, or `svc.nodeid` for a global service's task. */
-export const taskName = (serviceName: string, t: Pick<Task, 'Slot' | 'NodeID'>): string => (t.Slot ? `${serviceName}.${t.Slot}` : `${serviceName}.${t.NodeID ?? ''}`);
+export const taskName = (serviceName: string, t: Pick<Task, 'Slot' | 'NodeID'>): string =>
+  t.Slot ? `${serviceName}.${t.Slot}` : `${serviceName}.${t.NodeID ?? ''}`;
 
 /** Natural order ("web.2" before "web.10"), as Docker's sortorder.NaturalLess. */
 export function naturalCompare(a: string, b: string): number {
@@ -179,7 +193,12 @@ export function prettyService(s: Service, networkNames: ReadonlyMap<string, stri
   const labels = Object.entries(spec.Labels ?? {});
   if (labels.length) L.push('Labels:', ...labels.map(([k, v]) => ` ${k}${v ? `=${v}` : ''}`));
   if (spec.Mode?.Global) L.push('Service Mode:\tGlobal');
-  else if (spec.Mode?.ReplicatedJob) L.push('Service Mode:\tReplicated Job', ` Max Concurrent:\t${spec.Mode.ReplicatedJob.MaxConcurrent ?? 1}`, ` Total Completions:\t${spec.Mode.ReplicatedJob.TotalCompletions ?? 1}`);
+  else if (spec.Mode?.ReplicatedJob)
+    L.push(
+      'Service Mode:\tReplicated Job',
+      ` Max Concurrent:\t${spec.Mode.ReplicatedJob.MaxConcurrent ?? 1}`,
+      ` Total Completions:\t${spec.Mode.ReplicatedJob.TotalCompletions ?? 1}`,
+    );
   else if (spec.Mode?.GlobalJob) L.push('Service Mode:\tGlobal Job');
   else {
     L.push('Service Mode:\tReplicated');
@@ -189,7 +208,8 @@ export function prettyService(s: Service, networkNames: ReadonlyMap<string, stri
   if (us) {
     L.push('UpdateStatus:', ` State:\t\t${us.State}`);
     if (us.StartedAt) L.push(` Started:\t${humanDuration(now - Date.parse(us.StartedAt))} ago`);
-    if (us.CompletedAt && (us.State === 'completed' || us.State === 'rollback_completed')) L.push(` Completed:\t${humanDuration(now - Date.parse(us.CompletedAt))} ago`);
+    if (us.CompletedAt && (us.State === 'completed' || us.State === 'rollback_completed'))
+      L.push(` Completed:\t${humanDuration(now - Date.parse(us.CompletedAt))} ago`);
     L.push(` Message:\t${us.Message}`);
   }
   L.push('Placement:');
@@ -250,11 +270,18 @@ export function prettyService(s: Service, networkNames: ReadonlyMap<string, stri
   const ports = spec.EndpointSpec?.Ports ?? [];
   if (ports.length) {
     L.push('Ports:');
-    for (const p of ports) L.push(` PublishedPort = ${p.PublishedPort ?? 0}`, `  Protocol = ${p.Protocol}`, `  TargetPort = ${p.TargetPort}`, `  PublishMode = ${p.PublishMode}`);
+    for (const p of ports)
+      L.push(` PublishedPort = ${p.PublishedPort ?? 0}`, `  Protocol = ${p.Protocol}`, `  TargetPort = ${p.TargetPort}`, `  PublishMode = ${p.PublishMode}`);
   }
   const hc = cs.HealthCheck;
   if (hc) {
-    L.push(' Healthcheck:', `  Interval = ${formatDuration(hc.Interval ?? 0)}`, `  Retries = ${hc.Retries ?? 0}`, `  StartPeriod =\t${formatDuration(hc.StartPeriod ?? 0)}`, `  Timeout =\t${formatDuration(hc.Timeout ?? 0)}`);
+    L.push(
+      ' Healthcheck:',
+      `  Interval = ${formatDuration(hc.Interval ?? 0)}`,
+      `  Retries = ${hc.Retries ?? 0}`,
+      `  StartPeriod =\t${formatDuration(hc.StartPeriod ?? 0)}`,
+      `  Timeout =\t${formatDuration(hc.Timeout ?? 0)}`,
+    );
     if (hc.Test?.length) L.push('  Tests:', ...hc.Test.map((t) => `\t Test = ${t}`));
   }
   return `${L.join('\n')}\n`;

@@ -93,9 +93,11 @@ describe('cli/service/progress: replicated services', () => {
     t.step(svc, [ok], NODES, 0);
     const failed = task(1, 'failed', 'shutdown', { Status: { Timestamp: '', State: 'failed', Message: '', Err: 'task: non-zero exit (1)' } });
     const replacement = task(1, 'starting', 'running');
-    assert.deepEqual(t.step(svc, [{ ...ok, DesiredState: 'shutdown', Status: { ...ok.Status, State: 'shutdown' } }, failed, replacement], NODES, 1000), { state: 'waiting' });
+    assert.deepEqual(t.step(svc, [{ ...ok, DesiredState: 'shutdown', Status: { ...ok.Status, State: 'shutdown' } }, failed, replacement], NODES, 1000), {
+      state: 'waiting',
+    });
     assert.equal(t.view.lines().at(-1), 'verify: Detected task failure');
-    assert.match(t.view.lines()[1]!, /^1\/1: starting  \[/);
+    assert.match(t.view.lines()[1]!, /^1\/1: starting {2}\[/);
     // The wait starts again from the new convergence, not the first one.
     const running = { ...replacement, Status: { ...replacement.Status, State: 'running' as const } };
     t.step(svc, [running], NODES, 2000);
@@ -105,7 +107,12 @@ describe('cli/service/progress: replicated services', () => {
 
   it('shows a task error on its slot line', () => {
     const t = new ConvergeTracker();
-    t.step(service({ Replicated: { Replicas: 1 } }), [task(1, 'rejected', 'running', { Status: { Timestamp: '', State: 'rejected', Message: '', Err: 'no suitable node (1 node not available)' } })], NODES, 0);
+    t.step(
+      service({ Replicated: { Replicas: 1 } }),
+      [task(1, 'rejected', 'running', { Status: { Timestamp: '', State: 'rejected', Message: '', Err: 'no suitable node (1 node not available)' } })],
+      NODES,
+      0,
+    );
     assert.equal(t.view.lines()[1], '1/1: no suitable node (1 node not available)');
   });
 
@@ -114,7 +121,7 @@ describe('cli/service/progress: replicated services', () => {
     const svc = service({ Replicated: { Replicas: 2 } });
     t.step(svc, [task(1, 'running', 'running', { NodeID: 'gone' }), task(2, 'running', 'shutdown'), task(2, 'assigned', 'running')], NODES, 0);
     assert.equal(t.view.lines()[0], 'overall progress: 0 out of 2 tasks');
-    assert.match(t.view.lines()[1]!, /^1\/2: assigned  \[/);
+    assert.match(t.view.lines()[1]!, /^1\/2: assigned {2}\[/);
   });
 
   it('fails with the daemon message when the update pauses or the rollback pauses', () => {
@@ -123,7 +130,10 @@ describe('cli/service/progress: replicated services', () => {
       state: 'failed',
       message: 'service update paused: update paused due to failure or early termination of task t1',
     });
-    assert.deepEqual(new ConvergeTracker().step(service({ Replicated: { Replicas: 1 } }, { UpdateStatus: { State: 'rollback_paused', Message: 'm' } }), [], NODES, 0), { state: 'failed', message: 'service rollback paused: m' });
+    assert.deepEqual(
+      new ConvergeTracker().step(service({ Replicated: { Replicas: 1 } }, { UpdateStatus: { State: 'rollback_paused', Message: 'm' } }), [], NODES, 0),
+      { state: 'failed', message: 'service rollback paused: m' },
+    );
   });
 
   it('shows a rollback as it happens and its message once converged', () => {
@@ -147,11 +157,17 @@ describe('cli/service/progress: replicated services', () => {
     t.step(svc({ State: 'rollback_started', Message: 'update rolled back due to failure or early termination of task t9' }), [task(1, 'starting')], NODES, 100);
     const done = svc({ State: 'rollback_completed', Message: 'rollback completed' });
     assert.deepEqual(t.step(done, [task(1, 'running')], NODES, 200), { state: 'waiting' });
-    assert.deepEqual(t.step(done, [task(1, 'running')], NODES, 5300), { state: 'failed', message: 'service rolled back: update rolled back due to failure or early termination of task t9' });
+    assert.deepEqual(t.step(done, [task(1, 'running')], NODES, 5300), {
+      state: 'failed',
+      message: 'service rolled back: update rolled back due to failure or early termination of task t9',
+    });
   });
 
   it('ends at once when the update had already completed before it converged here', () => {
-    assert.deepEqual(new ConvergeTracker().step(service({ Replicated: { Replicas: 1 } }, { UpdateStatus: { State: 'completed', Message: 'update completed' } }), [], NODES, 0), { state: 'converged' });
+    assert.deepEqual(
+      new ConvergeTracker().step(service({ Replicated: { Replicas: 1 } }, { UpdateStatus: { State: 'completed', Message: 'update completed' } }), [], NODES, 0),
+      { state: 'converged' },
+    );
   });
 
   it('draws no per-slot bars above 20 replicas', () => {
@@ -168,14 +184,26 @@ describe('cli/service/progress: global services and jobs', () => {
     t.step(svc, [], NODES, 0);
     assert.deepEqual(t.view.lines(), ['overall progress: waiting for new tasks']);
     t.step(svc, [task(undefined, 'running', 'running', { NodeID: 'node-a' }), task(undefined, 'ready', 'running', { NodeID: 'node-b' })], NODES, 100);
-    assert.deepEqual(t.view.lines(), ['overall progress: 1 out of 2 tasks', `node-a: running   ${FULL}`, `node-b: ready     [${'='.repeat(38)}>${' '.repeat(12)}]`]);
+    assert.deepEqual(t.view.lines(), [
+      'overall progress: 1 out of 2 tasks',
+      `node-a: running   ${FULL}`,
+      `node-b: ready     [${'='.repeat(38)}>${' '.repeat(12)}]`,
+    ]);
   });
 
   it('a replicated job counts completions and ends without a verify wait', () => {
     const t = new ConvergeTracker();
     const svc = service({ ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } }, { JobStatus: { JobIteration: { Index: 7 } } });
     const it7 = { JobIteration: { Index: 7 } };
-    assert.deepEqual(t.step(svc, [task(0, 'complete', 'complete', it7), task(1, 'running', 'complete', it7), task(2, 'running', 'complete', { JobIteration: { Index: 6 } })], NODES, 0), { state: 'waiting' });
+    assert.deepEqual(
+      t.step(
+        svc,
+        [task(0, 'complete', 'complete', it7), task(1, 'running', 'complete', it7), task(2, 'running', 'complete', { JobIteration: { Index: 6 } })],
+        NODES,
+        0,
+      ),
+      { state: 'waiting' },
+    );
     assert.deepEqual(t.view.lines(), [
       `job progress: 1 out of 3 complete [${'='.repeat(16)}>${' '.repeat(34)}]`,
       'active tasks: 1 out of 2 tasks',
@@ -183,7 +211,10 @@ describe('cli/service/progress: global services and jobs', () => {
       `2/3: running   [${'='.repeat(45)}>${' '.repeat(5)}]`,
       '3/3:',
     ]);
-    assert.deepEqual(t.step(svc, [task(0, 'complete', 'complete', it7), task(1, 'complete', 'complete', it7), task(2, 'complete', 'complete', it7)], NODES, 100), { state: 'converged' });
+    assert.deepEqual(
+      t.step(svc, [task(0, 'complete', 'complete', it7), task(1, 'complete', 'complete', it7), task(2, 'complete', 'complete', it7)], NODES, 100),
+      { state: 'converged' },
+    );
     assert.equal(t.view.lines().at(-1), 'job complete');
   });
 
@@ -191,8 +222,21 @@ describe('cli/service/progress: global services and jobs', () => {
     const t = new ConvergeTracker();
     const svc = service({ GlobalJob: {} }, { JobStatus: { JobIteration: { Index: 1 } } });
     const it1 = { JobIteration: { Index: 1 } };
-    t.step(svc, [task(undefined, 'running', 'complete', { ...it1, NodeID: 'node-a' }), task(undefined, 'complete', 'complete', { ...it1, NodeID: 'node-b' })], NODES, 0);
+    t.step(
+      svc,
+      [task(undefined, 'running', 'complete', { ...it1, NodeID: 'node-a' }), task(undefined, 'complete', 'complete', { ...it1, NodeID: 'node-b' })],
+      NODES,
+      0,
+    );
     assert.equal(t.view.lines()[0], `job progress: 1 out of 2 complete [${'='.repeat(25)}>${' '.repeat(25)}]`);
-    assert.deepEqual(t.step(svc, [task(undefined, 'complete', 'complete', { ...it1, NodeID: 'node-a' }), task(undefined, 'complete', 'complete', { ...it1, NodeID: 'node-b' })], NODES, 100), { state: 'converged' });
+    assert.deepEqual(
+      t.step(
+        svc,
+        [task(undefined, 'complete', 'complete', { ...it1, NodeID: 'node-a' }), task(undefined, 'complete', 'complete', { ...it1, NodeID: 'node-b' })],
+        NODES,
+        100,
+      ),
+      { state: 'converged' },
+    );
   });
 });

@@ -98,7 +98,8 @@ function overall(view: ProgressView, n: number, of: number, rollback: boolean): 
 
 function taskLine(view: ProgressView, id: string, t: Task, steps: number): void {
   if (t.Status.Err) view.write({ id, action: truncError(t.Status.Err) });
-  else if (steps === JOB_STEPS || (!terminal(t.DesiredState) && !terminal(t.Status.State))) view.write({ id, action: pad(t.Status.State), current: rank(t.Status.State), total: steps });
+  else if (steps === JOB_STEPS || (!terminal(t.DesiredState) && !terminal(t.Status.State)))
+    view.write({ id, action: pad(t.Status.State), current: rank(t.Status.State), total: steps });
 }
 
 function replicated(view: ProgressView): Updater {
