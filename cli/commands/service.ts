@@ -6,7 +6,17 @@ import { formatInspect, formatList } from '../../lib/format/index.js';
 import { parseDuration } from '../../lib/units.js';
 import type { Config, Secret, Service, ServiceSpec, Task } from '../../api/swarm.js';
 import { defaultRunFlagsIo } from '../run-flags.js';
-import { applyUpdate, buildCreateSpec, checkRollbackFlags, CREATE_FLAGS, referencedKinds, UPDATE_FLAGS, type References } from '../service/flags.js';
+import {
+  addedNetworks,
+  applyUpdate,
+  buildCreateSpec,
+  checkRollbackFlags,
+  parseScaleArg,
+  CREATE_FLAGS,
+  referencedKinds,
+  UPDATE_FLAGS,
+  type References,
+} from '../service/flags.js';
 import { formatLogLine, hasTaskContext, prettyService, serviceRows, SERVICE_TABLE, taskRows, TASK_TABLE, type LogContext } from '../service/format.js';
 import { ConvergeTracker } from '../service/progress.js';
 import { DaemonError, type Client } from '../client.js';
@@ -147,7 +157,7 @@ export async function update(argv: string[]): Promise<number> {
   const svc = await c.call<Service>(`/services/${enc(ref)}`);
   const rollback = bool(p, 'rollback');
   const spec = applyUpdate(svc.Spec, p, defaultRunFlagsIo(), await references(c, p));
-  await resolveNetworks(c, spec, new Set(list(p, 'network-add').map((n) => (n.includes('=') ? (/(?:^|,)name=([^,]*)/.exec(n)?.[1] ?? n) : n))));
+  await resolveNetworks(c, spec, addedNetworks(p));
   const headers = await authHeaders(p, spec.TaskTemplate.ContainerSpec.Image);
   const r = await c.call<{ Warnings?: string[] | null }>(`/services/${enc(svc.ID)}/update`, {
     method: 'POST',
@@ -181,18 +191,6 @@ export async function rollback(argv: string[]): Promise<number> {
   process.stdout.write(`${ref}\n`);
   if (!bool(p, 'detach')) await waitOnService(c, svc.ID, bool(p, 'quiet'), true);
   return 0;
-}
-
-/** `SERVICE=REPLICAS`, with Docker's texts for what is not. */
-export function parseScaleArg(a: string): { name: string; replicas: number } {
-  const eq = a.indexOf('=');
-  if (eq <= 0)
-    throw new FlagError(
-      `invalid scale specifier '${a}'.\nSee 'tsswarm service scale --help'.\n\nUsage:  tsswarm service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]`,
-    );
-  const v = a.slice(eq + 1);
-  if (!/^\d+$/.test(v)) throw new FlagError(`invalid replicas value ${v}: expected a non-negative integer (e.g. ${a.slice(0, eq)}=3)`);
-  return { name: a.slice(0, eq), replicas: Number(v) };
 }
 
 export async function scale(argv: string[]): Promise<number> {
@@ -357,7 +355,7 @@ export async function inspect(argv: string[]): Promise<number> {
       }
     }
     process.stdout.write(found.map((s) => prettyService(s, names)).join('\n'));
-  } else if (found.length || !errors.length) {
+  } else {
     process.stdout.write(formatInspect(str(p, 'format'), found));
   }
   if (errors.length) {

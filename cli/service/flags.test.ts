@@ -3,7 +3,7 @@ import { parseFlags, FlagError } from '../../lib/flags.js';
 import type { RunFlagsIo } from '../run-flags.js';
 import type { Config, Secret, ServiceSpec } from '../../api/swarm.js';
 import { ServiceSpecSchema } from '../../api/swarm.js';
-import { applyUpdate, buildCreateSpec, CREATE_FLAGS, parsePortFlag, UPDATE_FLAGS, type References } from './flags.js';
+import { addedNetworks, applyUpdate, buildCreateSpec, parseScaleArg, CREATE_FLAGS, parsePortFlag, UPDATE_FLAGS, type References } from './flags.js';
 
 const io = (files: Record<string, string> = {}, env: Record<string, string> = {}): RunFlagsIo => ({
   readFile: (p) => {
@@ -376,5 +376,18 @@ describe('cli/service/flags: update', () => {
 
   it('--args replaces the arguments, split as a shell would', () => {
     assert.deepEqual(update(base(), ['--args', 'nginx -g "daemon off;"']).TaskTemplate.ContainerSpec.Args, ['nginx', '-g', 'daemon off;']);
+  });
+});
+
+describe('cli/service/flags: scale and networks', () => {
+  it('parses SERVICE=REPLICAS', () => {
+    assert.deepEqual(parseScaleArg('web=3'), { name: 'web', replicas: 3 });
+    flagError(() => parseScaleArg('web'), /^invalid scale specifier 'web'\./);
+    flagError(() => parseScaleArg('=3'), /^invalid scale specifier '=3'\./);
+    flagError(() => parseScaleArg('web=x'), /^invalid replicas value x: expected a non-negative integer/);
+  });
+
+  it('names the networks --network-add brings, in either form', () => {
+    assert.deepEqual([...addedNetworks(parseFlags(['--network-add', 'front', '--network-add', 'name=back,alias=b', 'web'], UPDATE_FLAGS))], ['front', 'back']);
   });
 });

@@ -757,3 +757,20 @@ export function referencedKinds(p: Parsed): { secrets: boolean; configs: boolean
     configs: list(p, 'config').length > 0 || list(p, 'config-add').length > 0,
   };
 }
+
+/** The networks `--network-add` names (to resolve to IDs; the ones the service had are IDs already). */
+export function addedNetworks(p: Parsed): Set<string> {
+  return new Set(list(p, 'network-add').map((v) => parseNetworkFlag(v, '--network-add').Target));
+}
+
+/** `service scale SERVICE=REPLICAS`, with Docker's texts for what is not. */
+export function parseScaleArg(a: string): { name: string; replicas: number } {
+  const eq = a.indexOf('=');
+  if (eq <= 0)
+    throw new FlagError(
+      `invalid scale specifier '${a}'.\nSee 'tsswarm service scale --help'.\n\nUsage:  tsswarm service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]`,
+    );
+  const v = a.slice(eq + 1);
+  if (!/^\d+$/.test(v)) throw new FlagError(`invalid replicas value ${v}: expected a non-negative integer (e.g. ${a.slice(0, eq)}=3)`);
+  return { name: a.slice(0, eq), replicas: Number(v) };
+}
