@@ -68,6 +68,7 @@ const commands: Record<string, Entry> = {
   system: objects('system', 'Manage tsswarm (df, prune)'),
   swarm: { load: () => import('./commands/swarm.js').then((m) => ({ default: m.swarm })), help: 'Manage Swarm' },
   node: { load: () => import('./commands/swarm.js').then((m) => ({ default: m.node })), help: 'Manage Swarm nodes' },
+  service: { load: () => import('./commands/service.js'), help: 'Manage Swarm services' },
   init: { load: () => import('./commands/swarm.js').then((m) => ({ default: m.init })), help: 'Initialize a swarm (short for swarm init)' },
   join: { load: () => import('./commands/swarm.js').then((m) => ({ default: m.join })), help: 'Join a swarm as a node and/or manager (short for swarm join)' },
   stack: { load: () => import('./commands/stack.js'), help: 'Manage Swarm stacks' },
