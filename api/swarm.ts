@@ -164,7 +164,6 @@ export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 export type UpdateConfig = z.infer<typeof UpdateConfigSchema>;
 export type PortConfig = z.infer<typeof PortConfigSchema>;
 export type EndpointSpec = z.infer<typeof EndpointSpecSchema>;
-export type NetworkAttachmentConfig = z.infer<typeof NetworkAttachmentConfigSchema>;
 export type ServiceMode = z.infer<typeof ServiceModeSchema>;
 export type ServiceSpec = z.infer<typeof ServiceSpecSchema>;
 
