@@ -1,13 +1,14 @@
-// Bridges and veth endpoints. An endpoint (the hot path: one per container start) is made by the
-// tsnetlink helper in one process over rtnetlink; without the helper, and for bridges, each operation
-// is one `ip -batch -` per namespace it touches (iproute2 6.1 has no per-line netns switch in batch
-// mode, so an endpoint then takes one batch on the host side and one inside the container's
-// namespace). Either way a failed step rolls back what the earlier ones made.
+// Bridges and veth endpoints. An endpoint (the hot path: one per container start) is made over
+// rtnetlink by the tsnetlink helper, one child kept for the purpose (no process per endpoint).
+// Without the helper, and for bridges, each operation is one `ip -batch -` per namespace it touches
+// (iproute2 6.1 has no per-line netns switch in batch mode, so an endpoint then takes one batch on
+// the host side and one inside the container's namespace). Either way a failed step rolls back what
+// the earlier ones made.
 
 import { createHash } from 'node:crypto';
 import { CommandError, ipBatch, run } from './exec.js';
 import { createLogger } from '../lib/log.js';
-import { delArgs, netlinkHelperPath, runHelper, vethArgs } from './netlink-helper.js';
+import { delArgs, netlinkHelperPath, netlinkServer, vethArgs } from './netlink-helper.js';
 
 const log = createLogger('network.link');
 let warnedNoHelper = false;
@@ -81,7 +82,7 @@ export async function createBridge(b: BridgeSpec, hostNetns?: string): Promise<v
 export async function deleteLink(name: string, hostNetns?: string): Promise<void> {
   checkIfname(name);
   const h = helper();
-  if (h) return runHelper(h, delArgs(name, hostNetns));
+  if (h) return netlinkServer(h).request(delArgs(name, hostNetns));
   try {
     await ipBatch(`link del dev ${name}\n`, hostNetns);
   } catch (e) {
@@ -134,7 +135,7 @@ export async function connectEndpoint(ep: EndpointSpec, hostNetns?: string): Pro
   const h = helper();
   if (h) {
     try {
-      await runHelper(h, vethArgs(ep, hostNetns));
+      await netlinkServer(h).request(vethArgs(ep, hostNetns));
     } catch (e) {
       // The helper has already rolled back what it made (or says it could not).
       throw new Error(`${what}: ${(e as Error).message}`, { cause: e });

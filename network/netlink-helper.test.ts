@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEndpoint, createBridge, deleteLink, type EndpointSpec } from './link.js';
-import { delArgs, netlinkHelperSource, runHelper, vethArgs } from './netlink-helper.js';
+import { NetlinkServer, delArgs, netlinkHelperSource, runHelper, vethArgs } from './netlink-helper.js';
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
 const isRoot = process.getuid?.() === 0;
@@ -130,6 +130,25 @@ describe('network/netlink-helper (vethArgs)', () => {
     assert.doesNotMatch(links(ctrNs), /eth1/);
     await deleteLink(`${tag}v1`, hostPath);
     await runHelper(helper, delArgs(`${tag}v1`, hostPath));
+  });
+
+  it('the server returns to its own namespace after each request, survives its child dying, and refuses what the wire cannot carry', async () => {
+    const server = new NetlinkServer(helper);
+    try {
+      await server.request(vethArgs(ep(5), hostPath));
+      const pid = server.pid!;
+      assert.equal(readlinkSync(`/proc/${pid}/ns/net`), readlinkSync('/proc/self/ns/net'));
+      assert.match(ip('-n', ctrNs, '-o', 'addr', 'show', 'dev', 'eth5'), /inet 10\.231\.0\.15\/24/);
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 1000 && existsSync(`/proc/${pid}/ns`); i++) await new Promise((r) => setTimeout(r, 5));
+      await server.request(delArgs(`${tag}v5`, hostPath));
+      assert.notEqual(server.pid, pid);
+      assert.doesNotMatch(links(ctrNs), /eth5/);
+      await assert.rejects(server.request(['del', 'a\tb']), /cannot be passed to tsnetlink/);
+      await assert.rejects(server.request(['nonsense']), /usage: tsnetlink/);
+    } finally {
+      server.close();
+    }
   });
 
   it('the ip fallback makes the same endpoint', async () => {

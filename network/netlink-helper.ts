@@ -1,7 +1,8 @@
-// Runs the tsnetlink helper (network/native/tsnetlink.c): an endpoint's veth pair, addresses, links
-// and default route over rtnetlink in one short process, instead of two `ip -batch` runs (one of them
-// through nsenter). Argument lists are pure and built here; link.ts decides when the helper is used.
-import { spawn } from 'node:child_process';
+// Drives the tsnetlink helper (network/native/tsnetlink.c): an endpoint's veth pair, addresses, links
+// and default route over rtnetlink, instead of two `ip -batch` runs (one of them through nsenter). One
+// long-lived `tsnetlink serve` per process takes the requests, so an endpoint costs no fork of this
+// (large) process at all. Argument lists are pure and built here; link.ts decides when it is used.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,4 +71,100 @@ export function runHelper(helper: string, args: readonly string[]): Promise<void
       reject(new HelperError(text || `${helper} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`));
     });
   });
+}
+
+/** A stream whose handle can stop keeping the event loop alive (pipes are net.Sockets underneath). */
+type Refable = { ref?(): unknown; unref?(): unknown };
+
+interface Pending {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * One `tsnetlink serve` child answering requests in order, one line each ("ok" / "err MESSAGE").
+ * Started on first use and again after it died; while idle it does not keep the process alive.
+ */
+export class NetlinkServer {
+  private child: ChildProcess | undefined;
+  private out = '';
+  private stderr = '';
+  private readonly pending: Pending[] = [];
+
+  constructor(readonly helper: string) {}
+
+  /** The child's pid while one runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  request(args: readonly string[]): Promise<void> {
+    // The wire is tab-separated lines: an argument holding either would be split into others.
+    const bad = args.find((a) => a === '' || /[\t\n]/.test(a));
+    if (bad !== undefined) return Promise.reject(new HelperError(`argument ${JSON.stringify(bad)} cannot be passed to tsnetlink (empty, or a tab or newline in it)`));
+    const child = this.start();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      this.hold(true);
+      child.stdin!.write(args.join('\t') + '\n');
+    });
+  }
+
+  /** Lets the child go (it exits at the end of its input). */
+  close(): void {
+    this.child?.stdin?.end();
+    this.child = undefined;
+  }
+
+  private start(): ChildProcess {
+    if (this.child) return this.child;
+    const child = spawn(this.helper, ['serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.out = '';
+    this.stderr = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (text: string) => {
+      this.out += text;
+      for (let nl = this.out.indexOf('\n'); nl >= 0; nl = this.out.indexOf('\n')) {
+        const line = this.out.slice(0, nl);
+        this.out = this.out.slice(nl + 1);
+        const p = this.pending.shift();
+        if (!p) continue;
+        if (line === 'ok') p.resolve();
+        else p.reject(new HelperError(line.startsWith('err ') ? line.slice(4) : `unexpected answer from ${this.helper}: ${JSON.stringify(line)}`));
+      }
+      if (this.pending.length === 0) this.hold(false);
+    });
+    child.stderr!.on('data', (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-2000)));
+    // A write to a child that just died fails with EPIPE; its exit below rejects the request.
+    child.stdin!.on('error', () => undefined);
+    const gone = (why: string): void => {
+      if (this.child === child) this.child = undefined;
+      const err = new HelperError(`${this.helper} serve ${why}${this.stderr.trim() ? `: ${this.stderr.trim()}` : ''}`);
+      for (const p of this.pending.splice(0)) p.reject(err);
+    };
+    child.on('error', (e) => gone(`could not run: ${e.message}`));
+    child.on('exit', (code, signal) => gone(`exited (${signal ?? `status ${code}`})`));
+    this.hold(false);
+    return child;
+  }
+
+  /** Keeps the event loop alive only while a request waits for its answer. */
+  private hold(on: boolean): void {
+    const c = this.child;
+    if (!c) return;
+    for (const h of [c, c.stdin, c.stdout, c.stderr] as Refable[]) {
+      if (on) h?.ref?.();
+      else h?.unref?.();
+    }
+  }
+}
+
+const servers = new Map<string, NetlinkServer>();
+
+/** The shared server for a helper binary. */
+export function netlinkServer(helper: string): NetlinkServer {
+  let s = servers.get(helper);
+  if (!s) servers.set(helper, (s = new NetlinkServer(helper)));
+  return s;
 }
