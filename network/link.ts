@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { CommandError, ipBatch, run } from './exec.js';
 import { createLogger } from '../lib/log.js';
-import { delArgs, netlinkHelperPath, netlinkServer, vethArgs } from './netlink-helper.js';
+import { delArgs, netlinkHelperPath, netlinkServer, releaseArgs, vethArgs } from './netlink-helper.js';
 
 const log = createLogger('network.link');
 let warnedNoHelper = false;
@@ -158,7 +158,16 @@ export async function connectEndpoint(ep: EndpointSpec, hostNetns?: string): Pro
   }
 }
 
+/**
+ * Takes an endpoint's host end away. With the helper it is off the bridge and down when this resolves
+ * and gone a little later: the kernel's unregister waits ~20 ms for RCU, and the next container's
+ * connect (queued behind this in the manager) should not. The name is unique to the endpoint, so
+ * nothing can collide with it meanwhile.
+ */
 export async function disconnectEndpoint(hostIf: string, hostNetns?: string): Promise<void> {
+  checkIfname(hostIf);
+  const h = helper();
+  if (h) return netlinkServer(h).request(releaseArgs(hostIf, hostNetns));
   await deleteLink(hostIf, hostNetns);
 }
 

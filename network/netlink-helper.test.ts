@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectEndpoint, createBridge, deleteLink, type EndpointSpec } from './link.js';
+import { connectEndpoint, createBridge, deleteLink, disconnectEndpoint, type EndpointSpec } from './link.js';
 import { NetlinkServer, delArgs, netlinkHelperSource, runHelper, vethArgs } from './netlink-helper.js';
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
@@ -130,6 +130,24 @@ describe('network/netlink-helper (vethArgs)', () => {
     assert.doesNotMatch(links(ctrNs), /eth1/);
     await deleteLink(`${tag}v1`, hostPath);
     await runHelper(helper, delArgs(`${tag}v1`, hostPath));
+  });
+
+  it('disconnect takes the host end off the bridge at once and the pair goes in the background', async () => {
+    await connectEndpoint(ep(6), hostPath);
+    await disconnectEndpoint(`${tag}v6`, hostPath);
+    // Either already gone, or down and no longer a port of the bridge.
+    const left = links(hostNs).split('\n').find((l) => l.includes(`${tag}v6`));
+    if (left) {
+      assert.doesNotMatch(left, new RegExp(`master ${bridge}`));
+      assert.doesNotMatch(left, /<[^>]*\bUP\b/);
+    }
+    let gone = false;
+    for (let i = 0; i < 500 && !gone; i++) {
+      gone = !links(hostNs).includes(`${tag}v6`) && !links(ctrNs).includes('eth6');
+      if (!gone) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(gone, 'the released pair was never deleted');
+    await disconnectEndpoint(`${tag}v6`, hostPath);
   });
 
   it('the server returns to its own namespace after each request, survives its child dying, and refuses what the wire cannot carry', async () => {

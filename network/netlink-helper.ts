@@ -6,6 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createLogger } from '../lib/log.js';
+
+const log = createLogger('network.tsnetlink');
 
 export class HelperError extends Error {
   override name = 'HelperError';
@@ -56,6 +59,11 @@ export function vethArgs(a: VethArgs, hostNetns?: string): string[] {
 
 export function delArgs(name: string, hostNetns?: string): string[] {
   return [...hostNs(hostNetns), 'del', name];
+}
+
+/** An endpoint's host end: off the bridge and down at once, deleted in the background (serve). */
+export function releaseArgs(name: string, hostNetns?: string): string[] {
+  return [...hostNs(hostNetns), 'release', name];
 }
 
 /** Runs the helper; rejects with its one-line message (which names the step, link and netlink error). */
@@ -135,7 +143,12 @@ export class NetlinkServer {
       }
       if (this.pending.length === 0) this.hold(false);
     });
-    child.stderr!.on('data', (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-2000)));
+    // Background deletes report here (nobody awaits them); the tail also explains a crash.
+    child.stderr!.on('data', (b: Buffer) => {
+      const text = b.toString();
+      this.stderr = (this.stderr + text).slice(-2000);
+      for (const line of text.split('\n')) if (line.trim()) log.warn(line.replace(/^tsnetlink: /, ''), { helper: this.helper });
+    });
     // A write to a child that just died fails with EPIPE; its exit below rejects the request.
     child.stdin!.on('error', () => undefined);
     const gone = (why: string): void => {

@@ -10,6 +10,11 @@
  *       the pair exists, HOSTIF is deleted (which takes the peer with it): nothing is left half-made.
  *   tsnetlink del NAME
  *       Deletes link NAME; a link that does not exist is not an error.
+ *   tsnetlink release NAME
+ *       An endpoint's host end going away: takes NAME off its bridge and down at once, then deletes it
+ *       in a forked child that nobody waits for (serve), since the kernel's unregister waits for RCU
+ *       grace periods (~20 ms here) and the next container's endpoint should not queue behind that.
+ *       Run once (not serve), it deletes in the foreground as del does.
  *
  *   tsnetlink serve
  *       Reads requests, one a line, each the arguments of one of the commands above separated by tabs,
@@ -32,6 +37,7 @@
 #include <linux/veth.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -346,6 +352,47 @@ static int cmd_veth(char **a, int home) {
   return failf(1, "%s", msg);
 }
 
+/* Off the bridge and down now; the delete itself in a child, or here when `background` is 0. */
+static int cmd_release(const char *name, int background) {
+  int idx = link_index(name);
+  if (!idx) return 0;
+  int fd = nl_open();
+  if (fd < 0) return -1;
+  char why[512];
+  struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = idx, .ifi_flags = 0, .ifi_change = IFF_UP};
+  struct msg m;
+  struct nlmsghdr *h = msg_init(&m, RTM_NEWLINK, 0, &ifi, sizeof ifi);
+  put_u32(h, IFLA_MASTER, 0);
+  int err = nl_call(fd, h, why, sizeof why);
+  if (err == -ENODEV) {
+    close(fd);
+    return 0;
+  }
+  if (err) {
+    close(fd);
+    return failf(1, "take %s off its bridge: %s", name, explain(err, why));
+  }
+  pid_t child = background ? fork() : 0;
+  if (child == 0) {
+    err = del_link(fd, idx, why, sizeof why);
+    if (err && err != -ENODEV) {
+      if (!background) {
+        close(fd);
+        return failf(1, "delete %s: %s", name, explain(err, why));
+      }
+      fprintf(stderr, "tsnetlink: delete %s (in the background): %s\n", name, explain(err, why));
+    }
+    if (background) _exit(0);
+  }
+  /* A failed fork leaves the link down and off the bridge; the delete is then done here. */
+  if (child < 0 && (err = del_link(fd, idx, why, sizeof why)) && err != -ENODEV) {
+    close(fd);
+    return failf(1, "delete %s: %s", name, explain(err, why));
+  }
+  close(fd);
+  return 0;
+}
+
 static int cmd_del(const char *name) {
   int idx = link_index(name);
   if (!idx) return 0;
@@ -358,7 +405,7 @@ static int cmd_del(const char *name) {
   return 0;
 }
 
-#define USAGE "usage: tsnetlink [--host-netns PATH] veth HOSTIF BRIDGE NETNS IFNAME MAC ADDR/PREFIX GATEWAY|- MTU|0 | del NAME | serve"
+#define USAGE "usage: tsnetlink [--host-netns PATH] veth HOSTIF BRIDGE NETNS IFNAME MAC ADDR/PREFIX GATEWAY|- MTU|0 | del NAME | release NAME | serve"
 
 /* One command's arguments (after the program name); `home` is the namespace to return to, or -1. */
 static int dispatch(int argc, char **argv, int home) {
@@ -370,6 +417,7 @@ static int dispatch(int argc, char **argv, int home) {
   int r;
   if (i < argc && !strcmp(argv[i], "veth") && argc - i - 1 == 8) r = cmd_veth(argv + i + 1, home);
   else if (i < argc && !strcmp(argv[i], "del") && argc - i - 1 == 1) r = cmd_del(argv[i + 1]);
+  else if (i < argc && !strcmp(argv[i], "release") && argc - i - 1 == 1) r = cmd_release(argv[i + 1], home >= 0);
   else r = failf(2, USAGE);
   if (i && home >= 0 && setns(home, CLONE_NEWNET) < 0) {
     fprintf(stderr, "tsnetlink: cannot return to its own network namespace: %s\n", strerror(errno));
@@ -380,6 +428,8 @@ static int dispatch(int argc, char **argv, int home) {
 
 /* Requests on stdin until EOF; answers on stdout, one line each, flushed. */
 static int serve(void) {
+  /* Background deletes are reaped by the kernel: no zombies, nobody waits for them. */
+  signal(SIGCHLD, SIG_IGN);
   int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) {
     fprintf(stderr, "tsnetlink: open /proc/self/ns/net: %s\n", strerror(errno));
