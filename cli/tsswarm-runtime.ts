@@ -4,7 +4,7 @@ import { lookupSignal } from '../lib/signals.js';
 import { writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Runtime, DEFAULT_ROOT } from '../runtime/driver.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { SpecError, buildSpec, validateSpec, type SpecProcess } from '../runtime/spec.js';
@@ -121,12 +121,12 @@ const CREATE_FLAGS: FlagSpec = {
 async function cmdCreate(rt: Runtime, argv: string[], run: boolean): Promise<number> {
   const { flags, rest } = parseFlags(argv, CREATE_FLAGS);
   const id = oneId(rest, run ? 'run' : 'create');
-  if (flags['console-socket']) throw new UsageError('--console-socket: terminals are not supported yet');
   const bundle = str(flags.bundle) ?? process.cwd();
+  const consoleSocket = str(flags['console-socket']);
   const pidFile = str(flags['pid-file']);
   const foreground = run && !flags.detach;
   warnSkippedAmbient(bundle);
-  await rt.create(id, { bundle, stdio: 'inherit', watchExit: foreground, ...(pidFile ? { pidFile } : {}) });
+  await rt.create(id, { bundle, stdio: 'inherit', watchExit: foreground, ...(pidFile ? { pidFile } : {}), ...(consoleSocket ? { consoleSocket: resolve(consoleSocket) } : {}) });
   if (!run) return 0;
   await rt.start(id);
   if (!foreground) return 0;

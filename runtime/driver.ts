@@ -91,6 +91,11 @@ export interface CreateOptions {
    * terminal or stdin is "attach", which are reachable no other way.
    */
   attachSocket?: boolean;
+  /**
+   * With a terminal and stdio "inherit": the pty master is sent (SCM_RIGHTS) to the unix socket at this
+   * absolute path, which must be listening already, as runc's --console-socket.
+   */
+  consoleSocket?: string;
   rootfs?: OverlayRoot;
   init?: boolean;
   /** Keep a pipe from the monitor to learn of the exit at once (default true). */
@@ -204,6 +209,7 @@ export class Runtime implements ContainerRuntime {
       stdin: stdio === 'inherit' ? 'inherit' : opts.stdin === 'pipe' ? STDIN_FD : attachStdin ? 'monitor' : 'null',
       ...(logPath ? { logPath } : {}),
       ...(attachSocket ? { attach: join(dir, ATTACH_FILE) } : {}),
+      ...(opts.consoleSocket !== undefined ? { consoleSocket: opts.consoleSocket } : {}),
       ...(attachStdin && opts.stdinOnce ? { stdinOnce: true } : {}),
       init,
     };

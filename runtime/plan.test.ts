@@ -220,6 +220,18 @@ describe('runtime/plan', () => {
     assert.deepEqual(of(x, 'terminal'), [['1']]);
   });
 
+  it('plans a console socket for a terminal with inherited stdio, and refuses it otherwise', () => {
+    const tty = buildSpec({ args: ['sh'] });
+    tty.process!.terminal = true;
+    const d = buildCreatePlan(tty, ctx({ stdio: 'inherit', consoleSocket: '/tmp/c.sock' }));
+    assert.deepEqual(of(d, 'console'), [['/tmp/c.sock']]);
+    assert.deepEqual(of(d, 'terminal'), [['1']]);
+    assert.throws(() => buildCreatePlan(tty, ctx({ stdio: 'inherit' })), /process\.terminal: a terminal needs logged stdio .* or a console socket/);
+    assert.throws(() => buildCreatePlan(tty, ctx({ stdio: 'inherit', consoleSocket: 'rel.sock' })), /--console-socket: must be an absolute path/);
+    assert.throws(() => buildCreatePlan(tty, ctx({ consoleSocket: '/tmp/c.sock' })), /its output cannot also be logged/);
+    assert.throws(() => buildCreatePlan(buildSpec({ args: ['true'] }), ctx({ stdio: 'inherit', consoleSocket: '/tmp/c.sock' })), /needs "terminal": true/);
+  });
+
   it('refuses what cannot be planned, naming the field', () => {
     const noMnt = buildSpec({ args: ['true'] });
     noMnt.linux!.namespaces = noMnt.linux!.namespaces!.filter((n) => n.type !== 'mount');

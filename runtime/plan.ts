@@ -51,6 +51,7 @@ export const ARITY = {
   attach: 1, // path of the monitor's attach socket (see tsbox.c)
   stdinonce: 1, // 1 = close stdin when the first attach client that wrote to it goes away
   seccomp: 2, // SECCOMP_FILTER_FLAG_* (decimal), struct sock_filter[] (hex); installed just before execve
+  console: 1, // unix socket the terminal's pty master is sent to (runc's --console-socket); needs terminal 1
 } as const satisfies Record<string, number>;
 
 export type PlanKey = keyof typeof ARITY;
@@ -209,6 +210,8 @@ export interface PlanContext {
   logPath?: string;
   /** The monitor's attach socket. */
   attach?: string;
+  /** With a terminal: the pty master goes to this unix socket and nobody here holds it (runc's --console-socket). */
+  consoleSocket?: string;
   stdinOnce?: boolean;
   init?: boolean;
 }
@@ -248,8 +251,15 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
   if (!proc) throw new SpecError('process', 'required to create a container');
   const linux = spec.linux ?? {};
   // Refused rather than ignored: a caller relying on them would get something else than it asked for.
-  // The monitor holds a terminal's master; with inherited stdio there is no monitor loop to do so.
-  if (proc.terminal && ctx.stdio !== 'log') throw new SpecError('process.terminal', 'a terminal needs logged stdio (the monitor holds the pty; attach to it through the attach socket)');
+  // The monitor holds a terminal's master, or hands it to a console socket; with inherited stdio and
+  // no socket nobody would.
+  if (ctx.consoleSocket !== undefined) {
+    if (!proc.terminal) throw new SpecError('process.terminal', 'a console socket needs "terminal": true (without a terminal there is no pty master to send)');
+    if (ctx.stdio === 'log') throw new SpecError('process.terminal', 'a console socket takes the terminal: its output cannot also be logged');
+    if (!isAbsolute(ctx.consoleSocket)) throw new SpecError('--console-socket', `must be an absolute path, got ${JSON.stringify(ctx.consoleSocket)}`);
+  } else if (proc.terminal && ctx.stdio !== 'log') {
+    throw new SpecError('process.terminal', 'a terminal needs logged stdio (the monitor holds the pty; attach to it through the attach socket) or a console socket (--console-socket)');
+  }
   for (const [kind, hooks] of Object.entries(spec.hooks ?? {})) {
     if (hooks.length) throw new SpecError(`hooks.${kind}`, 'hooks are not supported');
   }
@@ -376,6 +386,7 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Directive[] {
     d.push(['log', ctx.logPath]);
   }
   if (ctx.attach) d.push(['attach', ctx.attach]);
+  if (ctx.consoleSocket) d.push(['console', ctx.consoleSocket]);
   if (ctx.stdinOnce) d.push(['stdinonce', '1']);
   if (ctx.init) d.push(['init', '1']);
   d.push(...seccompDirectives(linux.seccomp));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ImageStore, saveArchive } from '../../image/index.js';
 import { importBusyboxImage } from '../../image/testing/busybox-image.js';
 import { TSSWARM, runCli } from '../../e2e/helpers/daemon.js';
+import { endpointRuns } from './endpoint.js';
 
 const N = Number(process.argv[2] ?? 50);
 
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
       const t = timeRuns(1, 'runc', ['--root', runcRoot, 'run', '--bundle', bundle, `tsswarm-bench-${process.pid}-${k++}`], env)[0]!;
       if (i >= 3) runc.push(t);
     }
+    const endpoint = await endpointRuns(N);
     const result = {
       runs: N,
       run_rm_median_ms: round(median(runRm)),
@@ -177,6 +179,8 @@ async function main(): Promise<void> {
       docker_cli_run_rm_median_ms: docker ? round(median(dockerRunRm)) : null,
       docker_cli_run_rm_network_none_median_ms: docker ? round(median(dockerRunRmNone)) : null,
       docker_cli_version_median_ms: docker ? round(median(dockerVersion)) : null,
+      endpoint_connect_tsnetlink_median_ms: endpoint ? round(median(endpoint.helper)) : null,
+      endpoint_connect_ip_batch_median_ms: endpoint ? round(median(endpoint.ip)) : null,
     };
     process.stdout.write(`tsswarm run --rm: median ${result.run_rm_median_ms} ms (--network none ${result.run_rm_network_none_median_ms} ms); runc run: ${result.runc_median_ms} ms; CLI start alone (version): ${result.cli_version_median_ms} ms\n`);
     process.stdout.write(`without NODE_EXTRA_CA_CERTS: run --rm ${result.run_rm_no_extra_ca_median_ms} ms (--network none ${result.run_rm_network_none_no_extra_ca_median_ms} ms); bare node start ${result.node_bare_start_median_ms} ms (with the env as given)\n`);
@@ -185,6 +189,11 @@ async function main(): Promise<void> {
       process.stdout.write(
         `docker CLI through our daemon: run --rm ${result.docker_cli_run_rm_median_ms} ms (--network none ${result.docker_cli_run_rm_network_none_median_ms} ms); version ${result.docker_cli_version_median_ms} ms\n`,
       );
+    }
+    if (endpoint) {
+      process.stdout.write(`one endpoint (veth, bridge port, address, route): tsnetlink ${result.endpoint_connect_tsnetlink_median_ms} ms, ip -batch x2 ${result.endpoint_connect_ip_batch_median_ms} ms\n`);
+    } else {
+      process.stdout.write('one endpoint: no tsnetlink helper (node scripts/build.mjs), not measured\n');
     }
     process.stdout.write(`breakdown (medians, ms): bridge ${JSON.stringify(bd)}\n  none ${JSON.stringify(bdNone)}\n`);
     process.stdout.write(JSON.stringify(result) + '\n');

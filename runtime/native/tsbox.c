@@ -23,6 +23,11 @@
  * (payload: rows, cols as 16-bit big-endian), 5 close stdin (a terminal gets its EOF character).
  * With "stdinonce 1", stdin is closed when the first client that wrote to it disconnects.
  *
+ * Console socket (plan "console PATH", create with "terminal 1"): as runc's --console-socket, the
+ * monitor connects to the unix socket PATH before the container exists and, once the init has its pty,
+ * sends the pty master there (SCM_RIGHTS, one byte of payload) and keeps no copy: whoever listens owns
+ * the terminal, and the monitor only records the exit.
+ *
  * No JSON parsing here: the TypeScript driver decides everything and this program only executes.
  */
 #define _GNU_SOURCE
@@ -171,6 +176,7 @@ struct config {
   int seccomp_done;
   unsigned short rows, cols;
   const char *attach; /* attach socket path */
+  const char *console; /* console socket path: the terminal's master is sent there, as runc does */
   uid_t uid;
   gid_t gid;
   gid_t addgid[256];
@@ -190,6 +196,7 @@ static const struct {
     {"addgid", 1},  {"umask", 1},   {"cwd", 1},      {"env", 1},      {"arg", 1},        {"oomscore", 1},
     {"init", 1},    {"stdio", 1},   {"stdin", 1},    {"log", 1},      {"lo", 1},         {"pid", 1},
     {"terminal", 1}, {"winsize", 2}, {"attach", 1},  {"stdinonce", 1}, {"seccomp", 2},
+    {"console", 1},
 };
 
 static char *read_fd(int fd, size_t *len) {
@@ -359,6 +366,7 @@ static void parse_plan(int fd, struct config *c) {
       c->rows = (unsigned short)num(k, a[0]);
       c->cols = (unsigned short)num(k, a[1]);
     } else if (!strcmp(k, "attach")) c->attach = a[0];
+    else if (!strcmp(k, "console")) c->console = a[0];
     else if (!strcmp(k, "stdinonce")) c->stdinonce = a[0][0] == '1';
     else if (!strcmp(k, "seccomp")) parse_seccomp(c, a[0], a[1]);
     else if (!strcmp(k, "log")) c->logpath = a[0];
@@ -785,7 +793,8 @@ static void fd_msg_init(struct fd_msg *f) {
   f->m.msg_controllen = sizeof f->u.buf;
 }
 
-static void send_fd(int sock, int fd) {
+/* 0, or -1 with errno set. */
+static int send_fd_checked(int sock, int fd) {
   struct fd_msg f;
   fd_msg_init(&f);
   struct cmsghdr *cm = CMSG_FIRSTHDR(&f.m);
@@ -794,7 +803,12 @@ static void send_fd(int sock, int fd) {
   cm->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(cm), &fd, sizeof(int));
   while (sendmsg(sock, &f.m, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR) fail(1, "terminal: pass the pty on: %s", serr(errno));
+    if (errno != EINTR) return -1;
+  return 0;
+}
+
+static void send_fd(int sock, int fd) {
+  if (send_fd_checked(sock, fd) < 0) fail(1, "terminal: pass the pty on: %s", serr(errno));
 }
 
 /* Returns the fd sent by send_fd, or -1 when the peer closed without sending one. */
@@ -1365,6 +1379,31 @@ static int attach_listen(const char *path) {
   return fd;
 }
 
+/* Connects to the console socket, through /proc/self/fd for a long path as attach_listen does. */
+static int console_connect(const char *path) {
+  char dir[PATH_MAX], p[sizeof(((struct sockaddr_un *)0)->sun_path)];
+  parent_dir(path, dir, sizeof dir);
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) fail(1, "console socket %s: open %s: %s", path, dir, serr(errno));
+  int n = snprintf(p, sizeof p, "/proc/self/fd/%d/%s", dfd, base);
+  if (n < 0 || (size_t)n >= sizeof p) fail(1, "console socket %s: name %s too long", path, base);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  CHECK(fd, "console socket: socket");
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  memcpy(a.sun_path, p, (size_t)n + 1);
+  int r;
+  do r = connect(fd, (struct sockaddr *)&a, sizeof a);
+  while (r < 0 && errno == EINTR);
+  int e = errno;
+  close(dfd);
+  if (r < 0) fail(1, "console socket %s: connect: %s (a unix stream socket must be listening there)", path, serr(e));
+  return fd;
+}
+
 /* Returns 0 at EOF. Bytes go to the attached clients at once; complete lines are logged with their
  * "\n", and a full buffer is logged as a partial. */
 static int pump(struct logbuf *b, int logfd) {
@@ -1439,10 +1478,12 @@ static void record_exit(struct config *c, int status, int exitfd) {
 static int fd_open(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
 
 /* The pipe keeper, a child of the monitor: it holds the read ends of the container's stdout and
- * stderr pipes and nothing else. While the monitor lives it only waits; if the monitor dies (kill -9),
- * the pipes stay open because the keeper still has them, so the container's next write does not die
- * of SIGPIPE, and the keeper goes on writing the json log until the container closes its ends. The
- * exit status stays lost with the monitor (it was the init's parent): the runtime records 255. */
+ * stderr pipes (or, for a terminal, a copy of the pty master as `out` and no `err`) and nothing else.
+ * While the monitor lives it only waits; if the monitor dies (kill -9), the pipes stay open because
+ * the keeper still has them, so the container's next write does not die of SIGPIPE (nor a terminal
+ * hang up with SIGHUP when its master's last holder goes), and the keeper goes on writing the json log
+ * until the container closes its ends (a pty master then reads EIO). The exit status stays lost with
+ * the monitor (it was the init's parent): the runtime records 255. */
 __attribute__((noreturn)) static void pipe_keeper(int alive, int out, int err, int logfd) {
   prctl(PR_SET_NAME, "tsbox-keeper", 0, 0, 0);
   sigset_t none;
@@ -1501,6 +1542,14 @@ __attribute__((noreturn)) static void pipe_keeper(int alive, int out, int err, i
   _exit(0);
 }
 
+/* Forks the keeper; alive[1] stays open (and unused) in the monitor for as long as it lives. */
+static void start_keeper(int alive[2], int out, int err, int logfd) {
+  if (pipe2(alive, O_CLOEXEC) < 0) return; /* no keeper: the container still runs, as before one existed */
+  pid_t k = fork();
+  if (k == 0) pipe_keeper(alive[0], out, err, logfd);
+  close(alive[0]);
+}
+
 __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, int exitfd) {
   err_fd = reportfd;
   err_is_report = 1;
@@ -1515,13 +1564,14 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
   if (c->stdio_log) {
     logfd = open(c->logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (logfd < 0) fail(1, "open log %s: %s", c->logpath, serr(errno));
-    if (c->terminal) {
-      CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, consp), "socketpair");
-    } else {
+    if (!c->terminal) {
       CHECK(pipe2(outp, O_CLOEXEC), "pipe");
       CHECK(pipe2(errp, O_CLOEXEC), "pipe");
     }
   }
+  if (c->terminal && (c->stdio_log || c->console)) CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, consp), "socketpair");
+  /* Before the clone, as runc does: a console socket nobody listens on fails the create at once. */
+  int consolefd = c->terminal && c->console ? console_connect(c->console) : -1;
   if (c->stdin_fd == -2 && !c->terminal) CHECK(pipe2(inp, O_CLOEXEC), "pipe");
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   CHECK(devnull, "open /dev/null");
@@ -1569,6 +1619,7 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
     if (errp[0] >= 0) close(errp[0]);
     if (inp[1] >= 0) close(inp[1]);
     if (consp[0] >= 0) close(consp[0]);
+    if (consolefd >= 0) close(consolefd);
     struct child_fds f = {gop[0], readyp[1], fifofd, outp[1], errp[1], devnull, inp[0], consp[1]};
     container_init(c, &f);
   }
@@ -1584,12 +1635,7 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
     if (c->ns[i].fd >= 0) close(c->ns[i].fd);
   /* The keeper is forked now: the init has the write ends, we (and it) only the read ends. */
   int alivep[2] = {-1, -1};
-  if (outp[0] >= 0 && pipe2(alivep, O_CLOEXEC) == 0) {
-    pid_t k = fork();
-    if (k == 0) pipe_keeper(alivep[0], outp[0], errp[0], logfd);
-    close(alivep[0]);
-    /* alivep[1] stays open (and unused) for as long as this monitor lives. */
-  }
+  if (outp[0] >= 0) start_keeper(alivep, outp[0], errp[0], logfd);
 
   /* Set up the child from outside: id maps, then its cgroup, then let it go. */
   char path[PATH_MAX];
@@ -1646,6 +1692,16 @@ __attribute__((noreturn)) static void monitor(struct config *c, int reportfd, in
     mlen = strlen(msg);
   }
   if (consp[0] >= 0) close(consp[0]);
+  if (master >= 0 && consolefd >= 0) {
+    /* The listener owns the terminal from now on; no copy stays here (runc keeps none either). */
+    if (send_fd_checked(consolefd, master) < 0) snprintf(msg, sizeof msg, "E1 console socket %s: send the pty master: %s", c->console, serr(errno));
+    mlen = strlen(msg);
+    close(master);
+    master = -1;
+  }
+  if (consolefd >= 0) close(consolefd);
+  /* A terminal's keeper holds a copy of the master, forked only now that there is one. */
+  if (master >= 0 && logfd >= 0 && msg[0] == 'R') start_keeper(alivep, master, -1, logfd);
   if (mlen == 0 || msg[0] != 'R') {
     int status = 0;
     kill(pid, SIGKILL);
