@@ -5,7 +5,7 @@ import type { Engine } from '../engine.js';
 import { toDockerNetwork } from '../../api/networks.js';
 import { describeIssues } from '../containers/create-config.js';
 import { parseFilters, matchLabels, matchName } from '../../lib/filters.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { errorKind } from '../../lib/errors.js';
 import type { SwarmNode } from '../../node/swarm.js';
 
 const NetworkCreateSchema = z.object({
@@ -50,7 +50,7 @@ export function networkRoutes(router: Router, e: Engine, swarm?: SwarmNode): voi
       try {
         return toDockerNetwork(nm.inspectNetwork(params.id!));
       } catch (err) {
-        if (!(err instanceof NotFoundError) || !swarm?.isManager()) throw err;
+        if (errorKind(err) !== 'not-found' || !swarm?.isManager()) throw err;
         return swarm.control().getNetwork(params.id!);
       }
     })
@@ -82,7 +82,7 @@ export function networkRoutes(router: Router, e: Engine, swarm?: SwarmNode): voi
       try {
         await nm.removeNetwork(params.id!);
       } catch (err) {
-        if (!(err instanceof NotFoundError) || !swarm?.isManager()) throw err;
+        if (errorKind(err) !== 'not-found' || !swarm?.isManager()) throw err;
         await swarm.control().removeNetwork(params.id!);
       }
       return undefined;

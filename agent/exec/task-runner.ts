@@ -167,7 +167,11 @@ export class TaskRunner {
     const t = this.task;
     const spec = t.Spec.ContainerSpec;
     const auth = (spec as { PullOptions?: { RegistryAuth?: string } }).PullOptions?.RegistryAuth;
-    await this.d.ensureImage(spec.Image, auth);
+    try {
+      await this.d.ensureImage(spec.Image, auth);
+    } catch (e) {
+      throw new NotFoundError(`No such image: ${spec.Image} (pull failed: ${(e as Error).message})`);
+    }
     const node = this.d.node();
     const items: FileItem[] = [];
     for (const s of spec.Secrets ?? []) {
