@@ -173,6 +173,8 @@ export class Bed {
 
   /** Stops every daemon (SIGTERM: they tear their networks down), then removes namespaces and dirs. */
   async teardown(): Promise<void> {
+    // Containers outlive their daemon (by design): the bed's go with their daemons still up to remove them.
+    for (const nd of this.nodes) if (nd.proc && nd.proc.exitCode === null && nd.proc.signalCode === null) removeContainers(nd.socket);
     await Promise.all(
       this.nodes.map(async (nd) => {
         const p = nd.proc;
@@ -186,9 +188,27 @@ export class Bed {
     );
     for (const nd of this.nodes) sh('ip', ['netns', 'del', nd.netns]);
     sh('ip', ['netns', 'del', this.underlay]);
+    unmountUnder(this.dir);
     removeCgroupTrees(this.prefix);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Force-removes every container of the daemon at `socket` (task containers included). */
+export function removeContainers(socket: string): void {
+  const env = { ...process.env, TSSWARM_HOST: `unix://${socket}`, TSSWARM_NO_AUTOSTART: '1' };
+  const ids = spawnSync(process.execPath, [TSSWARM, 'ps', '-aq'], { encoding: 'utf8', env, timeout: 30_000 }).stdout?.split('\n').filter(Boolean) ?? [];
+  if (ids.length) spawnSync(process.execPath, [TSSWARM, 'rm', '-f', ...ids], { encoding: 'utf8', env, timeout: 60_000 });
+}
+
+/** Unmounts whatever is still mounted under `dir` (task tmpfs, container roots), deepest first. */
+export function unmountUnder(dir: string): void {
+  const points = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of points) sh('umount', ['-l', m]);
 }
 
 /**
@@ -210,6 +230,7 @@ export function sweep(): string[] {
     if (owner > 0 && alive(owner)) continue;
     if (namespaces.some((ns) => sh('ip', ['netns', 'pids', ns]).stdout.trim() !== '')) continue;
     for (const ns of namespaces) sh('ip', ['netns', 'del', ns]);
+    unmountUnder(dir);
     removeCgroupTrees(`${BED_PREFIX}${id}`);
     rmSync(dir, { recursive: true, force: true });
     removed.push(...namespaces);

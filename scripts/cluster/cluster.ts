@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, Bed, nodeDaemonArgs, nodeDaemonEnv, removeCgroupTrees, TSSWARM } from '../../e2e/cluster/bed.js';
+import { alive, Bed, nodeDaemonArgs, nodeDaemonEnv, removeCgroupTrees, removeContainers, TSSWARM, unmountUnder } from '../../e2e/cluster/bed.js';
 
 const STATE_DIR = '/run/tsswarm-cluster';
 const STATE = join(STATE_DIR, 'state.json');
@@ -98,11 +98,13 @@ function link(k: number, state: 'up' | 'down'): void {
 async function down(): Promise<void> {
   if (!existsSync(STATE)) return; // idempotent
   const s = load();
+  for (const x of s.nodes) if (x.pid && alive(x.pid)) removeContainers(x.socket);
   for (const x of s.nodes) if (x.pid && alive(x.pid)) process.kill(x.pid, 'SIGTERM');
   for (let i = 0; i < 150 && s.nodes.some((x) => x.pid && alive(x.pid)); i++) await new Promise((r) => setTimeout(r, 100));
   for (const x of s.nodes) if (x.pid && alive(x.pid)) process.kill(x.pid, 'SIGKILL');
   for (const x of s.nodes) spawnSync('ip', ['netns', 'del', x.netns]);
   spawnSync('ip', ['netns', 'del', s.underlay]);
+  unmountUnder(s.dir);
   removeCgroupTrees(s.prefix);
   rmSync(s.dir, { recursive: true, force: true });
   rmSync(STATE, { force: true });
