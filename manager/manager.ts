@@ -18,6 +18,7 @@ import { newDataKey, openSecrets, sealSecrets, type ClusterSecrets } from './clu
 import { ClusterPort, peerOf, type Credentials } from './cluster-port/listener.js';
 import { CONTROL_METHODS, LocalControl, type ControlApi, type Membership } from './controlapi/control.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
+import { LogsRequestSchema, type LogsRequest, type TaskLogEntry } from './protocol.js';
 import { WORKLOAD_METHODS, WorkloadControl, type DataBox, type WorkloadApi } from './controlapi/workload.js';
 import { OrchestratorLoop } from './orchestrator/loop.js';
 import { open as openSealed, seal as sealPlain } from './ca/kek.js';
@@ -418,6 +419,7 @@ export class Manager {
       if (req.method === 'POST' && url === ROUTES.join) return sendJson(res, 200, await this.handleJoin(req));
       if (req.method === 'POST' && url === ROUTES.renew) return sendJson(res, 200, await this.handleRenew(req));
       if (req.method === 'POST' && url === ROUTES.control) return sendJson(res, 200, await this.handleControl(req));
+      if (req.method === 'POST' && url === ROUTES.logs) return await this.handleLogs(req, res);
       sendJson(res, 404, { message: `no route ${req.method} ${url}` });
     } catch (e) {
       if (e instanceof NotLeaderError) return sendJson(res, 421, { message: 'not the leader', leader: this.leaderAddr() });
@@ -532,6 +534,46 @@ export class Manager {
     return { result: (await fn.apply(target, args)) ?? null };
   }
 
+  /**
+   * `service logs`: entries from the nodes that ran the tasks. The leader asks their agents over
+   * their sessions; a follower asks the leader (its cluster port streams the entries as NDJSON).
+   * `onEnd` is called once; the returned function cancels (a follow ends only by it).
+   */
+  logs(request: LogsRequest, onEntries: (e: TaskLogEntry[]) => void, onEnd: (error?: string) => void): () => void {
+    if (this.isLeader()) {
+      const byNode = new Map<string, string[]>();
+      for (const id of request.taskIds) {
+        const t = this.store.view.get('tasks', id);
+        if (!t?.NodeID) continue;
+        byNode.set(t.NodeID, [...(byNode.get(t.NodeID) ?? []), id]);
+      }
+      if (byNode.size === 0) {
+        onEnd();
+        return () => undefined;
+      }
+      let open = byNode.size;
+      let firstError: string | undefined;
+      const cancels = [...byNode].map(([node, taskIds]) =>
+        this.dispatcher.requestLogs(node, { ...request, taskIds }, onEntries, (err) => {
+          firstError ??= err;
+          if (--open === 0) onEnd(firstError);
+        }),
+      );
+      return () => cancels.forEach((c) => c());
+    }
+    return streamLogsFrom(this.leaderAddr(), request, this.creds, onEntries, onEnd);
+  }
+
+  private async handleLogs(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    authorize(peerOf(req.socket as TLSSocket), this.o.clusterId, ['manager'], this.revocations);
+    if (!this.isLeader()) throw new NotLeaderError(this.o.nodeId, this.leader);
+    const body = LogsRequestSchema.safeParse(await readJson(req));
+    if (!body.success) throw new InvalidArgumentError(`malformed logs request: ${body.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+    res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+    const cancel = this.logs(body.data, (entries) => res.write(`${JSON.stringify({ entries })}\n`), (error) => res.end(`${JSON.stringify({ end: true, ...(error ? { error } : {}) })}\n`));
+    res.on('close', cancel);
+  }
+
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = (req.url ?? '').split('?')[0];
     if (url !== ROUTES.session) {
@@ -642,6 +684,50 @@ export function clusterCall(addr: string, path: string, body: unknown, creds: Pa
     req.on('error', (e) => reject(new UnavailableError(`cannot reach the manager at ${addr}: ${e.message}`, { cause: e })));
     req.end(data);
   });
+}
+
+/** A follower's `service logs`: the leader's NDJSON stream of entries, relayed. */
+function streamLogsFrom(addr: string, request: LogsRequest, creds: NodeCredentials, onEntries: (e: TaskLogEntry[]) => void, onEnd: (error?: string) => void): () => void {
+  let ended = false;
+  const end = (error?: string) => {
+    if (ended) return;
+    ended = true;
+    onEnd(error);
+  };
+  if (!addr) {
+    end('the swarm has no leader right now; try again');
+    return () => undefined;
+  }
+  const i = addr.lastIndexOf(':');
+  const data = Buffer.from(JSON.stringify(request));
+  const req = httpsRequest(
+    { host: addr.slice(0, i), port: Number(addr.slice(i + 1)), path: ROUTES.logs, method: 'POST', ca: creds.rootCA, key: creds.key, cert: creds.cert, checkServerIdentity: () => undefined, headers: { 'Content-Type': 'application/json', 'Content-Length': data.length } },
+    (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return end(`the leader refused the logs request (${res.statusCode})`);
+      }
+      let rest = '';
+      res.on('data', (c: Buffer) => {
+        const lines = (rest + c.toString('utf8')).split('\n');
+        rest = lines.pop() ?? '';
+        for (const l of lines) {
+          if (!l) continue;
+          const m = JSON.parse(l) as { entries?: TaskLogEntry[]; end?: boolean; error?: string };
+          if (m.entries) onEntries(m.entries);
+          if (m.end) end(m.error);
+        }
+      });
+      res.on('end', () => end());
+      res.on('error', (e) => end(e.message));
+    },
+  );
+  req.on('error', (e) => end(`cannot reach the leader at ${addr}: ${e.message}`));
+  req.end(data);
+  return () => {
+    req.destroy();
+    end();
+  };
 }
 
 /** Forwards ControlApi calls to the leader's cluster port. */

@@ -14,6 +14,7 @@ export const ROUTES = {
   renew: '/swarm/v1/renew',
   control: '/swarm/v1/control',
   session: '/swarm/v1/session',
+  logs: '/swarm/v1/logs',
 } as const;
 
 export const NodeRoleSchema = z.enum(['worker', 'manager']);
@@ -114,11 +115,28 @@ export const AssignmentSchema = z.discriminatedUnion('kind', [
 ]);
 export type Assignment = z.infer<typeof AssignmentSchema>;
 
+/** What `service logs` asks of the nodes that ran the tasks. */
+export const LogsRequestSchema = z.object({
+  taskIds: z.array(z.string().min(1)),
+  follow: z.boolean(),
+  stdout: z.boolean(),
+  stderr: z.boolean(),
+  tail: z.number().int().nonnegative().optional(),
+  /** Unix seconds. */
+  since: z.number().optional(),
+});
+export type LogsRequest = z.infer<typeof LogsRequestSchema>;
+
+export const LogEntrySchema = z.object({ taskId: z.string(), stream: z.enum(['stdout', 'stderr']), time: z.string(), log: z.string() });
+export type TaskLogEntry = z.infer<typeof LogEntrySchema>;
+
 /** Messages an agent sends on its session. */
 export const AgentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('register'), description: NodeDescriptionSchema, addr: z.string() }),
   z.object({ type: z.literal('heartbeat'), sessionId: z.string() }),
   z.object({ type: z.literal('status'), sessionId: z.string(), updates: z.array(TaskStatusUpdateSchema) }),
+  z.object({ type: z.literal('logs'), sessionId: z.string(), requestId: z.string(), entries: z.array(LogEntrySchema) }),
+  z.object({ type: z.literal('logs-end'), sessionId: z.string(), requestId: z.string(), error: z.string().optional() }),
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 
@@ -137,6 +155,8 @@ export const ManagerMessageSchema = z.discriminatedUnion('type', [
   /** Root rotation: renew the certificate now (from the next root, with the new trust bundle). */
   z.object({ type: z.literal('renew') }),
   z.object({ type: z.literal('assignments'), kind: z.enum(['complete', 'incremental']), changes: z.array(AssignmentSchema) }),
+  z.object({ type: z.literal('logs'), requestId: z.string(), request: LogsRequestSchema }),
+  z.object({ type: z.literal('logs-cancel'), requestId: z.string() }),
 ]);
 export type ManagerMessage = z.infer<typeof ManagerMessageSchema>;
 

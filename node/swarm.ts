@@ -15,6 +15,7 @@ import { checkPinnedRoot, parseToken, rootDigest } from '../manager/ca/tokens.js
 import { open, parseUnlockKey, seal } from '../manager/ca/kek.js';
 import type { ControlApi } from '../manager/controlapi/control.js';
 import type { WorkloadApi } from '../manager/controlapi/workload.js';
+import type { LogsRequest, TaskLogEntry } from '../manager/protocol.js';
 import type { Worker } from '../agent/exec/worker.js';
 import { clusterCall, Manager, type NodeCredentials } from '../manager/manager.js';
 import type { NodeObject } from '../manager/objects.js';
@@ -235,6 +236,7 @@ export class SwarmNode {
         void this.wipe();
       },
       onAssignments: (kind, changes) => this.worker?.assign(kind, changes),
+      onLogs: async (req, emit, cancelled) => this.worker?.logs(req, emit, cancelled),
       onConnected: (up) => {
         if (!this.worker) return;
         if (up) this.worker.attach((u) => this.session?.sendStatus(u) ?? false);
@@ -467,6 +469,12 @@ export class SwarmNode {
     if (this.local === 'locked') throw new UnavailableError(LOCKED);
     if (!this.manager) throw new UnavailableError(WORKER_NODE);
     return this.manager.control();
+  }
+
+  /** `service logs` through this manager (see Manager.logs). */
+  logs(request: LogsRequest, onEntries: (e: TaskLogEntry[]) => void, onEnd: (error?: string) => void): () => void {
+    this.control(); // Docker's error on a worker or outside a swarm
+    return this.manager!.logs(request, onEntries, onEnd);
   }
 
   /** A manager of an unlocked swarm: it can answer for the cluster's objects. */

@@ -77,7 +77,7 @@ function matches(c: ContainerRecord, f: Filters): boolean {
 }
 
 /** Starts a streaming response of Docker's raw-stream media type. */
-function streamHead(res: ServerResponse): void {
+export function streamHead(res: ServerResponse): void {
   res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
   res.flushHeaders();
 }
@@ -371,7 +371,7 @@ async function execHijacked(
   return HANDLED;
 }
 
-function logQuery(q: URLSearchParams): LogQuery {
+export function logQuery(q: URLSearchParams): LogQuery {
   const tailRaw = q.get('tail');
   let tail: number | undefined;
   if (tailRaw && tailRaw !== 'all') {

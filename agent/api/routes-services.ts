@@ -4,6 +4,10 @@
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { parseFilters, checkFilterKeys } from '../../lib/filters.js';
 import type { SwarmNode } from '../../node/swarm.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Task } from '../../api/swarm.js';
+import { frame } from '../containers/logs.js';
+import { logQuery, streamHead } from './routes-containers.js';
 import { sendJson, HANDLED, type Router } from './router.js';
 
 function version(q: URLSearchParams): number {
@@ -30,9 +34,42 @@ function withAuth(spec: unknown, header: string | string[] | undefined): unknown
   return spec;
 }
 
+/**
+ * GET /services/{id}/logs and /tasks/{id}/logs: Docker's multiplexed stream, each line (with
+ * details=1, as Docker's CLI asks) prefixed by the task's node, service and task IDs.
+ */
+async function serviceLogs(swarm: SwarmNode, tasks: Task[], q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<symbol> {
+  const lq = logQuery(q);
+  const details = truthy(q.get('details'));
+  const byId = new Map(tasks.map((t) => [t.ID, t]));
+  streamHead(res);
+  await new Promise<void>((resolve) => {
+    const cancel = swarm.logs(
+      { taskIds: tasks.map((t) => t.ID), follow: truthy(q.get('follow')), stdout: lq.stdout, stderr: lq.stderr, ...(lq.tail !== undefined ? { tail: lq.tail } : {}), ...(lq.since !== undefined ? { since: lq.since } : {}) },
+      (entries) => {
+        for (const e of entries) {
+          const t = byId.get(e.taskId);
+          const attrs = details && t ? `com.docker.swarm.node.id=${t.NodeID ?? ''},com.docker.swarm.service.id=${t.ServiceID},com.docker.swarm.task.id=${t.ID} ` : '';
+          res.write(frame(e.stream, Buffer.from(`${lq.timestamps ? `${e.time} ` : ''}${attrs}${e.log}`)));
+        }
+      },
+      () => resolve(),
+    );
+    req.on('close', cancel);
+    res.on('close', cancel);
+  });
+  res.end();
+  return HANDLED;
+}
+
 export function serviceRoutes(router: Router, swarm: SwarmNode): void {
   const c = () => swarm.control();
   router
+    .get('/services/{id}/logs', async ({ params, query, req, res }) => {
+      const s = await c().getService(params.id!, false);
+      return serviceLogs(swarm, await c().listTasks({ service: [s.ID] }), query, req, res);
+    })
+    .get('/tasks/{id}/logs', async ({ params, query, req, res }) => serviceLogs(swarm, [await c().getTask(params.id!)], query, req, res))
     .get('/services', async ({ query }) => c().listServices(filtersOf(query, ['id', 'label', 'mode', 'name']), truthy(query.get('status'))))
     .post('/services/create', async ({ json, req, res }) => {
       const r = await c().createService(withAuth(await json(), req.headers['x-registry-auth']));

@@ -4,7 +4,8 @@
 // are adopted (by their task label), and the ones the first full assignment does not name are removed.
 import type { Task, TaskState } from '../../api/swarm.js';
 import { LABELS } from '../../api/swarm.js';
-import type { Assignment, TaskStatusUpdate } from '../../manager/protocol.js';
+import type { Assignment, LogsRequest, TaskLogEntry, TaskStatusUpdate } from '../../manager/protocol.js';
+import { streamTaskLogs } from './task-logs.js';
 import type { Logger } from '../../lib/log.js';
 import type { ContainerService } from '../containers/service.js';
 import type { EventBus } from '../events.js';
@@ -130,6 +131,11 @@ export class Worker {
     await this.removeStrays(new Set());
     this.secrets.clear();
     this.configs.clear();
+  }
+
+  /** This node's share of `service logs`. */
+  logs(req: LogsRequest, emit: (entries: TaskLogEntry[]) => void, cancelled: Promise<void>): Promise<void> {
+    return streamTaskLogs(this.d.containers, req, emit, cancelled);
   }
 
   /** Task states this node holds, for `info` and tests. */

@@ -3,7 +3,7 @@
 // redirect to the leader, and fails over through the manager list it keeps current. A node removed
 // from the swarm is told so (close 4003) and stops.
 import { WebSocket } from 'ws';
-import { CLOSE_NOT_LEADER, CLOSE_REMOVED, ManagerMessageSchema, ROUTES, type Assignment, type NodeDescription, type Peer, type TaskStatusUpdate } from '../../manager/protocol.js';
+import { CLOSE_NOT_LEADER, CLOSE_REMOVED, ManagerMessageSchema, ROUTES, type Assignment, type LogsRequest, type NodeDescription, type Peer, type TaskLogEntry, type TaskStatusUpdate } from '../../manager/protocol.js';
 
 export interface SessionCredentials {
   key: string;
@@ -27,6 +27,8 @@ export interface AgentSessionOptions {
   onAssignments?: (kind: 'complete' | 'incremental', changes: Assignment[]) => void;
   /** A session is registered (statuses can be sent) or lost. */
   onConnected?: (connected: boolean) => void;
+  /** `service logs`: this node's share, sent in batches until done (or `cancelled` resolves). */
+  onLogs?: (req: LogsRequest, emit: (entries: TaskLogEntry[]) => void, cancelled: Promise<void>) => Promise<void>;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -42,6 +44,8 @@ export class AgentSession {
   /** The manager currently serving the session, when registered. */
   connectedTo: string | undefined;
   private sessionId = '';
+  /** Log streams this node is sending, by request: their cancel. */
+  private readonly logStreams = new Map<string, () => void>();
 
   constructor(private readonly o: AgentSessionOptions) {}
 
@@ -102,6 +106,10 @@ export class AgentSession {
         this.o.onManagers(m.managers);
       } else if (m.type === 'assignments') {
         this.o.onAssignments?.(m.kind, m.changes);
+      } else if (m.type === 'logs') {
+        this.serveLogs(ws, () => sessionId, m.requestId, m.request);
+      } else if (m.type === 'logs-cancel') {
+        this.logStreams.get(m.requestId)?.();
       }
     });
     ws.on('close', (code, reason) => {
@@ -110,6 +118,7 @@ export class AgentSession {
       if (this.connectedTo) this.o.onConnected?.(false);
       this.connectedTo = undefined;
       this.sessionId = '';
+      for (const cancel of this.logStreams.values()) cancel();
       if (this.heartbeat) clearTimeout(this.heartbeat);
       if (this.watchdog) clearTimeout(this.watchdog);
       const why = reason.toString();
@@ -125,6 +134,23 @@ export class AgentSession {
       if (!this.stopped) this.later();
     });
     ws.on('error', (e) => this.o.log('session.error', { manager: addr, error: e.message }));
+  }
+
+  private serveLogs(ws: WebSocket, session: () => string, requestId: string, req: LogsRequest): void {
+    const send = (m: unknown) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+    };
+    if (!this.o.onLogs) return send({ type: 'logs-end', sessionId: session(), requestId, error: 'this node serves no logs' });
+    let cancel!: () => void;
+    const cancelled = new Promise<void>((r) => (cancel = r));
+    this.logStreams.set(requestId, cancel);
+    this.o
+      .onLogs(req, (entries) => send({ type: 'logs', sessionId: session(), requestId, entries }), cancelled)
+      .then(
+        () => send({ type: 'logs-end', sessionId: session(), requestId }),
+        (e: Error) => send({ type: 'logs-end', sessionId: session(), requestId, error: e.message }),
+      )
+      .finally(() => this.logStreams.delete(requestId));
   }
 
   /** Sends task statuses on the registered session; false when there is none (the caller keeps them). */

@@ -259,6 +259,21 @@ configs:
     assert.equal(up.stdout.trim().split('\n').filter(Boolean).length, 1);
   });
 
+  it('service logs gathers the output of every task from its node, with the task prefix', async function () {
+    const c = await bed.cli(1, ['service', 'create', '-d', '--name', 'talker', '--replicas', '2', 'busybox:latest', 'sh', '-c', 'echo hello from $(hostname); echo second line; sleep 600']);
+    assert.equal(c.code, 0, c.stderr);
+    await until('2 talker tasks running', async () => ((await running('talker')).length === 2 ? true : undefined));
+    const out = await until('both tasks logged', async () => {
+      const r = await bed.cli(1, ['service', 'logs', 'talker']);
+      return r.stdout.split('\n').filter((l) => /hello from/.test(l)).length === 2 ? r.stdout : undefined;
+    });
+    assert.match(out, /^talker\.1\.\w+@tsb\w+-node\d\s+\| hello from /m);
+    assert.match(out, /^talker\.2\.\w+@tsb\w+-node\d\s+\| second line$/m);
+    const tail = await bed.cli(1, ['service', 'logs', '--tail', '1', '--no-task-ids', 'talker']);
+    assert.deepEqual(tail.stdout.trim().split('\n').map((l) => l.replace(/^.*\| /, '')), ['second line', 'second line']);
+    assert.equal((await bed.cli(1, ['service', 'rm', 'talker'])).code, 0);
+  });
+
   it('stack rm leaves nothing on any node', async function () {
     const r = await bed.cli(1, ['stack', 'rm', 'app']);
     assert.equal(r.code, 0, r.stderr);

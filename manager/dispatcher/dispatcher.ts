@@ -3,7 +3,7 @@
 // Status changes are batched into one store entry per sweep, never one per heartbeat.
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { AgentMessageSchema, HEARTBEAT_MISSES, type ManagerMessage, type Peer } from '../protocol.js';
+import { AgentMessageSchema, HEARTBEAT_MISSES, type LogsRequest, type ManagerMessage, type Peer, type TaskLogEntry } from '../protocol.js';
 import type { NodeObject } from '../objects.js';
 import type { ReplicatedStore } from '../store/replicated.js';
 import type { Watch } from '../store/watch.js';
@@ -42,6 +42,8 @@ export class Dispatcher {
   private readonly dirty = new Set<string>();
   private syncTimer: NodeJS.Timeout | undefined;
   private readonly status: StatusBatcher;
+  /** `service logs` requests out to agents: by request id. */
+  private readonly logRequests = new Map<string, { nodeId: string; onEntries: (e: TaskLogEntry[]) => void; onEnd: (error?: string) => void }>();
 
   constructor(private readonly o: DispatcherOptions) {
     this.now = o.now ?? Date.now;
@@ -167,11 +169,47 @@ export class Dispatcher {
         send({ type: 'heartbeat', heartbeatPeriodMs: this.o.periodMs() });
       } else if (msg.type === 'status') {
         this.status.add(nodeId, msg.updates);
+      } else if (msg.type === 'logs') {
+        const r = this.logRequests.get(msg.requestId);
+        if (r?.nodeId === nodeId) r.onEntries(msg.entries);
+      } else if (msg.type === 'logs-end') {
+        const r = this.logRequests.get(msg.requestId);
+        if (r?.nodeId !== nodeId) return;
+        this.logRequests.delete(msg.requestId);
+        r.onEnd(msg.error);
       }
     });
     ws.on('close', () => {
+      // Log streams from this node end with its session.
+      for (const [id, r] of this.logRequests) {
+        if (r.nodeId !== nodeId) continue;
+        this.logRequests.delete(id);
+        r.onEnd();
+      }
       if (session && this.sessions.get(nodeId) === session) this.sessions.delete(nodeId);
     });
+  }
+
+  /**
+   * Asks a node for its share of `service logs`. A node without a session (down, gone) has nothing to
+   * send: it ends at once. Returns the cancel (a follow ends only by it).
+   */
+  requestLogs(nodeId: string, request: LogsRequest, onEntries: (e: TaskLogEntry[]) => void, onEnd: (error?: string) => void): () => void {
+    const s = this.sessions.get(nodeId);
+    if (!s) {
+      onEnd();
+      return () => undefined;
+    }
+    const requestId = randomBytes(8).toString('hex');
+    this.logRequests.set(requestId, { nodeId, onEntries, onEnd });
+    const m: ManagerMessage = { type: 'logs', requestId, request };
+    s.ws.send(JSON.stringify(m));
+    return () => {
+      if (!this.logRequests.delete(requestId)) return;
+      const cancel: ManagerMessage = { type: 'logs-cancel', requestId };
+      if (this.sessions.get(nodeId) === s) s.ws.send(JSON.stringify(cancel));
+      onEnd();
+    };
   }
 
   /** Tells one node its new role (promote/demote). */
