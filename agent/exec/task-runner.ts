@@ -235,6 +235,8 @@ export class TaskRunner {
       (exit) => {
         this.watching = false;
         this.unsubscribe?.();
+        // The task's secrets and configs go with its run: nothing of them stays once the container ended.
+        void this.d.files.release(this.id).catch((e: Error) => this.d.log.warn('cannot release task files', { task: this.id, err: e }));
         if (this.disposed || terminal(this.state)) return;
         const want = this.task.DesiredState;
         if (want === 'shutdown' || want === 'remove') this.report('shutdown', 'shutdown');

@@ -274,6 +274,20 @@ configs:
     assert.equal((await bed.cli(1, ['service', 'rm', 'talker'])).code, 0);
   });
 
+  it('a failing healthcheck fails the task, which is restarted; the error says why', async function () {
+    const c = await bed.cli(1, ['service', 'create', '-d', '--name', 'sick', '--health-cmd', 'exit 1', '--health-interval', '200ms', '--health-retries', '1', '--restart-delay', '0s', 'busybox:latest', 'sleep', '600']);
+    assert.equal(c.code, 0, c.stderr);
+    const failed = await until('an unhealthy task failed and was replaced', async () => {
+      const t = await tasks('sick');
+      const f = t.filter((x) => x.Status.State === 'failed');
+      return f.length >= 1 && t.length >= 2 ? f : undefined;
+    });
+    assert.match(failed[0]!.Status.Err ?? '', /unhealthy container/);
+    const ps = await bed.cli(1, ['service', 'ps', '--no-trunc', '--format', '{{.Error}}', 'sick']);
+    assert.match(ps.stdout, /unhealthy container/);
+    assert.equal((await bed.cli(1, ['service', 'rm', 'sick'])).code, 0);
+  });
+
   it('stack rm leaves nothing on any node', async function () {
     const r = await bed.cli(1, ['stack', 'rm', 'app']);
     assert.equal(r.code, 0, r.stderr);
