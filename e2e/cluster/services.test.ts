@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxArchive } from '../helpers/busybox.js';
+import { ENGINE_API_SPEC, engineApiSpecPresent, shapeErrors } from '../helpers/engine-api-shapes.js';
 import { Bed, sweep } from './bed.js';
 
 interface TaskRow {
@@ -175,6 +176,25 @@ configs:
     assert.match(ls.stdout, /^app\s+3$/m);
   });
 
+  if (engineApiSpecPresent()) {
+    it('answers in Docker Engine API v1.50 shapes: Service, Task, Secret, Config, Network, Node', async function () {
+      const checks: [string, unknown[]][] = [
+        ['Service', await api<unknown[]>('/services?status=true')],
+        ['Task', await api<unknown[]>('/tasks')],
+        ['Secret', await api<unknown[]>('/secrets')],
+        ['Config', await api<unknown[]>('/configs')],
+        ['Network', (await api<{ Scope: string }[]>('/networks')).filter((n) => n.Scope === 'swarm')],
+        ['Node', await api<unknown[]>('/nodes')],
+      ];
+      for (const [def, items] of checks) {
+        assert.ok(items.length > 0, `some ${def} objects to check`);
+        for (const it of items) assert.deepEqual(shapeErrors(def, it), [], `${def} ${JSON.stringify(it).slice(0, 200)}`);
+      }
+    });
+  } else {
+    it(`answers in Docker Engine API v1.50 shapes — skipped: the OpenAPI file is not at ${ENGINE_API_SPEC} (set ENGINE_API_SPEC to its path)`);
+  }
+
   it('the raft WAL and snapshot on the manager hold the secret only sealed', async function () {
     const raftDir = join(bed.node(1).dataRoot, 'swarm', 'raft');
     const files = readdirSync(raftDir, { recursive: true }) as string[];
@@ -301,7 +321,7 @@ configs:
     assert.ok(!nets.some((n) => n.Name === 'app_default'));
   });
 
-  it('the real docker CLI drives services: create, ps, update, rm', function () {
+  it('the real docker CLI drives services and stacks: service create, ps, update, rm; stack deploy, ps, rm', async function () {
     const docker = spawnSync('docker', ['--version'], { encoding: 'utf8' });
     if (docker.status !== 0) this.skip();
     const env = { ...process.env, DOCKER_HOST: `unix://${bed.node(1).socket}` };
@@ -317,5 +337,16 @@ configs:
     const ls = run(['service', 'ls', '--format', '{{.Name}} {{.Replicas}}']);
     assert.match(ls.stdout, /dweb 2\/2/);
     assert.equal(run(['service', 'rm', 'dweb']).status, 0);
+    writeFileSync(join(work, 'docker-stack.yml'), 'services:\n  app:\n    image: busybox:latest\n    command: ["sleep", "600"]\n    deploy: { replicas: 2 }\n');
+    const d = run(['stack', 'deploy', '-c', join(work, 'docker-stack.yml'), 'dstack']);
+    assert.equal(d.status, 0, d.stderr);
+    assert.match(d.stdout, /Creating service dstack_app/);
+    const sps = await until('docker stack ps shows 2 running', async () => {
+      const r = run(['stack', 'ps', '--format', '{{.Name}} {{.CurrentState}}', 'dstack']);
+      return (r.stdout.match(/Running/g) ?? []).length === 2 ? r.stdout : undefined;
+    });
+    assert.match(sps, /dstack_app\.1 Running/);
+    assert.equal(run(['stack', 'rm', 'dstack']).status, 0);
+    await until('dstack gone', async () => ((await api<{ Spec: { Name: string } }[]>('/services')).every((x) => !x.Spec.Name.startsWith('dstack_')) ? true : undefined));
   });
 });

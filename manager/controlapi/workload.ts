@@ -429,7 +429,7 @@ export class WorkloadControl implements WorkloadApi {
       Scope: 'swarm',
       Driver: n.Spec.Driver,
       EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: null, Config: [] },
+      IPAM: { Driver: 'default', Options: {}, Config: [] },
       Internal: n.Spec.Internal,
       Attachable: n.Spec.Attachable,
       Ingress: n.Spec.Ingress,
