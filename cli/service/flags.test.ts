@@ -391,3 +391,12 @@ describe('cli/service/flags: scale and networks', () => {
     assert.deepEqual([...addedNetworks(parseFlags(['--network-add', 'front', '--network-add', 'name=back,alias=b', 'web'], UPDATE_FLAGS))], ['front', 'back']);
   });
 });
+
+describe('cli/service/flags --rebalance', () => {
+  it('opts a service out (and back in) through the label the orchestrator reads', () => {
+    const off = create(['--rebalance=false', 'busybox']);
+    assert.equal(off.Labels?.['com.tsswarm.rebalance'], 'false');
+    assert.equal(create(['busybox']).Labels?.['com.tsswarm.rebalance'], undefined);
+    assert.equal(update(off, ['--rebalance']).Labels?.['com.tsswarm.rebalance'], 'true');
+  });
+});

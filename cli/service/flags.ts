@@ -28,6 +28,7 @@ const COMMON: FlagSpec[] = [
   { name: 'replicas', type: 'string', description: 'Number of tasks' },
   { name: 'max-concurrent', type: 'string', description: 'Number of job tasks to run concurrently (default equal to --replicas)' },
   { name: 'replicas-max-per-node', type: 'string', description: 'Maximum number of tasks per node (default 0 = unlimited)' },
+  { name: 'rebalance', type: 'bool', description: 'Move tasks onto nodes that join or come back, one at a time, start-first (default true; --rebalance=false opts out)' },
   { name: 'reserve-cpu', type: 'string', description: 'Reserve CPUs' },
   { name: 'reserve-memory', type: 'string', description: 'Reserve Memory' },
   { name: 'limit-cpu', type: 'string', description: 'Limit CPUs' },
@@ -68,6 +69,15 @@ const COMMON: FlagSpec[] = [
   { name: 'init', type: 'bool', description: 'Use an init inside each service container to forward signals and reap processes' },
   { name: 'with-registry-auth', type: 'bool', description: 'Send registry authentication details to swarm agents' },
 ];
+
+/** The orchestrator reads the opt-out from this service label (Docker's API has no field for it). */
+export const REBALANCE_LABEL = 'com.tsswarm.rebalance';
+
+function applyRebalance(spec: ServiceSpec, p: Parsed): void {
+  const v = boolOpt(p, 'rebalance');
+  if (v === undefined) return;
+  spec.Labels = { ...(spec.Labels ?? {}), [REBALANCE_LABEL]: String(v) };
+}
 
 export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string', description: 'Service name' },
@@ -528,6 +538,7 @@ export function buildCreateSpec(p: Parsed, io: RunFlagsIo, refs: References = NO
   const ports = list(p, 'publish').flatMap((v) => parsePortFlag(v));
   if (ports.length) spec.EndpointSpec!.Ports = ports;
   applyCommon(spec, p);
+  applyRebalance(spec, p);
   return spec;
 }
 
@@ -670,6 +681,7 @@ export function applyUpdate(current: ServiceSpec, p: Parsed, io: RunFlagsIo, ref
   if (given(p, 'env-rm') || given(p, 'env-add')) cs.Env = env;
 
   if (given(p, 'label-add') || given(p, 'label-rm')) spec.Labels = labelDiff(spec.Labels ?? {}, p, 'label');
+  applyRebalance(spec, p);
   if (given(p, 'container-label-add') || given(p, 'container-label-rm')) cs.Labels = labelDiff(cs.Labels ?? {}, p, 'container-label');
 
   if (given(p, 'constraint-add') || given(p, 'constraint-rm')) {
