@@ -20,6 +20,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../../lib/er
 import { randomName } from '../../agent/containers/names.js';
 import { newId } from '../ca/certs.js';
 import { allocatePorts } from '../allocator/allocator.js';
+import { allocateNetwork, VXLAN_OPTION, type AllocatedNetwork } from '../allocator/networks.js';
 import { isLive, modeOf, specDigest, taskView, type ServiceObject, type TaskObject } from '../orchestrator/model.js';
 import { validatePlacement } from '../scheduler/index.js';
 import type { NodeObject } from '../objects.js';
@@ -46,6 +47,9 @@ export interface ConfigObject extends StoredObject {
 
 export interface NetworkObject extends StoredObject {
   Spec: { Name: string; Labels: Record<string, string>; Driver: string; Attachable: boolean; Internal: boolean; Ingress: boolean; IPAM?: unknown; Options: Record<string, string> };
+  /** The allocator's decisions: subnet and gateway, and the VXLAN ID (Docker's swarm Network fields). */
+  IPAMOptions?: { Driver: { Name: string }; Configs: { Subnet: string; Gateway: string }[] };
+  DriverState?: { Name: string; Options: Record<string, string> };
 }
 
 export interface WorkloadApi {
@@ -401,7 +405,16 @@ export class WorkloadControl implements WorkloadApi {
 
   // ---- swarm-scoped networks (the overlay data path comes with the overlay driver) ----
 
-  async createNetwork(raw: unknown): Promise<{ Id: string; Warning: string }> {
+  /** Network creates one at a time: each allocation must see the previous one's subnet and VNI. */
+  private networkLock: Promise<unknown> = Promise.resolve();
+
+  createNetwork(raw: unknown): Promise<{ Id: string; Warning: string }> {
+    const run = this.networkLock.then(() => this.createNetworkNow(raw));
+    this.networkLock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async createNetworkNow(raw: unknown): Promise<{ Id: string; Warning: string }> {
     const b = (raw ?? {}) as { Name?: string; Driver?: string; Labels?: Record<string, string>; Attachable?: boolean; Internal?: boolean; Ingress?: boolean; IPAM?: unknown; Options?: Record<string, string> };
     if (!b.Name) throw new InvalidArgumentError('network create: Name is required');
     checkName(b.Name, 'network');
@@ -410,12 +423,30 @@ export class WorkloadControl implements WorkloadApi {
     if (this.view.byName('networks', b.Name)) throw new ConflictError(`network with name ${b.Name} already exists`);
     const id = randomBytes(13).toString('hex').slice(0, 25);
     const spec: NetworkObject['Spec'] = { Name: b.Name, Labels: b.Labels ?? {}, Driver: driver, Attachable: !!b.Attachable, Internal: !!b.Internal, Ingress: !!b.Ingress, Options: b.Options ?? {}, ...(b.IPAM ? { IPAM: b.IPAM } : {}) };
-    await this.store.update((tx) => tx.create('networks', { ID: id, Spec: spec }));
+    const mtu = spec.Options['com.docker.network.driver.mtu'];
+    if (mtu !== undefined && !(/^\d+$/.test(mtu) && Number(mtu) >= 576 && Number(mtu) <= 9000)) throw new InvalidArgumentError(`network ${b.Name}: --opt com.docker.network.driver.mtu=${mtu} is not an MTU (576-9000)`);
+    const want = (b.IPAM as { Config?: { Subnet?: string; Gateway?: string }[] } | undefined)?.Config?.[0] ?? {};
+    const cluster = this.view.list('cluster')[0] as { DefaultAddrPool?: string[]; SubnetSize?: number } | undefined;
+    const a = allocateNetwork(b.Name, { ...(want.Subnet ? { Subnet: want.Subnet } : {}), ...(want.Gateway ? { Gateway: want.Gateway } : {}) }, this.allocatedNetworks(), cluster?.DefaultAddrPool ?? ['10.0.0.0/8'], cluster?.SubnetSize ?? 24);
+    const obj = {
+      ID: id,
+      Spec: spec,
+      IPAMOptions: { Driver: { Name: 'default' }, Configs: [{ Subnet: a.Subnet, Gateway: a.Gateway }] },
+      DriverState: { Name: 'overlay', Options: { [VXLAN_OPTION]: String(a.VNI) } },
+    };
+    await this.store.update((tx) => tx.create('networks', obj));
     return { Id: id, Warning: '' };
+  }
+
+  private allocatedNetworks(): AllocatedNetwork[] {
+    return (this.view.list('networks') as NetworkObject[]).map((n) => ({ ID: n.ID, Name: n.Spec.Name, Subnet: n.IPAMOptions?.Configs?.[0]?.Subnet ?? '0.0.0.0/32', VNI: Number(n.DriverState?.Options[VXLAN_OPTION] ?? 0) }));
   }
 
   async removeNetwork(ref: string): Promise<void> {
     const n = this.resolve<NetworkObject>('networks', ref, 'network');
+    if (n.Spec.Ingress && (this.view.list('services') as ServiceObject[]).some((s) => (s.Endpoint?.Ports ?? []).some((p) => p.PublishMode !== 'host'))) {
+      throw new ConflictError('rpc error: code = FailedPrecondition desc = ingress network cannot be removed because service(s) publish ports through it');
+    }
     const users = (this.view.list('services') as ServiceObject[]).filter((s) => s.Spec.TaskTemplate.Networks?.some((x) => x.Target === n.ID)).map((s) => s.Spec.Name);
     if (users.length) throw new ConflictError(`rpc error: code = FailedPrecondition desc = network ${n.Spec.Name} is in use by service ${users.join(', ')}`);
     await this.store.update((tx) => tx.delete('networks', n.ID));
@@ -429,14 +460,14 @@ export class WorkloadControl implements WorkloadApi {
       Scope: 'swarm',
       Driver: n.Spec.Driver,
       EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: {}, Config: [] },
+      IPAM: { Driver: 'default', Options: {}, Config: (n.IPAMOptions?.Configs ?? []).map((c) => ({ Subnet: c.Subnet, Gateway: c.Gateway })) },
       Internal: n.Spec.Internal,
       Attachable: n.Spec.Attachable,
       Ingress: n.Spec.Ingress,
       ConfigFrom: { Network: '' },
       ConfigOnly: false,
       Containers: {},
-      Options: n.Spec.Options,
+      Options: { ...n.Spec.Options, ...(n.DriverState?.Options ?? {}) },
       Labels: n.Spec.Labels,
     };
   }

@@ -8,6 +8,9 @@ import type { ClusterObject, NodeObject } from '../objects.js';
 import type { ReplicatedStore, Tx } from '../store/replicated.js';
 import type { Watch } from '../store/watch.js';
 import { allocateTasks } from '../allocator/allocator.js';
+import { PassNetworks } from '../allocator/attachments.js';
+import { allocateNetwork, INGRESS_SUBNET, VXLAN_OPTION } from '../allocator/networks.js';
+import type { NetworkObject } from '../controlapi/workload.js';
 import { awaitsPlacement, fromNodeObject, fromTask, matchesConstraints, occupiesNode, parseConstraints, schedule } from '../scheduler/index.js';
 import { isLive, type ServiceObject, type TaskObject } from './model.js';
 import { reap } from './reaper.js';
@@ -153,8 +156,29 @@ export class OrchestratorLoop {
       next.set(t.ID, t);
       created.add(t.ID);
     }
+    // Overlay addresses: the ingress network once, services' VIPs, then each task's addresses as it
+    // leaves `new` (released with the task, since what is in use is read from the store).
+    const networks = view.list('networks') as unknown as NetworkObject[];
+    let ingress: NetworkObject | undefined;
+    if (!networks.some((n) => n.Spec.Ingress) && cluster) {
+      ingress = ingressNetwork(networks, cluster);
+      networks.push({ ...ingress, Version: { Index: 0 }, CreatedAt: iso, UpdatedAt: iso } as NetworkObject);
+    }
+    const servicesNext = new Map<string, ServiceObject>(services.map((s) => [s.ID, s]));
+    for (const s of plan.services) servicesNext.set(s.ID, s);
+    const changedServices = new Map<string, ServiceObject>(plan.services.map((s) => [s.ID, s]));
+    const nets = new PassNetworks(networks, [...servicesNext.values()], [...next.values()]);
+    for (const s of servicesNext.values()) {
+      const vips = nets.virtualIPs(s);
+      if (!vips) continue;
+      const withVips = { ...s, Endpoint: { ...s.Endpoint, VirtualIPs: vips } };
+      servicesNext.set(s.ID, withVips);
+      changedServices.set(s.ID, withVips);
+    }
     for (const t of allocateTasks([...next.values()], iso)) {
-      next.set(t.ID, t);
+      const svc = servicesNext.get(t.ServiceID);
+      const attached = svc && !t.NetworksAttachments ? { ...t, NetworksAttachments: nets.attachments(svc) } : t;
+      next.set(t.ID, attached);
       if (!created.has(t.ID)) touched.add(t.ID);
     }
 
@@ -185,10 +209,11 @@ export class OrchestratorLoop {
 
     const deleted = reap([...next.values()].filter((t) => !created.has(t.ID)), nodes, limit);
     const deletedSet = new Set(deleted);
-    const servicesChanged = plan.services;
-    const total = created.size + touched.size + deleted.length + servicesChanged.length;
+    const servicesChanged = [...changedServices.values()];
+    const total = created.size + touched.size + deleted.length + servicesChanged.length + (ingress ? 1 : 0);
     if (total === 0) return { created: 0, updated: 0, deleted: 0, assigned: 0, services: 0 };
     await this.o.store.update((tx: Tx) => {
+      if (ingress) tx.create('networks', ingress);
       for (const s of servicesChanged) tx.update('services', s);
       for (const id of created) tx.create('tasks', next.get(id)!);
       for (const id of touched) if (!deletedSet.has(id)) tx.update('tasks', next.get(id)!);
@@ -199,6 +224,26 @@ export class OrchestratorLoop {
     }
     return { created: created.size, updated: touched.size, deleted: deleted.length, assigned, services: servicesChanged.length };
   }
+}
+
+/** Docker's `ingress` network: made by the leader once, on 10.0.0.0/24 unless that is taken. */
+export function ingressNetwork(existing: readonly NetworkObject[], cluster: ClusterObject): NetworkObject {
+  const taken = existing.map((n) => ({ ID: n.ID, Name: n.Spec.Name, Subnet: n.IPAMOptions?.Configs?.[0]?.Subnet ?? '0.0.0.0/32', VNI: Number(n.DriverState?.Options[VXLAN_OPTION] ?? 0) }));
+  let a;
+  try {
+    a = allocateNetwork('ingress', { Subnet: INGRESS_SUBNET }, taken, cluster.DefaultAddrPool, cluster.SubnetSize);
+  } catch {
+    a = allocateNetwork('ingress', {}, taken, cluster.DefaultAddrPool, cluster.SubnetSize);
+  }
+  return {
+    ID: newId(),
+    Version: { Index: 0 },
+    CreatedAt: '',
+    UpdatedAt: '',
+    Spec: { Name: 'ingress', Labels: {}, Driver: 'overlay', Attachable: false, Internal: false, Ingress: true, Options: {} },
+    IPAMOptions: { Driver: { Name: 'default' }, Configs: [{ Subnet: a.Subnet, Gateway: a.Gateway }] },
+    DriverState: { Name: 'overlay', Options: { [VXLAN_OPTION]: String(a.VNI) } },
+  };
 }
 
 /** May a global service's task run on this node (constraints, platforms)? */

@@ -306,6 +306,19 @@ describe('manager/orchestrator (loop over an in-memory store)', () => {
     assert.deepEqual(per('pinned'), [3, 3, 0]);
   });
 
+  it('gives a service on an overlay a VIP and each task an address on it', async () => {
+    const b = new Bed();
+    await b.nodes('n1', 'n2');
+    const { Id } = await b.control.createNetwork({ Name: 'front', Driver: 'overlay' });
+    await b.create({ Name: 'web', Mode: replicas(2), TaskTemplate: { ContainerSpec: { Image: 'busybox' }, Networks: [{ Target: 'front' }] } });
+    await b.settle();
+    const vip = b.service('web').Endpoint.VirtualIPs;
+    assert.deepEqual(vip, [{ NetworkID: Id, Addr: '10.0.0.2/24' }]);
+    const addrs = b.running('web').map((t) => (t as { NetworksAttachments?: { Network: { ID: string }; Addresses: string[] }[] }).NetworksAttachments!.map((a) => [a.Network.ID, a.Addresses[0]]));
+    assert.deepEqual(addrs.flat().map((x) => x[1]).sort(), ['10.0.0.3/24', '10.0.0.4/24']);
+    await assert.rejects(b.control.removeNetwork('front'), /in use by service web/);
+  });
+
   it('refuses bad specs naming the key, and a second service of a name', async () => {
     const b = new Bed();
     await assert.rejects(b.control.createService({ Name: 'x', TaskTemplate: { ContainerSpec: {} } }), /TaskTemplate\.ContainerSpec\.Image/);
