@@ -1,0 +1,40 @@
+// What a node programmes on an overlay's VXLAN device for the endpoints on other nodes: one permanent
+// FDB entry (MAC → the node's underlay address) and one permanent neighbour entry (IP → MAC) each, so
+// the device never floods and never learns, and ARP is answered locally (`proxy`). Pure: a diff of
+// the wanted peers against what is programmed, as `ip -batch` lines.
+export interface Peer {
+  ip: string;
+  mac: string;
+  /** The underlay address of the node the endpoint is on. */
+  nodeAddr: string;
+}
+
+const key = (p: Peer): string => `${p.ip} ${p.mac} ${p.nodeAddr}`;
+
+export interface PeerPlan {
+  add: Peer[];
+  remove: Peer[];
+}
+
+export function planPeers(current: readonly Peer[], wanted: readonly Peer[]): PeerPlan {
+  const have = new Map(current.map((p) => [key(p), p]));
+  const want = new Map(wanted.map((p) => [key(p), p]));
+  return {
+    add: [...want].filter(([k]) => !have.has(k)).map(([, p]) => p),
+    remove: [...have].filter(([k]) => !want.has(k)).map(([, p]) => p),
+  };
+}
+
+/** The plan as `ip -batch` lines (removals first: a moved endpoint's entry is replaced, not doubled). */
+export function peerScript(vxlan: string, plan: PeerPlan): string {
+  const lines: string[] = [];
+  for (const p of plan.remove) {
+    lines.push(`neigh del ${p.ip} lladdr ${p.mac} dev ${vxlan}`);
+    lines.push(`fdb del ${p.mac} dev ${vxlan} dst ${p.nodeAddr} self`);
+  }
+  for (const p of plan.add) {
+    lines.push(`neigh replace ${p.ip} lladdr ${p.mac} dev ${vxlan} nud permanent`);
+    lines.push(`fdb append ${p.mac} dev ${vxlan} dst ${p.nodeAddr} self permanent`);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
