@@ -143,7 +143,9 @@ export class Daemon {
     // Swarm mode: a node that was in a swarm rejoins it as the same node (no token needed).
     const { Worker } = await import('./exec/worker.js');
     const { registryAuth } = await import('./api/routes-auth.js');
+    const { overlayHost } = await import('./exec/overlay-host.js');
     const worker = new Worker({
+      overlays: overlayHost(engine, () => this.swarm?.nodeAddr() ?? ''),
       containers: engine.containers,
       events: engine.events,
       ensureImage: async (ref, auth) => {

@@ -7,7 +7,8 @@ export function toDockerNetwork(n: NetworkInfo): Record<string, unknown> {
     Name: n.name,
     Id: n.id,
     Created: n.created,
-    Scope: 'local',
+    // A swarm network's side on this node (made for its tasks) is swarm-scoped, as Docker shows it.
+    Scope: n.labels['com.docker.swarm.network.id'] ? 'swarm' : 'local',
     Driver: n.driver,
     EnableIPv6: false,
     IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [] },

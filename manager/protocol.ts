@@ -112,7 +112,17 @@ export const AssignmentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('task'), action: z.enum(['update', 'remove']), id: z.string().min(1), task: z.record(z.string(), z.unknown()).optional() }),
   z.object({ kind: z.literal('secret'), action: z.enum(['update', 'remove']), id: z.string().min(1), data: z.string().optional(), name: z.string().optional() }),
   z.object({ kind: z.literal('config'), action: z.enum(['update', 'remove']), id: z.string().min(1), data: z.string().optional(), name: z.string().optional(), templating: z.string().optional() }),
+  /** An overlay network the node's tasks use: its remote endpoints, DNS records and VIPs (see OverlayState). */
+  z.object({ kind: z.literal('network'), action: z.enum(['update', 'remove']), id: z.string().min(1), network: z.record(z.string(), z.unknown()).optional() }),
 ]);
+
+export const OverlayStateSchema = z.object({
+  name: z.string(),
+  peers: z.array(z.object({ ip: z.string(), mac: z.string(), nodeAddr: z.string() })),
+  records: z.array(z.object({ id: z.string(), ip: z.string(), names: z.array(z.string()) })),
+  vips: z.array(z.object({ vip: z.string(), backends: z.array(z.string()) })),
+});
+export type OverlayState = z.infer<typeof OverlayStateSchema>;
 export type Assignment = z.infer<typeof AssignmentSchema>;
 
 /** What `service logs` asks of the nodes that ran the tasks. */

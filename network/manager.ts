@@ -21,6 +21,10 @@ import { NftTable } from './nft.js';
 import { reserveHostPort, type PortReserver } from './ports-host.js';
 import { EPHEMERAL_RANGE, type PortMapping, type PortRequest } from './ports.js';
 import { PortPublisher } from './published-ports.js';
+import { OverlayDriver } from './overlay/driver.js';
+import { applyLb, lbScript, type LbState, type Vip } from './overlay/lb.js';
+import type { Peer } from './overlay/peers.js';
+import type { DnsEndpoint } from './dns/records.js';
 import { loadState, saveState, type EndpointRecord, type ManagerState, type NetworkRecord } from './state.js';
 import type { ConnectRequest, CreateNetworkRequest, Endpoint, NetnsRef, NetworkInfo } from './types.js';
 
@@ -69,6 +73,11 @@ export class NetworkManager {
   private readonly nft: NftTable;
   private readonly dns: DnsServer | undefined;
   private readonly bridge: BridgeDriver;
+  private readonly overlay: OverlayDriver;
+  /** Swarm: the service names and task addresses of other nodes, per overlay network (DNS record ids). */
+  private readonly swarmRecords = new Map<string, string[]>();
+  /** Swarm: VIP load balancing programmed per endpoint namespace. */
+  private readonly lb = new Map<string, LbState>();
   private readonly drivers = new DriverRegistry();
   private readonly publisher: PortPublisher;
   private readonly emit: NetworkEventSink;
@@ -86,6 +95,9 @@ export class NetworkManager {
     this.emit = opts.events ?? (() => undefined);
     this.bridge = new BridgeDriver({ nft: this.nft, bridgePrefix: opts.bridgePrefix ?? 'tsbr-', log: this.log });
     this.drivers.register(this.bridge);
+    // Link names of overlays: prefix + ov/vx + VNI, within the 15 characters of an ifname.
+    this.overlay = new OverlayDriver({ prefix: (opts.bridgePrefix ?? 'tsbr-').replace(/br-?$/, '').slice(0, 5) || 'ts' });
+    this.drivers.register(this.overlay);
     this.publisher = new PortPublisher({
       nft: this.nft,
       reserve: opts.reservePorts ?? reserveHostPort,
@@ -179,6 +191,37 @@ export class NetworkManager {
     });
   }
 
+  /**
+   * Swarm: what the managers say about an overlay network this node has — the endpoints on other
+   * nodes (VXLAN peers), the names its tasks resolve (service names to VIPs, `tasks.NAME` to task
+   * addresses, remote tasks' names), and each VIP's backends, load-balanced in every local endpoint's
+   * namespace. Idempotent: each call states the whole wanted picture; only differences are applied.
+   */
+  programmeOverlay(ref: string, o: { peers: readonly Peer[]; records: readonly DnsEndpoint[]; vips: readonly Vip[] }): Promise<void> {
+    return this.exclusive(async () => {
+      const net = resolveNetwork(this.state, ref);
+      if (net.driver !== 'overlay') throw new NetworkError('invalid', `network ${net.name} is not an overlay network`);
+      await this.overlay.programmePeers(net, o.peers);
+      if (this.dns) {
+        for (const id of this.swarmRecords.get(net.id) ?? []) this.dns.records.remove(net.id, id);
+        for (const r of o.records) this.dns.records.add(net.id, r);
+        this.swarmRecords.set(net.id, o.records.map((r) => r.id));
+      }
+      for (const ep of endpointsOf(this.state, net.id)) {
+        const key = `${ep.netnsPath}`;
+        const { script, next } = lbScript(this.lb.get(key), o.vips);
+        try {
+          await applyLb(ep.netnsPath, script);
+          this.lb.set(key, next);
+        } catch (e) {
+          // The container may be going away; its next start gets the whole table again.
+          this.lb.delete(key);
+          this.log(`overlay ${net.name}: cannot programme VIPs in ${ep.containerName}: ${(e as Error).message}`);
+        }
+      }
+    });
+  }
+
   listNetworks(): NetworkInfo[] {
     return Object.values(this.state.networks)
       .map((n) => networkInfo(this.state, n))
@@ -265,7 +308,7 @@ export class NetworkManager {
 
   /** /etc/resolv.conf for a container: its first DNS-enabled network's gateway, else the host's servers. */
   resolvConf(containerId: string, extra: ResolvExtras = {}): string {
-    const ep = this.dns ? endpointsOfContainer(this.state, containerId).find((e) => this.state.networks[e.networkId]?.dns) : undefined;
+    const ep = this.dns ? endpointsOfContainer(this.state, containerId).find((e) => listensForDns(this.state.networks[e.networkId])) : undefined;
     return resolvConfFor(this.opts.hostResolvConf ?? '/etc/resolv.conf', ep?.gateway, extra);
   }
 
@@ -340,6 +383,7 @@ export class NetworkManager {
     for (const n of Object.values(this.state.networks)) {
       if (!n.dns || !this.dns || !n.gateway) continue;
       for (const ep of endpointsOf(this.state, n.id)) this.dns.records.add(n.id, dnsEntry(ep));
+      if (!listensForDns(n)) continue;
       // Containers keep working without names, so a DNS bind failure must not stop the daemon.
       await this.dns.listen(n.id, n.gateway, this.opts.dnsPort ?? 53).catch((e: Error) => this.log(e.message));
     }
@@ -403,7 +447,7 @@ export class NetworkManager {
       const rec: NetworkRecord = { ...p, driver: driver.name, subnet: addr.subnet, gateway: addr.gateway, created: new Date().toISOString() };
       await driver.create(rec, addr);
       undo.push(() => driver.delete(rec));
-      if (rec.dns && this.dns) {
+      if (listensForDns(rec) && this.dns) {
         await this.dns.listen(rec.id, addr.gateway, this.opts.dnsPort ?? 53);
         undo.push(() => this.dns!.unlisten(rec.id));
       }
@@ -478,4 +522,13 @@ export class NetworkManager {
     // On restore the kernel table is rebuilt from state, so stale mappings just vanish with it.
     if (pub && pub.containerIp === ep.ip) delete this.state.published[ep.containerId];
   }
+}
+
+/**
+ * Whether the embedded DNS listens on the network's gateway. An overlay's gateway address is not on
+ * the node (its bridge has none), so its names are answered through the container's other network
+ * (the gateway bridge), whose scope includes the overlay (dnsScope).
+ */
+function listensForDns(n: NetworkRecord | undefined): boolean {
+  return !!n?.dns && n.driver !== 'overlay';
 }

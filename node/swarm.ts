@@ -477,6 +477,12 @@ export class SwarmNode {
     return this.manager!.logs(request, onEntries, onEnd);
   }
 
+  /** This node's underlay address (its advertise address without the port), '' outside a swarm. */
+  nodeAddr(): string {
+    const a = this.state?.advertiseAddr ?? '';
+    return a.includes(':') ? a.slice(0, a.lastIndexOf(':')) : a;
+  }
+
   /** A manager of an unlocked swarm: it can answer for the cluster's objects. */
   isManager(): boolean {
     return !!this.state && this.local !== 'locked' && !!this.manager;

@@ -40,15 +40,22 @@ export function networkRoutes(router: Router, e: Engine, swarm?: SwarmNode): voi
         .listNetworks()
         .filter((n) => (!f.name || matchName(n.name, f.name)) && (!f.label || matchLabels(n.labels, f.label)) && (!f.driver || f.driver.includes(n.driver)) && (!f.id || f.id.some((p) => n.id.startsWith(p))))
         .map(toDockerNetwork);
-      const cluster = (await swarmNetworks(swarm)).filter((n) => {
+      const clusterAll = await swarmNetworks(swarm);
+      // On a manager the cluster's own record stands for a swarm network; the node's side of it is not listed twice.
+      const swarmIds = new Set(clusterAll.map((n) => String(n.Id)));
+      const localOnly = local.filter((n) => !swarmIds.has(String((n.Labels as Record<string, string>)['com.docker.swarm.network.id'] ?? '')));
+      const cluster = clusterAll.filter((n) => {
         const name = String(n.Name);
         return (!f.name || matchName(name, f.name)) && (!f.label || matchLabels(n.Labels as Record<string, string>, f.label)) && (!f.driver || f.driver.includes(String(n.Driver))) && (!f.id || f.id.some((p) => String(n.Id).startsWith(p))) && (!f.scope || f.scope.includes('swarm'));
       });
-      return [...local.filter((n) => !f.scope || f.scope.includes('local')), ...cluster];
+      return [...localOnly.filter((n) => !f.scope || f.scope.includes(String(n.Scope))), ...cluster];
     })
     .get('/networks/{id}', async ({ params }) => {
       try {
-        return toDockerNetwork(nm.inspectNetwork(params.id!));
+        const local = nm.inspectNetwork(params.id!);
+        const swarmId = local.labels['com.docker.swarm.network.id'];
+        if (swarmId && swarm?.isManager()) return swarm.control().getNetwork(swarmId);
+        return toDockerNetwork(local);
       } catch (err) {
         if (errorKind(err) !== 'not-found' || !swarm?.isManager()) throw err;
         return swarm.control().getNetwork(params.id!);
@@ -80,7 +87,16 @@ export function networkRoutes(router: Router, e: Engine, swarm?: SwarmNode): voi
     })
     .delete('/networks/{id}', async ({ params }) => {
       try {
-        await nm.removeNetwork(params.id!);
+        const swarmId = (() => {
+          try {
+            return nm.inspectNetwork(params.id!).labels['com.docker.swarm.network.id'];
+          } catch {
+            return undefined;
+          }
+        })();
+        // The node's side of a swarm network goes with its last task; `network rm` removes the swarm's.
+        if (swarmId && swarm?.isManager()) await swarm.control().removeNetwork(swarmId);
+        else await nm.removeNetwork(params.id!);
       } catch (err) {
         if (errorKind(err) !== 'not-found' || !swarm?.isManager()) throw err;
         await swarm.control().removeNetwork(params.id!);

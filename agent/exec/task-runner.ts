@@ -12,7 +12,7 @@ import { containerBody, containerName, DEFAULT_STOP_GRACE_NS, templateContext } 
 import { ContainerTaskController } from './controller.js';
 import type { FileItem, TaskFiles } from './task-files.js';
 import { expand } from './template.js';
-import type { AssignedTask } from './worker.js';
+import type { AssignedTask, OverlayHost, TaskAttachment } from './worker.js';
 
 export interface RunnerDeps {
   containers: ContainerService;
@@ -24,6 +24,9 @@ export interface RunnerDeps {
   config: (id: string) => { name: string; data: Buffer; templated?: boolean } | undefined;
   report: (u: TaskStatusUpdate) => void;
   log: Logger;
+  overlays?: OverlayHost;
+  /** Re-applies the swarm networks' peers, names and VIPs (after a task container joined them). */
+  reprogramme: (networkIds: readonly string[]) => Promise<void>;
 }
 
 const ORDER: TaskState[] = ['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running', 'complete', 'shutdown', 'failed', 'rejected'];
@@ -130,6 +133,8 @@ export class TaskRunner {
       return;
     }
     this.watch();
+    const nets = ((this.task as { NetworksAttachments?: TaskAttachment[] }).NetworksAttachments ?? []).map((a) => a.Network.ID);
+    if (nets.length) await this.d.reprogramme(nets);
     const health = this.d.containers.tryGet(this.ctl().inspect()!.containerId)?.State.Health;
     if (!health || health.Status === 'healthy') this.report('running', 'started');
   }
@@ -192,8 +197,22 @@ export class TaskRunner {
     const files = await this.d.files.materialise(this.id, items);
     const ports = ((t as { Endpoint?: { Ports?: [] } }).Endpoint?.Ports ?? []) as [];
     const body = containerBody({ task: t, serviceName: this.serviceName, node, files, hostPorts: ports });
+    const attachments = ((t as { NetworksAttachments?: TaskAttachment[] }).NetworksAttachments ?? []);
+    const overlays = this.d.overlays;
+    if (overlays && attachments.length) {
+      // Egress and name resolution through the node's gateway bridge; the overlays are extra interfaces.
+      body.HostConfig = { ...body.HostConfig, NetworkMode: await overlays.gateway() };
+    }
     this.controller = new ContainerTaskController({ containers: this.d.containers, events: this.d.events }, this.name, body);
     await this.controller.prepare();
+    if (overlays) {
+      const c = this.controller.inspect()!;
+      for (const a of attachments) {
+        const name = await overlays.ensure(a);
+        const aliases = (t.Spec.Networks ?? []).find((n) => n.Target === a.Network.ID)?.Aliases ?? [];
+        await overlays.connect(c.containerId, this.name, name, a.Addresses[0]!.split('/')[0]!, [...aliases]);
+      }
+    }
   }
 
   private templated(configId: string, data: Buffer, ctx: ReturnType<typeof templateContext>): Buffer {

@@ -4,7 +4,7 @@
 // are adopted (by their task label), and the ones the first full assignment does not name are removed.
 import type { Task, TaskState } from '../../api/swarm.js';
 import { LABELS } from '../../api/swarm.js';
-import type { Assignment, LogsRequest, TaskLogEntry, TaskStatusUpdate } from '../../manager/protocol.js';
+import { OverlayStateSchema, type Assignment, type LogsRequest, type OverlayState, type TaskLogEntry, type TaskStatusUpdate } from '../../manager/protocol.js';
 import { streamTaskLogs } from './task-logs.js';
 import type { Logger } from '../../lib/log.js';
 import type { ContainerService } from '../containers/service.js';
@@ -14,7 +14,29 @@ import { TaskFiles } from './task-files.js';
 
 export type AssignedTask = Task & { ServiceAnnotations?: { Name?: string } };
 
+/** A task's address on a swarm network, as the manager allocated it (Docker's NetworkAttachment). */
+export interface TaskAttachment {
+  Network: { ID: string; Spec: { Name: string }; DriverState?: { Options: Record<string, string> }; IPAMOptions?: { Configs?: { Subnet: string; Gateway: string }[] } };
+  Addresses: string[];
+}
+
+/** The node's network service as the worker uses it for swarm networks. */
+export interface OverlayHost {
+  /** The local network tasks use for egress and name resolution (Docker's docker_gwbridge role); made if missing. */
+  gateway(): Promise<string>;
+  /** The node's side of a swarm network, made if missing; returns its local name. */
+  ensure(att: TaskAttachment): Promise<string>;
+  /** Connects a created (not yet started) task container to a swarm network at its allocated address. */
+  connect(containerId: string, containerName: string, network: string, ip: string, aliases: string[]): Promise<void>;
+  /** Programmes an overlay's peers, names and VIPs (see NetworkManager.programmeOverlay). */
+  programme(network: string, st: OverlayState): Promise<void>;
+  /** Removes this node's side of swarm networks no task uses any more. */
+  prune(): Promise<void>;
+}
+
 export interface WorkerDeps {
+  /** Swarm networks on this node (absent: tasks get the default bridge only). */
+  overlays?: OverlayHost;
   containers: ContainerService;
   events: EventBus;
   /** Pulls an image that is not present (with the task's registry auth, if any). */
@@ -29,6 +51,8 @@ export class Worker {
   private readonly runners = new Map<string, TaskRunner>();
   readonly secrets = new Map<string, { name: string; data: Buffer }>();
   readonly configs = new Map<string, { name: string; data: Buffer; templated?: boolean }>();
+  /** What the managers say about each swarm network this node's tasks use. */
+  private readonly overlayStates = new Map<string, OverlayState>();
   private send: ((u: TaskStatusUpdate[]) => boolean) | undefined;
   private readonly outbox = new Map<string, TaskStatusUpdate>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -45,6 +69,8 @@ export class Worker {
       node: d.node,
       secret: (id) => this.secrets.get(id),
       config: (id) => this.configs.get(id),
+      ...(d.overlays ? { overlays: d.overlays } : {}),
+      reprogramme: (ids) => this.reprogramme(ids),
       report: (u) => this.queue(u),
       log: d.log,
     };
@@ -85,13 +111,24 @@ export class Worker {
       this.secrets.clear();
       this.configs.clear();
     }
+    const networks = new Set<string>();
     for (const c of changes) {
+      if (c.kind === 'network') {
+        if (c.action === 'remove') this.overlayStates.delete(c.id);
+        else if (c.network) {
+          const st = OverlayStateSchema.safeParse(c.network);
+          if (st.success) this.overlayStates.set(c.id, st.data);
+        }
+        networks.add(c.id);
+        continue;
+      }
       if (c.kind === 'secret' || c.kind === 'config') {
         const map = c.kind === 'secret' ? this.secrets : this.configs;
         if (c.action === 'remove') map.delete(c.id);
         else map.set(c.id, { name: c.name ?? c.id, data: Buffer.from(c.data ?? '', 'base64'), ...(c.kind === 'config' && c.templating === 'golang' ? { templated: true } : {}) });
         continue;
       }
+      if (c.kind !== 'task') continue;
       if (c.action === 'remove') removed.add(c.id);
       else if (c.task) tasks.set(c.id, c.task as unknown as AssignedTask);
     }
@@ -104,13 +141,31 @@ export class Worker {
       } else r.update(t);
       r.kick();
     }
+    const disposed: Promise<void>[] = [];
     for (const id of removed) {
       const r = this.runners.get(id);
       if (!r) continue;
       this.runners.delete(id);
-      void r.dispose();
+      disposed.push(r.dispose());
     }
+    // A node with no more endpoints on a swarm network removes its side of it.
+    if (disposed.length && this.d.overlays) void Promise.all(disposed).then(() => this.d.overlays!.prune().catch(() => undefined));
     if (kind === 'complete') void this.removeStrays(new Set(tasks.keys()));
+    if (networks.size) void this.reprogramme([...networks]);
+  }
+
+  /** Applies the managers' picture of these swarm networks to the ones this node has. */
+  async reprogramme(ids: readonly string[]): Promise<void> {
+    const o = this.d.overlays;
+    if (!o) return;
+    for (const id of ids) {
+      const st = this.overlayStates.get(id);
+      if (!st) continue;
+      await o.programme(st.name, st).catch((e: Error) => {
+        // Not made here yet (no task of it prepared): programmed when the first one is.
+        if (!/not found/.test(e.message)) this.d.log.warn('cannot programme a swarm network', { network: st.name, err: e });
+      });
+    }
   }
 
   /** Task containers (and task files) of tasks no longer assigned: left from before a restart or a leave. */
@@ -129,6 +184,7 @@ export class Worker {
     this.runners.clear();
     await Promise.all(all.map((r) => r.dispose()));
     await this.removeStrays(new Set());
+    await this.d.overlays?.prune().catch(() => undefined);
     this.secrets.clear();
     this.configs.clear();
   }

@@ -1,13 +1,16 @@
 // What a node must hold: the tasks assigned to it (every task the store still has on it, so the agent
 // learns of shutdowns and removals) and the secrets and configs those tasks use, while they are meant
 // to run. Pure: the dispatcher diffs each node's set against what it last sent and sends the change.
-import type { Assignment } from '../protocol.js';
+import { createHash } from 'node:crypto';
+import type { Assignment, OverlayState } from '../protocol.js';
+import { macForIp } from '../../network/ipam.js';
+import type { NodeObject } from '../objects.js';
 import type { MemoryStore } from '../store/memory.js';
-import { stateOrder, taskView, type TaskObject } from '../orchestrator/model.js';
+import { isLive, isTerminal, stateOrder, taskView, type ServiceObject, type TaskObject } from '../orchestrator/model.js';
 import type { ConfigObject, DataBox, SecretObject } from '../controlapi/workload.js';
 
-/** key (`task:ID`, `secret:ID`, `config:ID`) → the version sent. */
-export type Sent = Map<string, number>;
+/** key (`task:ID`, `secret:ID`, `config:ID`, `network:ID`) → the version (or content digest) sent. */
+export type Sent = Map<string, number | string>;
 
 export interface NodeSet {
   tasks: TaskObject[];
@@ -15,6 +18,8 @@ export interface NodeSet {
   hostPorts: Map<string, unknown>;
   secrets: SecretObject[];
   configs: ConfigObject[];
+  /** Overlay networks the node's live tasks are on, with what the node must programme for each. */
+  networks: Map<string, OverlayState>;
 }
 
 export function nodeSet(view: MemoryStore, nodeId: string): NodeSet {
@@ -34,14 +39,64 @@ export function nodeSet(view: MemoryStore, nodeId: string): NodeSet {
   }
   const secrets = [...secretIds].map((id) => view.get('secrets', id) as SecretObject | undefined).filter((x): x is SecretObject => !!x);
   const configs = [...configIds].map((id) => view.get('configs', id) as ConfigObject | undefined).filter((x): x is ConfigObject => !!x);
-  return { tasks, secrets, configs, hostPorts: endpoints };
+  return { tasks, secrets, configs, hostPorts: endpoints, networks: overlays(view, nodeId, tasks) };
+}
+
+type Attached = TaskObject & { NetworksAttachments?: { Network: { ID: string }; Addresses: string[] }[] };
+
+/** Per overlay network of the node's live tasks: remote peers, DNS records and VIP backends. */
+function overlays(view: MemoryStore, nodeId: string, mine: readonly TaskObject[]): Map<string, OverlayState> {
+  const wanted = new Set<string>();
+  for (const t of mine as Attached[]) if (isLive(t)) for (const a of t.NetworksAttachments ?? []) wanted.add(a.Network.ID);
+  const out = new Map<string, OverlayState>();
+  if (wanted.size === 0) return out;
+  const nodes = new Map(view.list('nodes').map((n) => [n.ID, n as unknown as NodeObject]));
+  const services = new Map(view.list('services').map((s) => [s.ID, s as unknown as ServiceObject]));
+  const all = view.list('tasks') as unknown as Attached[];
+  for (const netId of wanted) {
+    const net = view.get('networks', netId) as { Spec?: { Name?: string } } | undefined;
+    const st: OverlayState = { name: net?.Spec?.Name ?? netId, peers: [], records: [], vips: [] };
+    const backends = new Map<string, string[]>();
+    for (const t of all) {
+      const a = t.NetworksAttachments?.find((x) => x.Network.ID === netId);
+      if (!a || !t.NodeID || !isLive(t) || isTerminal(t.Status.State)) continue;
+      const ip = a.Addresses[0]!.split('/')[0]!;
+      const node = nodes.get(t.NodeID);
+      if (t.NodeID !== nodeId && node && node.Status.State !== 'down' && node.Status.Addr) st.peers.push({ ip, mac: macForIp(ip), nodeAddr: node.Status.Addr });
+      if (t.Status.State !== 'running') continue;
+      const s = services.get(t.ServiceID);
+      const name = s?.Spec.Name ?? t.ServiceName;
+      st.records.push({ id: `swarm:task:${t.ID}`, ip, names: [`tasks.${name}`, `${name}.${t.Slot ?? t.NodeID}.${t.ID}`] });
+      backends.set(t.ServiceID, [...(backends.get(t.ServiceID) ?? []), ip]);
+    }
+    for (const s of services.values()) {
+      const onNet = s.Spec.TaskTemplate.Networks?.find((n) => n.Target === netId);
+      const vip = s.Endpoint?.VirtualIPs?.find((v) => v.NetworkID === netId);
+      if (!onNet && !vip) continue;
+      const names = [s.Spec.Name ?? s.ID, ...(onNet?.Aliases ?? [])];
+      const ips = (backends.get(s.ID) ?? []).sort();
+      if (vip) {
+        const addr = vip.Addr.split('/')[0]!;
+        st.records.push({ id: `swarm:svc:${s.ID}`, ip: addr, names });
+        st.vips.push({ vip: addr, backends: ips });
+      } else {
+        // dnsrr: the name answers with the task addresses themselves.
+        for (const ip of ips) st.records.push({ id: `swarm:rr:${s.ID}:${ip}`, ip, names });
+      }
+    }
+    st.peers.sort((a, b) => (a.ip < b.ip ? -1 : 1));
+    st.records.sort((a, b) => (a.id < b.id ? -1 : 1));
+    st.vips.sort((a, b) => (a.vip < b.vip ? -1 : 1));
+    out.set(netId, st);
+  }
+  return out;
 }
 
 /** The changes from `sent` to `set`; updates `sent` to match. */
 export function diff(set: NodeSet, sent: Sent, box: DataBox): Assignment[] {
   const out: Assignment[] = [];
   const seen = new Set<string>();
-  const changed = (key: string, version: number): boolean => {
+  const changed = (key: string, version: number | string): boolean => {
     seen.add(key);
     if (sent.get(key) === version) return false;
     sent.set(key, version);
@@ -54,13 +109,17 @@ export function diff(set: NodeSet, sent: Sent, box: DataBox): Assignment[] {
   for (const c of set.configs) {
     if (changed(`config:${c.ID}`, c.Version.Index)) out.push({ kind: 'config', action: 'update', id: c.ID, name: c.Spec.Name, data: c.Spec.Data ?? '', ...(c.Spec.Templating?.Name ? { templating: c.Spec.Templating.Name } : {}) });
   }
+  for (const [id, st] of set.networks) {
+    const digest = createHash('sha256').update(JSON.stringify(st)).digest('hex').slice(0, 16);
+    if (changed(`network:${id}`, digest)) out.push({ kind: 'network', action: 'update', id, network: st as unknown as Record<string, unknown> });
+  }
   for (const t of set.tasks) {
     if (changed(`task:${t.ID}`, t.Version.Index)) out.push({ kind: 'task', action: 'update', id: t.ID, task: { ...taskView(t), ServiceAnnotations: { Name: t.ServiceName }, Endpoint: { Ports: set.hostPorts.get(t.ServiceID) ?? [] } } as unknown as Record<string, unknown> });
   }
   for (const key of [...sent.keys()]) {
     if (seen.has(key)) continue;
     sent.delete(key);
-    const [kind, id] = key.split(':') as ['task' | 'secret' | 'config', string];
+    const [kind, id] = key.split(':') as ['task' | 'secret' | 'config' | 'network', string];
     out.push({ kind, action: 'remove', id });
   }
   return out;

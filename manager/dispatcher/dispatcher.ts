@@ -55,15 +55,16 @@ export class Dispatcher {
     for (;;) {
       const e = await w.next();
       if (!e) break;
-      if (e.table === 'tasks') {
+      if (e.table === 'tasks' && !(e.object as { NetworksAttachments?: unknown[] }).NetworksAttachments?.length) {
         if (e.object.NodeID) this.markDirty(e.object.NodeID);
       } else {
+        // Secrets, configs, services, and tasks on overlays (their peers and names are on other nodes too).
         for (const id of this.sessions.keys()) this.markDirty(id);
       }
     }
     if (this.running && this.watch === w) {
       // Closed by a snapshot restore: everyone gets a fresh full set.
-      this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs'] });
+      this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs', 'services'] });
       void this.follow(this.watch);
       for (const s of this.sessions.values()) s.sent.clear();
       for (const id of this.sessions.keys()) this.markDirty(id);
@@ -106,7 +107,7 @@ export class Dispatcher {
     this.running = true;
     const t = this.now();
     for (const n of this.o.store.view.list('nodes')) this.lastSeen.set(n.ID, t);
-    this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs'] });
+    this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs', 'services'] });
     void this.follow(this.watch);
     this.schedule();
   }

@@ -1,0 +1,64 @@
+// The worker's view of the node's network service for swarm networks: the gateway bridge tasks use for
+// egress and names (Docker's docker_gwbridge), the node's side of each overlay (made on first use with
+// the manager's subnet, gateway and VXLAN ID, and this node's underlay address), task containers
+// connected at their allocated addresses, and overlays no task uses any more removed.
+import { errorKind } from '../../lib/errors.js';
+import { OPT_LOCAL } from '../../network/overlay/driver.js';
+import type { Engine } from '../engine.js';
+import type { OverlayHost, TaskAttachment } from './worker.js';
+
+export const GATEWAY_NETWORK = 'docker_gwbridge';
+export const SWARM_NETWORK_LABEL = 'com.docker.swarm.network.id';
+
+export function overlayHost(engine: Engine, nodeAddr: () => string): OverlayHost {
+  const nm = engine.network;
+  const exists = (name: string): boolean => {
+    try {
+      nm.inspectNetwork(name);
+      return true;
+    } catch (e) {
+      if (errorKind(e) === 'not-found') return false;
+      throw e;
+    }
+  };
+  /** Two tasks preparing at once may both make it: the loser's "already exists" is success. */
+  const make = async (name: string, create: () => Promise<unknown>): Promise<string> => {
+    if (exists(name)) return name;
+    try {
+      await create();
+    } catch (e) {
+      if (!(errorKind(e) === 'conflict' && exists(name))) throw e;
+    }
+    return name;
+  };
+  return {
+    gateway: () => make(GATEWAY_NETWORK, () => nm.createNetwork({ name: GATEWAY_NETWORK, driver: 'bridge', labels: { 'com.tsswarm.swarm.gateway': 'true' } })),
+    ensure: (att: TaskAttachment) => {
+      const cfg = att.Network.IPAMOptions?.Configs?.[0];
+      const addr = nodeAddr();
+      if (!cfg) throw new Error(`swarm network ${att.Network.Spec.Name} has no subnet allocated`);
+      if (!addr) throw new Error(`swarm network ${att.Network.Spec.Name}: this node has no swarm address`);
+      return make(att.Network.Spec.Name, () =>
+        nm.createNetwork({
+          name: att.Network.Spec.Name,
+          driver: 'overlay',
+          subnet: cfg.Subnet,
+          gateway: cfg.Gateway,
+          labels: { [SWARM_NETWORK_LABEL]: att.Network.ID },
+          options: { ...(att.Network.DriverState?.Options ?? {}), [OPT_LOCAL]: addr },
+        }),
+      );
+    },
+    connect: async (containerId, containerName, network, ip, aliases) => {
+      const info = await nm.connectContainer({ network, containerId, containerName, aliases, ip });
+      await engine.containers.setNetwork(containerId, info.name, { Aliases: aliases, IPv4Address: ip });
+    },
+    programme: (network, st) => nm.programmeOverlay(network, st),
+    prune: async () => {
+      for (const n of nm.listNetworks()) {
+        if (n.driver !== 'overlay' || n.labels[SWARM_NETWORK_LABEL] === undefined || Object.keys(n.containers).length > 0) continue;
+        await nm.removeNetwork(n.id).catch(() => undefined); // a task joining it meanwhile keeps it
+      }
+    },
+  };
+}
