@@ -400,3 +400,10 @@ describe('cli/service/flags --rebalance', () => {
     assert.equal(update(off, ['--rebalance']).Labels?.['com.tsswarm.rebalance'], 'true');
   });
 });
+
+describe('cli/service/flags --endpoint-mode', () => {
+  it('sets EndpointSpec.Mode and refuses anything but vip or dnsrr', () => {
+    assert.equal(create(['--endpoint-mode', 'dnsrr', 'busybox']).EndpointSpec?.Mode, 'dnsrr');
+    flagError(() => create(['--endpoint-mode', 'rr', 'busybox']), /invalid argument "rr" for "--endpoint-mode" flag: want vip or dnsrr/);
+  });
+});

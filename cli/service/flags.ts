@@ -28,6 +28,7 @@ const COMMON: FlagSpec[] = [
   { name: 'replicas', type: 'string', description: 'Number of tasks' },
   { name: 'max-concurrent', type: 'string', description: 'Number of job tasks to run concurrently (default equal to --replicas)' },
   { name: 'replicas-max-per-node', type: 'string', description: 'Maximum number of tasks per node (default 0 = unlimited)' },
+  { name: 'endpoint-mode', type: 'string', description: 'Endpoint mode (vip or dnsrr) (default "vip")' },
   { name: 'rebalance', type: 'bool', description: 'Move tasks onto nodes that join or come back, one at a time, start-first (default true; --rebalance=false opts out)' },
   { name: 'reserve-cpu', type: 'string', description: 'Reserve CPUs' },
   { name: 'reserve-memory', type: 'string', description: 'Reserve Memory' },
@@ -72,6 +73,13 @@ const COMMON: FlagSpec[] = [
 
 /** The orchestrator reads the opt-out from this service label (Docker's API has no field for it). */
 export const REBALANCE_LABEL = 'com.tsswarm.rebalance';
+
+function applyEndpointMode(spec: ServiceSpec, p: Parsed): void {
+  const m = p.flags['endpoint-mode'];
+  if (typeof m !== 'string') return;
+  if (m !== 'vip' && m !== 'dnsrr') throw new FlagError(`invalid argument "${m}" for "--endpoint-mode" flag: want vip or dnsrr`);
+  spec.EndpointSpec = { ...(spec.EndpointSpec ?? {}), Mode: m };
+}
 
 function applyRebalance(spec: ServiceSpec, p: Parsed): void {
   const v = boolOpt(p, 'rebalance');
@@ -539,6 +547,7 @@ export function buildCreateSpec(p: Parsed, io: RunFlagsIo, refs: References = NO
   if (ports.length) spec.EndpointSpec!.Ports = ports;
   applyCommon(spec, p);
   applyRebalance(spec, p);
+  applyEndpointMode(spec, p);
   return spec;
 }
 
@@ -682,6 +691,7 @@ export function applyUpdate(current: ServiceSpec, p: Parsed, io: RunFlagsIo, ref
 
   if (given(p, 'label-add') || given(p, 'label-rm')) spec.Labels = labelDiff(spec.Labels ?? {}, p, 'label');
   applyRebalance(spec, p);
+  applyEndpointMode(spec, p);
   if (given(p, 'container-label-add') || given(p, 'container-label-rm')) cs.Labels = labelDiff(cs.Labels ?? {}, p, 'container-label');
 
   if (given(p, 'constraint-add') || given(p, 'constraint-rm')) {

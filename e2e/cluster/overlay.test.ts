@@ -1,0 +1,161 @@
+// Swarm networking on a 4-node bed: a 3-replica service on nodes 1–3 reached from a client task on
+// node 4 over the VXLAN overlay — by name (the VIP), by VIP spread over every replica, `tasks.NAME`,
+// dnsrr; a scaled-down task leaves the rotation; two stacks' services of one name do not see each
+// other; and nothing of the overlay is left on any node once the services and networks are gone.
+// Real kernel objects in the bed's namespaces; waits bounded by counts, never timed assertions.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { busyboxArchive } from '../helpers/busybox.js';
+import { Bed, sweep } from './bed.js';
+
+const HTTPD = 'mkdir -p /www; hostname > /www/index.html; exec httpd -f -p 80 -h /www';
+
+describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', function () {
+  this.timeout(300_000);
+  const bed = new Bed();
+  let work = '';
+
+  const must = async (k: number, args: string[]) => {
+    const r = await bed.cli(k, args);
+    if (r.code !== 0) throw new Error(`node ${k}: tsswarm ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const until = async <T>(what: string, check: () => Promise<T | undefined>, tries = 300): Promise<T> => {
+    let last: unknown;
+    for (let i = 0; i < tries; i++) {
+      try {
+        const v = await check();
+        if (v !== undefined) return v;
+      } catch (e) {
+        last = e;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`gave up waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+  };
+  const running = async (service: string): Promise<number> => {
+    const out = await must(1, ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}', service]);
+    return out.split('\n').filter((l) => l.startsWith('Running')).length;
+  };
+  /** The client task's container on node 4, and a shell command run in it. */
+  const client = async (name = 'client'): Promise<(cmd: string) => Promise<string>> => {
+    const id = (await must(4, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${name}`])).trim().split('\n')[0]!;
+    assert.ok(id, `a ${name} task runs on node 4`);
+    return async (cmd) => (await bed.cli(4, ['exec', id, 'sh', '-c', cmd])).stdout;
+  };
+  /** nslookup's answers for a name, from inside a task. */
+  const lookup = async (sh: (c: string) => Promise<string>, name: string): Promise<string[]> =>
+    [...(await sh(`nslookup ${name} 2>/dev/null`)).matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!).filter((a) => !a.endsWith('.1')).sort();
+  /** Hostnames answering HTTP at addr, over `n` requests (busybox nc; its wget needs NSS). */
+  const hostnames = async (sh: (c: string) => Promise<string>, addr: string, n: number): Promise<Set<string>> => {
+    const out = await sh(`for i in $(seq ${n}); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${addr} 80 | tail -1; echo; done`);
+    return new Set(out.split('\n').map((l) => l.trim()).filter(Boolean));
+  };
+  const overlayLinks = (k: number): string[] =>
+    spawnSync('ip', ['-n', bed.node(k).netns, '-o', 'link', 'show'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
+      .filter((n) => /(ov|vx)\d+$/.test(n));
+
+  before(async function () {
+    sweep();
+    await bed.boot(4);
+    work = mkdtempSync('/tmp/tsswarm-ovl-');
+    const archive = await busyboxArchive(work);
+    for (const k of [1, 2, 3, 4]) await must(k, ['load', '-i', archive]);
+    await must(1, ['swarm', 'init', '--advertise-addr', bed.node(1).address]);
+    const token = (await must(1, ['swarm', 'join-token', '-q', 'worker'])).trim();
+    for (const k of [2, 3, 4]) await must(k, ['swarm', 'join', '--token', token, '--advertise-addr', bed.node(k).address, `${bed.node(1).address}:2377`]);
+    await until('4 ready nodes', async () => ((await must(1, ['node', 'ls', '--format', '{{.Status}}'])).split('\n').filter((l) => l === 'Ready').length === 4 ? true : undefined));
+    await must(1, ['node', 'update', '--label-add', 'role=client', bed.node(4).name]);
+  });
+  after(async function () {
+    await bed.teardown();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('a 3-replica service on three nodes answers a client on a fourth by name, by VIP over every replica, and tasks.NAME', async function () {
+    await must(1, ['network', 'create', '-d', 'overlay', 'front']);
+    await must(1, ['service', 'create', '-d', '--name', 'web', '--network', 'front', '--replicas', '3', '--replicas-max-per-node', '1', '--constraint', 'node.labels.role!=client', 'busybox:latest', 'sh', '-c', HTTPD]);
+    await must(1, ['service', 'create', '-d', '--name', 'client', '--network', 'front', '--constraint', 'node.labels.role==client', 'busybox:latest', 'sleep', '3600']);
+    await until('web 3/3 and client 1/1', async () => ((await running('web')) === 3 && (await running('client')) === 1 ? true : undefined));
+    const vip = JSON.parse(await must(1, ['service', 'inspect', '--format', '{{json .Endpoint.VirtualIPs}}', 'web'])) as { Addr: string }[];
+    const vipAddr = vip[0]!.Addr.split('/')[0]!;
+    const sh = await client();
+    assert.deepEqual(await until('web resolves to its VIP', async () => {
+      const a = await lookup(sh, 'web');
+      return a.length ? a : undefined;
+    }), [vipAddr]);
+    const tasks = await until('tasks.web lists 3 addresses', async () => {
+      const a = await lookup(sh, 'tasks.web');
+      return a.length === 3 ? a : undefined;
+    });
+    assert.ok(!tasks.includes(vipAddr));
+    // Each task answers directly over the overlay (two of them from other nodes through VXLAN).
+    for (const ip of tasks) assert.equal((await hostnames(sh, ip, 1)).size, 1, `task ${ip} answers`);
+    const seen = await until('requests to the VIP reach all 3 replicas', async () => {
+      const h = await hostnames(sh, vipAddr, 30);
+      return h.size === 3 ? h : undefined;
+    });
+    assert.equal(seen.size, 3);
+  });
+
+  it('dnsrr: the name answers with the task addresses, and there is no VIP', async function () {
+    await must(1, ['service', 'create', '-d', '--name', 'rr', '--network', 'front', '--endpoint-mode', 'dnsrr', '--replicas', '2', '--constraint', 'node.labels.role!=client', 'busybox:latest', 'sh', '-c', HTTPD]);
+    await until('rr 2/2', async () => ((await running('rr')) === 2 ? true : undefined));
+    const vips = (await must(1, ['service', 'inspect', '--format', '{{json .Endpoint.VirtualIPs}}', 'rr'])).trim();
+    assert.ok(vips === 'null' || vips === '[]', `no VIP (got ${vips})`);
+    const sh = await client();
+    const a = await until('rr resolves to 2 task addresses', async () => {
+      const x = await lookup(sh, 'rr');
+      return x.length === 2 ? x : undefined;
+    });
+    assert.deepEqual(a, await lookup(sh, 'tasks.rr'));
+  });
+
+  it('scaling down takes the gone task out of rotation', async function () {
+    await must(1, ['service', 'scale', '-d', 'web=2']);
+    const sh = await client();
+    await until('tasks.web down to 2', async () => ((await lookup(sh, 'tasks.web')).length === 2 ? true : undefined));
+    const vipAddr = (await lookup(sh, 'web'))[0]!;
+    const seen = await until('the VIP spreads over exactly the 2 left', async () => {
+      const h = await hostnames(sh, vipAddr, 30);
+      return h.size === 2 ? h : undefined;
+    });
+    assert.equal(seen.size, 2);
+  });
+
+  it("two stacks with the same service names do not see each other's", async function () {
+    for (const s of ['alpha', 'beta']) {
+      const file = join(work, `${s}.yml`);
+      writeFileSync(
+        file,
+        `services:\n  api:\n    image: busybox:latest\n    command: ["sh", "-c", "mkdir -p /www; echo ${s} > /www/index.html; exec httpd -f -p 80 -h /www"]\n  probe:\n    image: busybox:latest\n    command: ["sleep", "3600"]\n    deploy:\n      placement:\n        constraints: [node.labels.role==client]\n`,
+      );
+      await must(1, ['stack', 'deploy', '-c', file, s]);
+    }
+    await until('both stacks running', async () => ((await running('alpha_api')) + (await running('beta_api')) + (await running('alpha_probe')) + (await running('beta_probe')) === 4 ? true : undefined));
+    for (const s of ['alpha', 'beta']) {
+      const sh = await client(`${s}_probe`);
+      const other = s === 'alpha' ? 'beta' : 'alpha';
+      const addr = await until(`${s}: api resolves`, async () => {
+        const a = await lookup(sh, 'api');
+        return a.length === 1 ? a[0] : undefined;
+      });
+      assert.deepEqual([...(await until(`${s}: api answers`, async () => {
+        const h = await hostnames(sh, addr!, 3);
+        return h.size ? h : undefined;
+      }))], [s]);
+      assert.deepEqual(await lookup(sh, `${other}_api`), [], `${s} cannot resolve ${other}'s service`);
+    }
+    for (const s of ['alpha', 'beta']) await must(1, ['stack', 'rm', s]);
+  });
+
+  it('removing the services and networks leaves no overlay device on any node', async function () {
+    for (const s of ['web', 'rr', 'client']) await must(1, ['service', 'rm', s]);
+    await until('front removable', async () => ((await bed.cli(1, ['network', 'rm', 'front'])).code === 0 ? true : undefined));
+    for (const k of [1, 2, 3, 4]) await until(`no overlay links on node ${k}`, async () => (overlayLinks(k).length === 0 ? true : undefined));
+  });
+});
