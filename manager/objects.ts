@@ -46,6 +46,8 @@ export interface NodeObject extends StoredObject {
   CertSerial?: string;
   /** Internal: the root (certificate PEM) that signed its last certificate, to know when a rotation is done. */
   CertRoot?: string;
+  /** The node's address on the ingress network (its routing-mesh endpoint), `ip/prefix`. */
+  IngressAddr?: string;
 }
 
 export function defaultClusterSpec(o: { heartbeatMs: number; certExpiryMs: number; autolock: boolean }): ClusterSpec {

@@ -121,6 +121,15 @@ export const OverlayStateSchema = z.object({
   peers: z.array(z.object({ ip: z.string(), mac: z.string(), nodeAddr: z.string() })),
   records: z.array(z.object({ id: z.string(), ip: z.string(), names: z.array(z.string()) })),
   vips: z.array(z.object({ vip: z.string(), backends: z.array(z.string()) })),
+  /** How the node makes its side of the network when no task of it runs there (the ingress network). */
+  network: z.record(z.string(), z.unknown()).optional(),
+  /** The routing mesh (ingress network only): this node's address on it and the published ports. */
+  ingress: z
+    .object({
+      nodeAddr: z.string(),
+      ports: z.array(z.object({ protocol: z.enum(['tcp', 'udp', 'sctp']), port: z.number().int(), targetPort: z.number().int(), backends: z.array(z.string()) })),
+    })
+    .optional(),
 });
 export type OverlayState = z.infer<typeof OverlayStateSchema>;
 export type Assignment = z.infer<typeof AssignmentSchema>;

@@ -6,7 +6,9 @@
 
 import { randomBytes } from 'node:crypto';
 import { ForwardCompat } from './forward-compat.js';
-import { run, sysctl } from './exec.js';
+import { nftApply, run, sysctl } from './exec.js';
+import { connectEndpoint, deleteLink, listLinks } from './link.js';
+import { ingressScript, type IngressPort } from './overlay/ingress.js';
 import { BridgeDriver, nftNetworkOf } from './bridge-driver.js';
 import { resolvConfFor, hostsFileFor, type ResolvExtras } from './container-files.js';
 import { dnsEntry, dnsScope } from './dns-registration.js';
@@ -15,7 +17,7 @@ import { DriverRegistry, type NetworkDriver } from './driver.js';
 import { NetworkError } from './errors.js';
 import type { NetworkEventSink } from './events.js';
 import { netnsPath, newEndpointId, planEndpoint } from './endpoints.js';
-import { Ipam, routesFromIpRoute, type PoolSpec } from './ipam.js';
+import { Ipam, macForIp, routesFromIpRoute, type PoolSpec } from './ipam.js';
 import { endpointView, endpointsOf, endpointsOfContainer, findByName, networkInfo, resolveNetwork } from './lookup.js';
 import { NftTable } from './nft.js';
 import { reserveHostPort, type PortReserver } from './ports-host.js';
@@ -74,6 +76,8 @@ export class NetworkManager {
   private readonly dns: DnsServer | undefined;
   private readonly bridge: BridgeDriver;
   private readonly overlay: OverlayDriver;
+  /** Prefix of the overlay and routing-mesh link names. */
+  private readonly overlayPrefix: string;
   /** Swarm: the service names and task addresses of other nodes, per overlay network (DNS record ids). */
   private readonly swarmRecords = new Map<string, string[]>();
   /** Swarm: VIP load balancing programmed per endpoint namespace. */
@@ -96,7 +100,8 @@ export class NetworkManager {
     this.bridge = new BridgeDriver({ nft: this.nft, bridgePrefix: opts.bridgePrefix ?? 'tsbr-', log: this.log });
     this.drivers.register(this.bridge);
     // Link names of overlays: prefix + ov/vx + VNI, within the 15 characters of an ifname.
-    this.overlay = new OverlayDriver({ prefix: (opts.bridgePrefix ?? 'tsbr-').replace(/br-?$/, '').slice(0, 5) || 'ts' });
+    this.overlayPrefix = (opts.bridgePrefix ?? 'tsbr-').replace(/br-?$/, '').slice(0, 5) || 'ts';
+    this.overlay = new OverlayDriver({ prefix: this.overlayPrefix });
     this.drivers.register(this.overlay);
     this.publisher = new PortPublisher({
       nft: this.nft,
@@ -219,6 +224,32 @@ export class NetworkManager {
           this.log(`overlay ${net.name}: cannot programme VIPs in ${ep.containerName}: ${(e as Error).message}`);
         }
       }
+    });
+  }
+
+  /**
+   * Swarm routing mesh (the ingress overlay): this node's own endpoint on it, and the published ports
+   * forwarded to the services' tasks anywhere in the cluster (overlay/ingress.ts). Without `mesh`,
+   * both are removed.
+   */
+  programmeIngress(ref: string, mesh: { nodeAddr: string; ports: readonly IngressPort[] } | undefined): Promise<void> {
+    return this.exclusive(async () => {
+      const net = resolveNetwork(this.state, ref);
+      const p = this.overlayPrefix;
+      const sandbox = `${p}ig0`;
+      if (!mesh) {
+        await nftApply(ingressScript(sandbox, []), undefined).catch(() => undefined);
+        await deleteLink(`${p}igh`).catch(() => undefined);
+        return;
+      }
+      const [ip, prefix] = mesh.nodeAddr.split('/') as [string, string];
+      const links = await listLinks();
+      if (!links.includes(sandbox)) {
+        // Both ends in the node's namespace: the node itself becomes an endpoint of the overlay.
+        await connectEndpoint({ bridge: net.bridge!, hostIf: `${p}igh`, netnsPath: '/proc/self/ns/net', ifname: sandbox, ip, prefix: Number(prefix), mac: macForIp(ip), mtu: 1450 });
+        await sysctl({ [`net.ipv4.conf.${sandbox}.route_localnet`]: '1' });
+      }
+      await nftApply(ingressScript(sandbox, mesh.ports));
     });
   }
 

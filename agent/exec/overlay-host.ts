@@ -54,9 +54,10 @@ export function overlayHost(engine: Engine, nodeAddr: () => string): OverlayHost
       await engine.containers.setNetwork(containerId, info.name, { Aliases: aliases, IPv4Address: ip });
     },
     programme: (network, st) => nm.programmeOverlay(network, st),
-    prune: async () => {
+    ingress: (network, mesh) => nm.programmeIngress(network, mesh),
+    prune: async (keep) => {
       for (const n of nm.listNetworks()) {
-        if (n.driver !== 'overlay' || n.labels[SWARM_NETWORK_LABEL] === undefined || Object.keys(n.containers).length > 0) continue;
+        if (n.driver !== 'overlay' || n.labels[SWARM_NETWORK_LABEL] === undefined || Object.keys(n.containers).length > 0 || keep.has(n.name)) continue;
         await nm.removeNetwork(n.id).catch(() => undefined); // a task joining it meanwhile keeps it
       }
     },

@@ -209,8 +209,8 @@ export class TaskRunner {
       const c = this.controller.inspect()!;
       for (const a of attachments) {
         const name = await overlays.ensure(a);
-        const aliases = (t.Spec.Networks ?? []).find((n) => n.Target === a.Network.ID)?.Aliases ?? [];
-        await overlays.connect(c.containerId, this.name, name, a.Addresses[0]!.split('/')[0]!, [...aliases]);
+        // Service names and network aliases answer with the VIP (the managers' records), not this task.
+        await overlays.connect(c.containerId, this.name, name, a.Addresses[0]!.split('/')[0]!, []);
       }
     }
   }

@@ -30,8 +30,10 @@ export interface OverlayHost {
   connect(containerId: string, containerName: string, network: string, ip: string, aliases: string[]): Promise<void>;
   /** Programmes an overlay's peers, names and VIPs (see NetworkManager.programmeOverlay). */
   programme(network: string, st: OverlayState): Promise<void>;
-  /** Removes this node's side of swarm networks no task uses any more. */
-  prune(): Promise<void>;
+  /** The routing mesh on this node (ingress network): its endpoint and published ports; undefined removes it. */
+  ingress(network: string, mesh: OverlayState['ingress']): Promise<void>;
+  /** Removes this node's side of swarm networks no task uses any more, except those in `keep`. */
+  prune(keep: ReadonlySet<string>): Promise<void>;
 }
 
 export interface WorkerDeps {
@@ -114,8 +116,12 @@ export class Worker {
     const networks = new Set<string>();
     for (const c of changes) {
       if (c.kind === 'network') {
-        if (c.action === 'remove') this.overlayStates.delete(c.id);
-        else if (c.network) {
+        if (c.action === 'remove') {
+          const gone = this.overlayStates.get(c.id);
+          this.overlayStates.delete(c.id);
+          if (gone?.ingress) void this.d.overlays?.ingress(gone.name, undefined).catch(() => undefined);
+          void this.prune();
+        } else if (c.network) {
           const st = OverlayStateSchema.safeParse(c.network);
           if (st.success) this.overlayStates.set(c.id, st.data);
         }
@@ -149,9 +155,15 @@ export class Worker {
       disposed.push(r.dispose());
     }
     // A node with no more endpoints on a swarm network removes its side of it.
-    if (disposed.length && this.d.overlays) void Promise.all(disposed).then(() => this.d.overlays!.prune().catch(() => undefined));
+    if (disposed.length && this.d.overlays) void Promise.all(disposed).then(() => this.prune());
     if (kind === 'complete') void this.removeStrays(new Set(tasks.keys()));
     if (networks.size) void this.reprogramme([...networks]);
+  }
+
+  /** Removes this node's side of swarm networks neither a task nor the managers need here any more. */
+  private async prune(): Promise<void> {
+    const keep = new Set([...this.overlayStates.values()].map((s) => s.name));
+    await this.d.overlays?.prune(keep).catch((e: Error) => this.d.log.warn('cannot remove unused swarm networks', { err: e }));
   }
 
   /** Applies the managers' picture of these swarm networks to the ones this node has. */
@@ -161,6 +173,13 @@ export class Worker {
     for (const id of ids) {
       const st = this.overlayStates.get(id);
       if (!st) continue;
+      try {
+        // The ingress network exists on every node of the mesh, task or not.
+        if (st.network) await o.ensure({ Network: st.network as unknown as TaskAttachment['Network'], Addresses: [] });
+        if (st.ingress) await o.ingress(st.name, st.ingress);
+      } catch (e) {
+        this.d.log.warn('cannot set up the routing mesh', { network: st.name, err: e as Error });
+      }
       await o.programme(st.name, st).catch((e: Error) => {
         // Not made here yet (no task of it prepared): programmed when the first one is.
         if (!/not found/.test(e.message)) this.d.log.warn('cannot programme a swarm network', { network: st.name, err: e });
@@ -184,7 +203,9 @@ export class Worker {
     this.runners.clear();
     await Promise.all(all.map((r) => r.dispose()));
     await this.removeStrays(new Set());
-    await this.d.overlays?.prune().catch(() => undefined);
+    for (const st of this.overlayStates.values()) if (st.ingress) await this.d.overlays?.ingress(st.name, undefined).catch(() => undefined);
+    this.overlayStates.clear();
+    await this.prune();
     this.secrets.clear();
     this.configs.clear();
   }

@@ -57,7 +57,7 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     spawnSync('ip', ['-n', bed.node(k).netns, '-o', 'link', 'show'], { encoding: 'utf8' })
       .stdout.split('\n')
       .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
-      .filter((n) => /(ov|vx)\d+$/.test(n));
+      .filter((n) => /(ov|vx)\d+$|ig[0h]$/.test(n));
 
   before(async function () {
     sweep();
@@ -153,9 +153,34 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     for (const s of ['alpha', 'beta']) await must(1, ['stack', 'rm', s]);
   });
 
+  /** What answers HTTP on node k's address at port, asked from node `from`'s namespace. */
+  const fromNode = (from: number, k: number, port: number): string =>
+    bed.exec(from, 'busybox', ['sh', '-c', `printf 'GET / HTTP/1.0\r\n\r\n' | busybox nc -w 2 ${bed.node(k).address} ${port} | tail -1`]).stdout.trim();
+
+  it('the routing mesh: a published port answers on every node, also those without a task', async function () {
+    await must(1, ['service', 'create', '-d', '--name', 'pub', '-p', '8080:80', '--constraint', `node.hostname==${bed.node(2).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
+    await until('pub 1/1', async () => ((await running('pub')) === 1 ? true : undefined));
+    const hostname = await until('node 2 answers on 8080', async () => fromNode(4, 2, 8080) || undefined);
+    for (const k of [1, 3, 4]) assert.equal(await until(`node ${k} answers on 8080`, async () => fromNode(k === 4 ? 1 : 4, k, 8080) || undefined), hostname, `node ${k} forwards to the task on node 2`);
+    await must(1, ['service', 'rm', 'pub']);
+    await until('8080 closed again', async () => (fromNode(4, 1, 8080) === '' ? true : undefined));
+  });
+
+  it('mode host publishes only where a task runs', async function () {
+    await must(1, ['service', 'create', '-d', '--name', 'hostp', '-p', 'published=8081,target=80,mode=host', '--constraint', `node.hostname==${bed.node(3).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
+    await until('hostp 1/1', async () => ((await running('hostp')) === 1 ? true : undefined));
+    assert.ok(await until('node 3 answers on 8081', async () => fromNode(4, 3, 8081) || undefined));
+    assert.equal(fromNode(4, 1, 8081), '', 'node 1 does not publish a host-mode port');
+    await must(1, ['service', 'rm', 'hostp']);
+  });
+
   it('removing the services and networks leaves no overlay device on any node', async function () {
     for (const s of ['web', 'rr', 'client']) await must(1, ['service', 'rm', s]);
     await until('front removable', async () => ((await bed.cli(1, ['network', 'rm', 'front'])).code === 0 ? true : undefined));
-    for (const k of [1, 2, 3, 4]) await until(`no overlay links on node ${k}`, async () => (overlayLinks(k).length === 0 ? true : undefined));
+    for (const k of [1, 2, 3, 4]) {
+      await until(`no overlay links on node ${k}`, async () => (overlayLinks(k).length === 0 ? true : undefined)).catch((e: Error) => {
+        throw new Error(`${e.message} (left: ${overlayLinks(k).join(', ')})`);
+      });
+    }
   });
 });

@@ -25,7 +25,7 @@ export class PassNetworks {
   private readonly pools = new Map<string, AddressPool>();
   readonly ingress: NetworkLike | undefined;
 
-  constructor(networks: readonly NetworkLike[], services: readonly ServiceLike[], tasks: readonly TaskLike[]) {
+  constructor(networks: readonly NetworkLike[], services: readonly ServiceLike[], tasks: readonly TaskLike[], nodes: readonly { IngressAddr?: string }[] = []) {
     for (const n of networks) this.byId.set(n.ID, n);
     this.ingress = networks.find((n) => n.Spec.Ingress);
     const used = new Map<string, Set<string>>();
@@ -35,6 +35,7 @@ export class PassNetworks {
     };
     for (const s of services) for (const v of s.Endpoint?.VirtualIPs ?? []) mark(v.NetworkID, v.Addr);
     for (const t of tasks) for (const a of t.NetworksAttachments ?? []) for (const addr of a.Addresses) mark(a.Network.ID, addr);
+    if (this.ingress) for (const n of nodes) if (n.IngressAddr) mark(this.ingress.ID, n.IngressAddr);
     for (const n of networks) {
       const cfg = n.IPAMOptions?.Configs?.[0];
       if (!cfg) continue;
@@ -68,6 +69,11 @@ export class PassNetworks {
     }
     const same = out.length === have.length && out.every((v, i) => have[i]?.NetworkID === v.NetworkID && have[i]?.Addr === v.Addr);
     return same ? undefined : out;
+  }
+
+  /** A node's own address on the ingress network (its routing-mesh sandbox), or undefined without one. */
+  ingressAddr(): string | undefined {
+    return this.ingress ? this.pools.get(this.ingress.ID)?.take() : undefined;
   }
 
   /** Addresses for a task about to be scheduled, one per network of its service. */

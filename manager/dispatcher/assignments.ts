@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Assignment, OverlayState } from '../protocol.js';
 import { macForIp } from '../../network/ipam.js';
 import type { NodeObject } from '../objects.js';
+import type { NetworkLike } from '../allocator/attachments.js';
 import type { MemoryStore } from '../store/memory.js';
 import { isLive, isTerminal, stateOrder, taskView, type ServiceObject, type TaskObject } from '../orchestrator/model.js';
 import type { ConfigObject, DataBox, SecretObject } from '../controlapi/workload.js';
@@ -48,10 +49,15 @@ type Attached = TaskObject & { NetworksAttachments?: { Network: { ID: string }; 
 function overlays(view: MemoryStore, nodeId: string, mine: readonly TaskObject[]): Map<string, OverlayState> {
   const wanted = new Set<string>();
   for (const t of mine as Attached[]) if (isLive(t)) for (const a of t.NetworksAttachments ?? []) wanted.add(a.Network.ID);
-  const out = new Map<string, OverlayState>();
-  if (wanted.size === 0) return out;
   const nodes = new Map(view.list('nodes').map((n) => [n.ID, n as unknown as NodeObject]));
   const services = new Map(view.list('services').map((s) => [s.ID, s as unknown as ServiceObject]));
+  // The routing mesh: every node with an ingress address is on the ingress network, tasks or not.
+  const me = nodes.get(nodeId);
+  const ingressNet = view.list('networks', (n) => (n as { Spec?: { Ingress?: boolean } }).Spec?.Ingress === true)[0] as (NetworkLike & { ID: string }) | undefined;
+  const published = [...services.values()].filter((s) => (s.Endpoint?.Ports ?? []).some((p) => p.PublishMode !== 'host'));
+  if (ingressNet && me?.IngressAddr && published.length) wanted.add(ingressNet.ID);
+  const out = new Map<string, OverlayState>();
+  if (wanted.size === 0) return out;
   const all = view.list('tasks') as unknown as Attached[];
   for (const netId of wanted) {
     const net = view.get('networks', netId) as { Spec?: { Name?: string } } | undefined;
@@ -83,6 +89,24 @@ function overlays(view: MemoryStore, nodeId: string, mine: readonly TaskObject[]
         // dnsrr: the name answers with the task addresses themselves.
         for (const ip of ips) st.records.push({ id: `swarm:rr:${s.ID}:${ip}`, ip, names });
       }
+    }
+    if (ingressNet && netId === ingressNet.ID && me?.IngressAddr) {
+      // Other nodes' mesh endpoints are peers too: a task answers the node that forwarded to it.
+      for (const n of nodes.values()) {
+        if (n.ID === nodeId || !n.IngressAddr || n.Status.State === 'down' || !n.Status.Addr) continue;
+        const ip = n.IngressAddr.split('/')[0]!;
+        st.peers.push({ ip, mac: macForIp(ip), nodeAddr: n.Status.Addr });
+      }
+      st.network = { ID: ingressNet.ID, Spec: ingressNet.Spec, ...(ingressNet.DriverState ? { DriverState: ingressNet.DriverState } : {}), ...(ingressNet.IPAMOptions ? { IPAMOptions: ingressNet.IPAMOptions } : {}) };
+      st.ingress = {
+        nodeAddr: me.IngressAddr,
+        ports: published.flatMap((s) =>
+          (s.Endpoint?.Ports ?? [])
+            .filter((p) => p.PublishMode !== 'host' && p.PublishedPort)
+            .map((p) => ({ protocol: p.Protocol ?? 'tcp', port: p.PublishedPort!, targetPort: p.TargetPort, backends: (backends.get(s.ID) ?? []).sort() })),
+        ),
+      };
+      st.ingress.ports.sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : 1));
     }
     st.peers.sort((a, b) => (a.ip < b.ip ? -1 : 1));
     st.records.sort((a, b) => (a.id < b.id ? -1 : 1));

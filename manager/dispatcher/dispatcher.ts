@@ -64,7 +64,7 @@ export class Dispatcher {
     }
     if (this.running && this.watch === w) {
       // Closed by a snapshot restore: everyone gets a fresh full set.
-      this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs', 'services'] });
+      this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs', 'services', 'nodes'] });
       void this.follow(this.watch);
       for (const s of this.sessions.values()) s.sent.clear();
       for (const id of this.sessions.keys()) this.markDirty(id);
@@ -107,7 +107,7 @@ export class Dispatcher {
     this.running = true;
     const t = this.now();
     for (const n of this.o.store.view.list('nodes')) this.lastSeen.set(n.ID, t);
-    this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs', 'services'] });
+    this.watch = this.o.store.watch({ tables: ['tasks', 'secrets', 'configs', 'services', 'nodes'] });
     void this.follow(this.watch);
     this.schedule();
   }

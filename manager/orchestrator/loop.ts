@@ -167,7 +167,16 @@ export class OrchestratorLoop {
     const servicesNext = new Map<string, ServiceObject>(services.map((s) => [s.ID, s]));
     for (const s of plan.services) servicesNext.set(s.ID, s);
     const changedServices = new Map<string, ServiceObject>(plan.services.map((s) => [s.ID, s]));
-    const nets = new PassNetworks(networks, [...servicesNext.values()], [...next.values()]);
+    const nets = new PassNetworks(networks, [...servicesNext.values()], [...next.values()], nodes);
+    // The routing mesh: once a service publishes an ingress port, every node gets an ingress address.
+    const nodeChanges: NodeObject[] = [];
+    if (nets.ingress && [...servicesNext.values()].some((s) => (s.Endpoint?.Ports ?? []).some((p) => p.PublishMode !== 'host'))) {
+      for (const n of nodes) {
+        if (n.IngressAddr) continue;
+        const addr = nets.ingressAddr();
+        if (addr) nodeChanges.push({ ...n, IngressAddr: addr });
+      }
+    }
     for (const s of servicesNext.values()) {
       const vips = nets.virtualIPs(s);
       if (!vips) continue;
@@ -210,10 +219,11 @@ export class OrchestratorLoop {
     const deleted = reap([...next.values()].filter((t) => !created.has(t.ID)), nodes, limit);
     const deletedSet = new Set(deleted);
     const servicesChanged = [...changedServices.values()];
-    const total = created.size + touched.size + deleted.length + servicesChanged.length + (ingress ? 1 : 0);
+    const total = created.size + touched.size + deleted.length + servicesChanged.length + (ingress ? 1 : 0) + nodeChanges.length;
     if (total === 0) return { created: 0, updated: 0, deleted: 0, assigned: 0, services: 0 };
     await this.o.store.update((tx: Tx) => {
       if (ingress) tx.create('networks', ingress);
+      for (const n of nodeChanges) tx.update('nodes', n);
       for (const s of servicesChanged) tx.update('services', s);
       for (const id of created) tx.create('tasks', next.get(id)!);
       for (const id of touched) if (!deletedSet.has(id)) tx.update('tasks', next.get(id)!);
