@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fchmodSync, openSync, mkdirSync, realpathSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withHint } from './hints.js';
-import { DEFAULT_HOST, DEFAULT_DATA_ROOT, socketPath, clientHost } from '../agent/config.js';
+import { DEFAULT_HOST, DEFAULT_DATA_ROOT, socketPath, clientHost } from '../api/daemon.js';
 
 export class DaemonError extends Error {
   constructor(

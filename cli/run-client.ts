@@ -6,8 +6,8 @@
 // plainRequest() offers the same exchange for other short calls (tscompose ps).
 import { withHint } from './hints.js';
 import { connect } from 'node:net';
-import { socketPath } from '../agent/config.js';
-import { STATUS_STREAM, CONTAINER_HEADER, type RunStatus } from '../agent/api/run-protocol.js';
+import { socketPath } from '../api/daemon.js';
+import { STATUS_STREAM, CONTAINER_HEADER, type RunStatus } from '../api/run-protocol.js';
 
 export type RunReply =
   /** 200: the container ran; its exit status (output was passed to `onFrame` as it came). */

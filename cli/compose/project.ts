@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_HOST, clientHost } from '../../agent/config.js';
+import { DEFAULT_HOST, clientHost } from '../../api/daemon.js';
 import { ComposeError, loadProject, type FileReference, type LoadOptions, type Project } from '../../compose-spec/index.js';
 import type { GlobalOptions } from './args.js';
 import { contentFileKey } from './spec.js';
