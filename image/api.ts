@@ -5,7 +5,6 @@ import type { ImageRecord } from './records.js';
 import { familiarRepository, parseReference } from './reference.js';
 import type { ContainerConfig, ImageConfig } from './schemas.js';
 import type { ImageStore } from './store.js';
-
 import type { HistoryItem, ImageInspect, ImageSummary } from '../api/images.js';
 
 export type { HistoryItem, ImageInspect, ImageSummary };
