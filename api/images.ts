@@ -2,7 +2,6 @@
 // (image/api.ts builds them) and the CLIs read them.
 import type { ContainerConfig } from '../image/schemas.js';
 
-
 export interface ImageSummary {
   Id: string;
   ParentId: string;

@@ -9,4 +9,3 @@ export const LABELS = {
   taskName: 'com.docker.swarm.task.name',
   nodeId: 'com.docker.swarm.node.id',
 } as const;
-

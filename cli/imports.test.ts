@@ -23,7 +23,7 @@ function sourcesUnder(dir: string): string[] {
 }
 
 /** Relative specifiers of the imports that survive compilation (static, re-export, dynamic). */
-export function valueImports(text: string): string[] {
+function valueImports(text: string): string[] {
   const out: string[] = [];
   const stmt = /(?:^|[;\n])\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]/g;
   for (const m of text.matchAll(stmt)) {

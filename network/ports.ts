@@ -36,4 +36,3 @@ export function candidatePorts(req: PortRequest, cursor: number, range: readonly
 export function portInUseMessage(m: { proto: Proto; hostIp: string; hostPort: number }, by: string): string {
   return `Bind for ${m.hostIp}:${m.hostPort}/${m.proto} failed: port is already allocated (${by})`;
 }
-
