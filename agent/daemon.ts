@@ -8,6 +8,7 @@ import { Router } from './api/router.js';
 import { pingRoutes } from './api/routes-ping.js';
 import { MIN_API_VERSION } from './api/api-version.js';
 import { DaemonOptions, socketPath } from './config.js';
+import type { VersionInfo } from '../api/daemon.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { VERSION, API_VERSION } from '../lib/version.js';
 import type { Engine } from './engine.js';
@@ -15,15 +16,7 @@ import type { SwarmNode } from '../node/swarm.js';
 import type { NodeDescription } from '../manager/protocol.js';
 import { acquirePidFile, releasePidFile } from './pidfile.js';
 
-export interface VersionInfo {
-  Version: string;
-  ApiVersion: string;
-  MinAPIVersion: string;
-  Os: string;
-  Arch: string;
-  KernelVersion: string;
-  NodeVersion: string;
-}
+export type { VersionInfo };
 
 export class Daemon {
   readonly router = new Router();

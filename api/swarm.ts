@@ -257,16 +257,7 @@ export interface Config {
   Spec: ConfigSpec;
 }
 
-/** Labels Docker puts on stack objects and on task containers. */
-export const LABELS = {
-  stackNamespace: 'com.docker.stack.namespace',
-  stackImage: 'com.docker.stack.image',
-  serviceId: 'com.docker.swarm.service.id',
-  serviceName: 'com.docker.swarm.service.name',
-  taskId: 'com.docker.swarm.task.id',
-  taskName: 'com.docker.swarm.task.name',
-  nodeId: 'com.docker.swarm.node.id',
-} as const;
+export { LABELS } from './swarm-labels.js';
 
 /** Parses a spec from outside; the error names each wrong key path. */
 export function parseSpec<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {

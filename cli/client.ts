@@ -1,11 +1,14 @@
 // The CLIs' connection to the daemon: HTTP+JSON over the unix socket, starting a background daemon
 // when none answers on the default socket (design §1), so a new user's first command just works.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+// Buffered calls go over node:net (cli/run-client.ts's plainRequest); node:http, which costs a fresh
+// CLI process tens of milliseconds to load, only for streams.
+import type { IncomingMessage } from 'node:http';
 import { spawn } from 'node:child_process';
 import { fchmodSync, openSync, mkdirSync, realpathSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withHint } from './hints.js';
-import { DEFAULT_HOST, DEFAULT_DATA_ROOT, socketPath, clientHost } from '../agent/config.js';
+import { ConnectError, plainRequest, type PlainReply } from './run-client.js';
+import { DEFAULT_HOST, DEFAULT_DATA_ROOT, socketPath, clientHost } from '../api/daemon.js';
 
 export class DaemonError extends Error {
   constructor(
@@ -59,12 +62,17 @@ export class Client {
 
   /** Sends one request and parses a JSON (or text) answer; non-2xx becomes DaemonError with the daemon's message. */
   async call<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.raw(path, opts);
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    let res: PlainReply;
+    try {
+      res = await this.plain(path, opts);
+    } catch (err) {
+      if (!(err instanceof NoDaemonError) || !this.mayAutostart()) throw err;
+      await this.autostart();
+      res = await this.plain(path, opts);
+    }
+    const text = res.body.toString('utf8');
     const isJson = (res.headers['content-type'] ?? '').includes('json');
-    const status = res.statusCode ?? 0;
+    const status = res.status;
     if (status >= 400) {
       let message = text;
       if (isJson) {
@@ -86,7 +94,17 @@ export class Client {
     return this.call<T>(path, opts);
   }
 
-  private send(path: string, opts: RequestOptions): Promise<IncomingMessage> {
+  private async plain(path: string, opts: RequestOptions): Promise<PlainReply> {
+    try {
+      return await plainRequest(this.host, opts.method ?? (opts.body === undefined ? 'GET' : 'POST'), this.url(path, opts.query), opts.body, opts.headers);
+    } catch (err) {
+      if (err instanceof ConnectError) throw new NoDaemonError(this.host, err.code);
+      throw err;
+    }
+  }
+
+  private async send(path: string, opts: RequestOptions): Promise<IncomingMessage> {
+    const { request: httpRequest } = await import('node:http');
     const sock = socketPath(this.host);
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     return new Promise((resolve, reject) => {
@@ -115,6 +133,7 @@ export class Client {
     const method = opts.method ?? 'POST';
     if (!input) return this.raw(path, { method, query });
     const sock = socketPath(this.host);
+    const { request: httpRequest } = await import('node:http');
     return new Promise((resolve, reject) => {
       const req = httpRequest({ socketPath: sock, path: this.url(path, query), method, headers: { 'Content-Type': opts.contentType ?? 'application/octet-stream' } }, resolve);
       req.once('error', (err: NodeJS.ErrnoException) => {

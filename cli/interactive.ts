@@ -2,8 +2,8 @@
 // `attach`, `start -a`. The request asks for `Upgrade: tcp`; after `101 UPGRADED` the socket carries
 // our stdin one way and the container's output the other (framed, or raw bytes with a tty).
 import { connect, type Socket } from 'node:net';
-import { socketPath } from '../agent/config.js';
-import { STATUS_STREAM } from '../agent/api/run-protocol.js';
+import { socketPath } from '../api/daemon.js';
+import { STATUS_STREAM } from '../api/run-protocol.js';
 import { ConnectError } from './run-client.js';
 import { writeIfOpen } from './commands/base.js';
 

@@ -3,11 +3,12 @@
 // request (loading its modules, and its agent compiling the IPv6 regexp to check the host name),
 // a fifth of what a whole `run --rm` costs the daemon. Only what this one exchange needs is here:
 // one request, `Connection: close`, a response with Content-Length, chunked, or ended by close.
-// plainRequest() offers the same exchange for other short calls (tscompose ps).
+// plainRequest() offers the same exchange for other short calls (tscompose ps, and every buffered
+// Client.call of the CLIs, cli/client.ts).
 import { withHint } from './hints.js';
 import { connect } from 'node:net';
-import { socketPath } from '../agent/config.js';
-import { STATUS_STREAM, CONTAINER_HEADER, type RunStatus } from '../agent/api/run-protocol.js';
+import { socketPath } from '../api/daemon.js';
+import { STATUS_STREAM, CONTAINER_HEADER, type RunStatus } from '../api/run-protocol.js';
 
 export type RunReply =
   /** 200: the container ran; its exit status (output was passed to `onFrame` as it came). */
@@ -77,21 +78,34 @@ export interface PlainReply {
 /**
  * One short request with the whole answer buffered (`path` includes /v1.41 and the query), for CLI
  * commands that make one or two calls and would otherwise pay for loading node:http (tscompose ps).
- * A JSON `body` is sent with its Content-Type.
+ * A JSON `body` is sent with its Content-Type; `headers` are sent as given (X-Registry-Auth).
  */
-export async function plainRequest(host: string, method: string, path: string, body?: unknown): Promise<PlainReply> {
+export async function plainRequest(host: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<PlainReply> {
   const chunks: Buffer[] = [];
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  const { status, headers } = await exchange(host, method, path, payload, (c) => chunks.push(c));
-  return { status, headers, body: Buffer.concat(chunks) };
+  const { status, headers: replyHeaders } = await exchange(host, method, path, payload, (c) => chunks.push(c), headers);
+  return { status, headers: replyHeaders, body: Buffer.concat(chunks) };
 }
 
 /**
  * One HTTP/1.1 exchange on a fresh connection with `Connection: close`. Body bytes go to `onBody` as
  * they arrive; resolves with the status and headers once the body has ended.
  */
-function exchange(host: string, method: string, path: string, payload: Buffer | undefined, onBody: (chunk: Buffer, status: number) => void): Promise<{ status: number; headers: Record<string, string> }> {
-  const head = `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${payload ? `Content-Type: application/json\r\nContent-Length: ${payload.length}\r\n` : ''}Connection: close\r\n\r\n`;
+function exchange(
+  host: string,
+  method: string,
+  path: string,
+  payload: Buffer | undefined,
+  onBody: (chunk: Buffer, status: number) => void,
+  extraHeaders: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string> }> {
+  let extra = '';
+  for (const [k, v] of Object.entries(extraHeaders)) {
+    // A header line must not smuggle another one in.
+    if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) throw new Error(`request header ${JSON.stringify(k)}: a name or value may not contain a line break`);
+    extra += `${k}: ${v}\r\n`;
+  }
+  const head = `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}${payload ? `Content-Type: application/json\r\nContent-Length: ${payload.length}\r\n` : ''}Connection: close\r\n\r\n`;
   return new Promise((resolve, reject) => {
     const sock = connect(socketPath(host));
     let connected = false;

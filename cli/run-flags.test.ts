@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { FlagError, parseFlags } from '../lib/flags.js';
 import { RUN_FLAGS, CREATE_FLAGS, buildRunOptions, parseKeyValueFile, parseMountFlag, parseRestart, parseUlimit, type RunFlagsIo, type RunOptions } from './run-flags.js';
-import { parseCreateBody } from '../agent/containers/create-config.js';
+import { parseCreateBody } from '../api/containers.js';
 
 const files: Record<string, string> = {
   'app.env': '# comment\n\nA=1\n  B=two words\nHOME\nMISSING\nQ="quoted"\n',

@@ -6,10 +6,10 @@ import { resolve as resolvePath } from 'node:path';
 import { FlagError, type FlagSpec, type Parsed } from '../lib/flags.js';
 import { parseDuration, ramInBytes } from '../lib/units.js';
 import { lookupSignal } from '../lib/signals.js';
-import { PortSpecError, parsePublish, type PortRequest } from '../network/ports.js';
-import { isIp } from '../network/ipam.js';
-import { BindSpecError, cleanPath, parseBindSpec } from '../agent/containers/binds.js';
-import type { ContainerCreateBody, HostConfig, Mount, PortBinding, Ulimit } from '../agent/containers/create-config.js';
+import { PortSpecError, parsePublish, type PortRequest } from '../api/ports.js';
+import { isIpv4 as isIp } from '../lib/ipv4.js';
+import { BindSpecError, cleanPath, parseBindSpec } from '../api/binds.js';
+import type { ContainerCreateBody, HostConfig, Mount, PortBinding, Ulimit } from '../api/containers.js';
 
 export const RUN_FLAGS: FlagSpec[] = [
   { name: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' },

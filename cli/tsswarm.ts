@@ -1,7 +1,7 @@
 // tsswarm: the Docker-style CLI. Each command lives in its own module, loaded only when used, so that
-// `tsswarm version` stays fast.
+// `tsswarm version` stays fast; bundled, each is one self-contained file (scripts/build.mjs). Keep this
+// file's static imports to what every command needs.
 import { VERSION } from '../lib/version.js';
-import { FlagError } from '../lib/flags.js';
 import { BROKEN_PIPE_EXIT, errorLine, exitQuietlyOnBrokenPipe, isBrokenPipe } from './commands/base.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -110,8 +110,9 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (isBrokenPipe(err)) process.exit(BROKEN_PIPE_EXIT);
     process.stderr.write(`${errorLine(err)}\n`);
-    // Docker exits 125 when the error is the CLI's own (bad flags), 1 otherwise.
+    // Docker exits 125 when the error is the CLI's own (bad flags), 1 otherwise. By name, not
+    // instanceof: bundled, each command is its own file with its own copy of lib/flags.ts.
     const code = (err as { exitCode?: unknown }).exitCode;
-    process.exit(typeof code === 'number' ? code : err instanceof FlagError ? 125 : 1);
+    process.exit(typeof code === 'number' ? code : (err as { name?: unknown }).name === 'FlagError' ? 125 : 1);
   },
 );

@@ -1,6 +1,6 @@
 // Public API of the Compose loader: load a project (I/O), plus the pure helpers the engine and the
 // swarm need to turn the model into resources (names, labels, config hash, start order).
-export { loadProject, type LoadOptions, type LoadResult } from './load.js';
+export { loadProject, type LoadOptions, type LoadResult, type LoadedProject } from './load.js';
 export { ComposeError, formatProblem, type Problem } from './errors.js';
 export type * from './model.js';
 export {
@@ -13,6 +13,7 @@ export {
   normaliseProjectName,
   resourceName,
   serviceConfigHash,
+  serviceImage,
   serviceContainerName,
   volumeLabels,
   type ContainerLabelOptions,

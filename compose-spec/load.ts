@@ -46,6 +46,9 @@ export interface LoadResult {
   environment: Record<string, string>;
 }
 
+/** A loaded project with the environment it was interpolated with, as engine commands use it. */
+export type LoadedProject = Pick<LoadResult, 'project' | 'environment'>;
+
 interface FileRecord {
   path: string;
   display: string;

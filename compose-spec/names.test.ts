@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { containerLabels, containerName, isValidProjectName, normaliseProjectName, resourceName, serviceConfigHash, LABELS } from './names.js';
+import { containerLabels, containerName, isValidProjectName, normaliseProjectName, resourceName, serviceConfigHash, serviceImage, LABELS } from './names.js';
 import { normalise } from './normalise.js';
 import type { Project, Service } from './model.js';
 
@@ -19,6 +19,12 @@ describe('names and labels', () => {
     assert.equal(containerName('demo', 'web', 1), 'demo-web-1');
     assert.equal(resourceName('demo', 'default'), 'demo_default');
   });
+  it('names the image a service runs: its own, else the one build makes', () => {
+    const p = project({ web: { image: 'nginx:1' }, app: { build: '.' } });
+    assert.equal(serviceImage(p, p.services.web!), 'nginx:1');
+    assert.equal(serviceImage(p, p.services.app!), 'demo-app');
+  });
+
   it('hashes the service config stably, ignoring what does not change the container', () => {
     const a = project({ web: { image: 'nginx', environment: { A: '1', B: '2' }, depends_on: [] } }).services.web!;
     const b = project({ web: { environment: ['B=2', 'A=1'], image: 'nginx', scale: 3, profiles: [] } }).services.web!;

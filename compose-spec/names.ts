@@ -53,6 +53,11 @@ export function resourceName(project: string, key: string): string {
  * of the service without what does not change the container (build, pull policy, scale, replicas,
  * dependencies, profiles).
  */
+/** The image a service runs: its image, else the one `build` makes ({project}-{service}). */
+export function serviceImage(project: Project, svc: Service): string {
+  return svc.image ?? `${project.name}-${svc.name}`;
+}
+
 export function serviceConfigHash(svc: Service): string {
   const { build: _b, pull_policy: _p, scale: _s, depends_on: _d, profiles: _pr, ...rest } = svc;
   const copy: Record<string, unknown> = { ...rest };

@@ -76,7 +76,7 @@ describe('e2e: CLI — a reader that goes away', function () {
         const { execFileSync } = await import('node:child_process');
         const ps = JSON.parse(execFileSync(process.execPath, ['--', TSCOMPOSE, 'ps', '--format', 'json'], { env: b.d.env, cwd: dir, encoding: 'utf8' }).trim()) as Record<string, unknown>;
         // Not shortened. (The single quotes Docker's daemon puts around an argument with spaces come from
-        // the daemon's container list, agent/containers/view.ts.)
+        // the daemon's container list, api/container-view.ts.)
         assert.match(String(ps.Command), /^"sh -c '?seq 1 300000; sleep 600'?"$/);
         assert.match(String(ps.CreatedAt), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/);
       } finally {

@@ -1,52 +1,13 @@
+// The image endpoints' answers (GET /images/json, /images/{name}/json, /history) built from the store;
+// their wire shapes are in api/images.ts.
 import type { Digest } from './digest.js';
 import type { ImageRecord } from './records.js';
 import { familiarRepository, parseReference } from './reference.js';
 import type { ContainerConfig, ImageConfig } from './schemas.js';
 import type { ImageStore } from './store.js';
+import type { HistoryItem, ImageInspect, ImageSummary } from '../api/images.js';
 
-/** Docker Engine API shapes (v1.41) for the image endpoints; the engine serialises these as is. */
-
-export interface ImageSummary {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  VirtualSize: number;
-  Labels: Record<string, string>;
-  Containers: number;
-}
-
-export interface ImageInspect {
-  Id: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Parent: string;
-  Comment: string;
-  Created: string;
-  DockerVersion: string;
-  Author: string;
-  Config: ContainerConfig | null;
-  Architecture: string;
-  Variant?: string;
-  Os: string;
-  Size: number;
-  VirtualSize: number;
-  GraphDriver: { Name: string; Data: Record<string, string> };
-  RootFS: { Type: string; Layers: string[] };
-  Metadata: { LastTagTime: string };
-}
-
-export interface HistoryItem {
-  Id: string;
-  Created: number;
-  CreatedBy: string;
-  Tags: string[] | null;
-  Size: number;
-  Comment: string;
-}
+export type { HistoryItem, ImageInspect, ImageSummary };
 
 export interface ListImagesOptions {
   /** Include intermediate images too (there are none without build; accepted for the API). */

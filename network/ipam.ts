@@ -2,6 +2,7 @@
 // allocation. Pure and deterministic; the caller persists `toJSON()` and passes it back in.
 
 import { InvalidArgumentError } from '../lib/errors.js';
+import { isIpv4, parseIpv4 } from '../lib/ipv4.js';
 
 export interface Cidr {
   /** Network address as an unsigned 32-bit integer (host bits zero). */
@@ -17,31 +18,13 @@ export class IpamError extends InvalidArgumentError {
   }
 }
 
-const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 export function parseIp(text: string): number {
-  const m = IPV4_RE.exec(text.trim());
-  if (!m) throw new IpamError(`invalid IPv4 address "${text}"`);
-  let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const octet = Number(m[i]);
-    // Leading zeros are refused because some tools read them as octal.
-    if (octet > 255 || (m[i]!.length > 1 && m[i]!.startsWith('0'))) {
-      throw new IpamError(`invalid IPv4 address "${text}"`);
-    }
-    n = n * 256 + octet;
-  }
+  const n = parseIpv4(text);
+  if (n === undefined) throw new IpamError(`invalid IPv4 address "${text}"`);
   return n;
 }
 
-export function isIp(text: string): boolean {
-  try {
-    parseIp(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const isIp = isIpv4;
 
 export function formatIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');

@@ -33,30 +33,80 @@ for (const dir of nativeDirs) {
 }
 
 const entries = {
-  tsswarm: 'cli/tsswarm.ts',
   tscompose: 'cli/tscompose.ts',
   'tsswarm-runtime': 'cli/tsswarm-runtime.ts',
 };
-// One build with code splitting: each command's module becomes its own chunk, loaded on first use,
-// so a CLI pays at start-up only for what the command it runs needs.
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // esbuild's ESM output has no require(); some CommonJS deps (node-forge, ws) need one.
+  banner: {
+    js: "#!/usr/bin/env -S node --\nimport { createRequire as __tsswarmCreateRequire } from 'node:module'; const require = __tsswarmCreateRequire(import.meta.url);",
+  },
+  define: { 'process.env.TSSWARM_BUNDLED': '"1"' },
+};
+
+// tsswarm's commands, as cli/tsswarm.ts loads them: `import('./commands/NAME.js')`.
+const tsswarmSrc = readFileSync(join(root, 'cli/tsswarm.ts'), 'utf8');
+const commandModules = [...new Set([...tsswarmSrc.matchAll(/import\('\.\/commands\/([a-z-]+)\.js'\)/g)].map((m) => m[1]))];
+// The daemon is the one command that loads dozens of modules at start, most shared with tscompose's
+// engine code: it stays in the split build below.
+const SPLIT_COMMANDS = new Set(['daemon']);
+
 rmSync(join(dist, 'chunks'), { recursive: true, force: true });
 const present = Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(join(root, src))));
+for (const name of SPLIT_COMMANDS) present[`chunks/tsswarm-${name}`] = `cli/commands/${name}.ts`;
+// tscompose, tsswarm-runtime and the daemon: one build with code splitting, so each of their lazily
+// imported modules becomes a chunk loaded on first use.
 await build({
+  ...common,
   entryPoints: Object.fromEntries(Object.entries(present).map(([name, src]) => [name, join(root, src)])),
-        outdir: dist,
-        splitting: true,
-        chunkNames: 'chunks/[name]-[hash]',
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'esm',
-        sourcemap: 'linked',
-        logLevel: 'warning',
-        // esbuild's ESM output has no require(); some CommonJS deps (node-forge, ws) need one.
-        banner: {
-          js: "#!/usr/bin/env -S node --\nimport { createRequire as __tsswarmCreateRequire } from 'node:module'; const require = __tsswarmCreateRequire(import.meta.url);",
-        },
-        define: { 'process.env.TSSWARM_BUNDLED': '"1"' },
+  outdir: dist,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
 });
-for (const name of Object.keys(present)) chmodSync(join(dist, `${name}.js`), 0o755);
+
+// tsswarm's other commands: one build each, so that what a command needs at once is one file (the
+// modules it imports lazily become chunks of their own). One build for all of them would cut the code
+// into a chunk per set of commands sharing it, a dozen files per command, and Node's ESM loader costs
+// about a millisecond per file: most of what the CLI added to Node's own start (issue 13;
+// docs/benchmarks.md). Same depth as the split chunks (dist/chunks/), so import.meta.url lookups of the
+// native helpers behave alike.
+const standalone = commandModules.filter((m) => !SPLIT_COMMANDS.has(m));
+await Promise.all(
+  standalone.map((m) =>
+    build({
+      ...common,
+      entryPoints: { [`tsswarm-${m}`]: join(root, `cli/commands/${m}.ts`) },
+      outdir: join(dist, 'chunks'),
+      splitting: true,
+      chunkNames: `tsswarm-${m}-[name]-[hash]`,
+    }),
+  ),
+);
+
+// The entry: the command table only; each `import('./commands/NAME.js')` becomes the file built above.
+await build({
+  ...common,
+  entryPoints: { tsswarm: join(root, 'cli/tsswarm.ts') },
+  outdir: dist,
+  splitting: false,
+  plugins: [
+    {
+      name: 'tsswarm-commands',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) => {
+          if (!args.importer.endsWith(join('cli', 'tsswarm.ts')) || args.kind !== 'dynamic-import') return undefined;
+          const name = /([a-z-]+)\.js$/.exec(args.path)[1];
+          return { path: `./chunks/tsswarm-${name}.js`, external: true };
+        });
+      },
+    },
+  ],
+});
+for (const name of ['tsswarm', ...Object.keys(present).filter((n) => !n.startsWith('chunks/'))]) chmodSync(join(dist, `${name}.js`), 0o755);
 process.stdout.write('build ok\n');

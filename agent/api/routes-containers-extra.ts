@@ -11,7 +11,7 @@ import { upperChanges } from '../containers/rootfs-changes.js';
 import { commitContainer, exportRoot, importTar } from '../containers/snapshot.js';
 import { ChangeError, applyChanges, changesOf } from '../containers/image-changes.js';
 import { ContainerConfigSchema, type ContainerConfig } from '../../image/schemas.js';
-import { describeIssues } from '../containers/create-config.js';
+import { describeIssues } from '../../api/containers.js';
 
 const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 

@@ -4,8 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ApiError, HANDLED, badRequest, conflict, sendJson, type Router } from './router.js';
 import type { Engine } from '../engine.js';
-import { parseCreateBody, describeIssues } from '../containers/create-config.js';
-import { inspectView, summaryView, type LiveInfo } from '../containers/view.js';
+import { parseCreateBody, describeIssues } from '../../api/containers.js';
+import { inspectView, summaryView, type LiveInfo } from '../../api/container-view.js';
 import { LineReader, follow, frame, openLog, readEntries, render, type LogQuery } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { matchLabels, matchName, parseFilters, checkFilterKeys, type Filters } from '../../lib/filters.js';
@@ -16,7 +16,7 @@ import { EXTRA_LIST_FILTERS, matchesExtra, resolveExtraFilters } from '../contai
 import { watchStop } from '../containers/stop-watch.js';
 import type { ExecInstance, ExecProcess, ExecService } from '../containers/exec-service.js';
 import { atLeast } from './api-version.js';
-import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from './run-protocol.js';
+import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from '../../api/run-protocol.js';
 import { MULTIPLEXED_STREAM, RAW_STREAM, bridge, hijack, parseDetachKeys, wantsUpgrade } from './hijack.js';
 
 const truthy = (v: string | null): boolean => v === '1' || v === 'true';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HANDLED, badRequest, sendJson, type Router } from './router.js';
 import type { Engine } from '../engine.js';
 import { toDockerNetwork } from '../../api/networks.js';
-import { describeIssues } from '../containers/create-config.js';
+import { describeIssues } from '../../api/containers.js';
 import { parseFilters, matchLabels, matchName } from '../../lib/filters.js';
 import { errorKind } from '../../lib/errors.js';
 import type { SwarmNode } from '../../node/swarm.js';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { HANDLED, badRequest, sendJson, type Router } from './router.js';
 import type { Engine } from '../engine.js';
-import { describeIssues } from '../containers/create-config.js';
+import { describeIssues } from '../../api/containers.js';
 import { parseFilters } from '../../lib/filters.js';
 import { listImages } from '../../image/index.js';
 import { dirSize } from '../volumes/local-driver.js';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalid } from '../../lib/errors.js';
 import type { VolumeService } from '../volumes/service.js';
-import { BindSpecError, cleanPath, parseBindSpec } from './binds.js';
+import { BindSpecError, cleanPath, parseBindSpec } from '../../api/binds.js';
 import type { ContainerCreateBody } from './create-config.js';
 import type { MountPoint } from './record.js';
 

@@ -8,7 +8,7 @@ import type { EventBus } from '../events.js';
 import { ConflictError, conflict, invalid, notFound } from '../../lib/errors.js';
 import { RecordStore, type CorruptRecord } from '../store/records.js';
 import { newId } from '../containers/names.js';
-import { VOLUME_NAME_RE } from '../containers/binds.js';
+import { VOLUME_NAME_RE } from '../../api/binds.js';
 import { LocalDriver, type CopyTree } from './local-driver.js';
 import { boolFilter, checkFilterKeys, matchLabels, matchName, matchNoLabels, type Filters } from '../../lib/filters.js';
 

@@ -7,7 +7,7 @@ import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { socketPath } from '../../agent/config.js';
+import { socketPath } from '../../api/daemon.js';
 import { IgnoreMatcher, readDockerignore } from '../../image/build/dockerignore.js';
 import { readTextIfExists } from '../../image/build/optional-file.js';
 import { TarWriter } from '../../lib/tar/index.js';

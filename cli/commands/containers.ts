@@ -10,9 +10,9 @@ import type { Hijacked } from '../interactive.js';
 
 const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
-/** Docker's --detach-keys syntax, as the daemon reads it (agent/api/hijack.ts). */
+/** Docker's --detach-keys syntax, as the daemon reads it (api/detach-keys.ts). */
 async function detachKeyBytes(spec: string): Promise<Buffer> {
-  const { parseDetachKeys } = await import('../../agent/api/hijack.js');
+  const { parseDetachKeys } = await import('../../api/detach-keys.js');
   try {
     return parseDetachKeys(spec);
   } catch (e) {

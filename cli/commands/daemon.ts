@@ -1,7 +1,7 @@
 // `tsswarm daemon`: runs the engine daemon in the foreground.
 import { parseFlags, helpText, type FlagSpec } from '../../lib/flags.js';
 import { z } from 'zod';
-import { DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_HOST, checkCgroupParent } from '../../agent/config.js';
+import { DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_HOST, checkCgroupParent } from '../../api/daemon.js';
 
 const specs: FlagSpec[] = [
   { name: 'data-root', type: 'string', description: `Root of persistent state (default ${DEFAULT_DATA_ROOT})` },

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { FlagError } from '../../lib/flags.js';
 import { formatInspect, formatList } from '../../lib/format/index.js';
 import { humanSize, timeAgo } from '../../lib/units.js';
-import type { ImageSummary } from '../../image/index.js';
+import type { ImageSummary } from '../../api/images.js';
 import { DaemonError } from '../client.js';
 import { dockerTime } from './base.js';
 import { body, bool, client, eachArg, enc, filtersParam, list, needArgs, parse, parseFilters, str } from './common.js';

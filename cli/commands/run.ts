@@ -2,11 +2,11 @@
 import { RUN_FLAGS, CREATE_FLAGS, buildRunOptions, defaultRunFlagsIo } from '../run-flags.js';
 import { ExitError, parse, str } from './base.js';
 import { FlagError, type Parsed } from '../../lib/flags.js';
-import { clientHost } from '../../agent/config.js';
+import { clientHost } from '../../api/daemon.js';
 import { ConnectError, postRun, type RunReply } from '../run-client.js';
-import { CONTAINER_HEADER, type RunStatus } from '../../agent/api/run-protocol.js';
+import { CONTAINER_HEADER, type RunStatus } from '../../api/run-protocol.js';
 import type { Client } from '../client.js';
-import type { ContainerCreateBody } from '../../agent/containers/create-config.js';
+import type { ContainerCreateBody } from '../../api/containers.js';
 
 /** Docker's smallest memory limit (agent/containers/create-config.ts MIN_MEMORY; not imported to keep zod out of the CLI). */
 const MIN_MEMORY = 6 * 1024 * 1024;

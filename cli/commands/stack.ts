@@ -2,25 +2,35 @@
 // cli/stack/: load → convert (+ unsupported-key warnings) → plan → run.
 import { FlagError, type Parsed } from '../../lib/flags.js';
 import { formatList } from '../../lib/format/index.js';
-import { LABELS } from '../../api/swarm.js';
-import { convertStack, StackConvertError } from '../stack/convert.js';
+import { LABELS } from '../../api/swarm-labels.js';
 import { StackDaemon } from '../stack/daemon.js';
-import { deployStack, removeStack } from '../stack/deploy.js';
-import { loadStack, StackLoadError } from '../stack/load.js';
-import { PlanError, RESOLVE_IMAGE, type ResolveImage } from '../stack/plan.js';
-import { ContentError } from '../stack/content.js';
+import type { ResolveImage } from '../stack/plan.js';
 import { HEADERS, PS_TABLE, SERVICES_TABLE, STACK_LS_TABLE, serviceRows, stackRows, taskRows } from '../stack/tables.js';
-import { stackWarnings } from '../stack/unsupported.js';
 import { bool, client, group, list, needArgs, parse, parseFilters, str } from './common.js';
 
 const daemon = (): StackDaemon => new StackDaemon(client());
 const say = (l: string): void => void process.stdout.write(`${l}\n`);
 const warn = (l: string): void => void process.stderr.write(`${l}\n`);
 
-/** Errors of our own making (files, keys, plan) are plain messages; the daemon's keep their prefix. */
-function userError(e: unknown): never {
-  if (e instanceof StackConvertError || e instanceof StackLoadError || e instanceof PlanError || e instanceof ContentError) throw new Error(e.message);
-  throw e;
+/**
+ * What deploy and rm need beyond listing: the compose loader, the converter and the planner (zod
+ * schemas, YAML), loaded only for them so that `stack ls|ps|services` start fast.
+ */
+async function stackModules() {
+  const [convert, load, deploy, plan, content, unsupported] = await Promise.all([
+    import('../stack/convert.js'),
+    import('../stack/load.js'),
+    import('../stack/deploy.js'),
+    import('../stack/plan.js'),
+    import('../stack/content.js'),
+    import('../stack/unsupported.js'),
+  ]);
+  /** Errors of our own making (files, keys, plan) are plain messages; the daemon's keep their prefix. */
+  const userError = (e: unknown): never => {
+    if (e instanceof convert.StackConvertError || e instanceof load.StackLoadError || e instanceof plan.PlanError || e instanceof content.ContentError) throw new Error(e.message);
+    throw e;
+  };
+  return { convert, load, deploy, plan, unsupported, userError };
 }
 
 function oneStack(p: Parsed, cmd: string, usage: string): string {
@@ -45,6 +55,12 @@ async function deploy(argv: string[]): Promise<number> {
   ]);
   if (!p) return 0;
   const stack = oneStack(p, 'deploy', usage);
+  const { convert, load, deploy: run, plan, unsupported, userError } = await stackModules();
+  const { convertStack } = convert;
+  const { loadStack } = load;
+  const { deployStack } = run;
+  const { RESOLVE_IMAGE } = plan;
+  const { stackWarnings } = unsupported;
   const resolveImage = (str(p, 'resolve-image') ?? 'always') as ResolveImage;
   // Docker's wording and exit code (1: it is checked after parsing, not by the flag parser).
   if (!RESOLVE_IMAGE.includes(resolveImage)) throw new Error(`Invalid option ${resolveImage} for flag --resolve-image`);
@@ -160,6 +176,7 @@ async function rm(argv: string[]): Promise<number> {
   const p = parse(argv, usage, [{ name: 'detach', short: 'd', type: 'bool', description: 'Do not wait for stack removal (default true)' }]);
   if (!p) return 0;
   needArgs(p, 1, 'stack rm', usage);
+  const { removeStack } = (await stackModules()).deploy;
   const d = daemon();
   const failures: string[] = [];
   for (const stack of p.args) {

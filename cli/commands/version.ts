@@ -1,6 +1,6 @@
 // `tsswarm version`: client and daemon versions, like `docker version`. Exits 1 when no daemon answers.
 import { VERSION, API_VERSION } from '../../lib/version.js';
-import type { VersionInfo } from '../../agent/daemon.js';
+import type { VersionInfo } from '../../api/daemon.js';
 
 export default async function version(argv: string[]): Promise<number> {
   const json = argv.includes('--format') && argv[argv.indexOf('--format') + 1] === 'json';

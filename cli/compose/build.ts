@@ -6,7 +6,7 @@ import { BuildFailedError, requestBuild, type BuildRequest } from '../commands/b
 import type { Api } from './engine.js';
 import type { Progress } from './progress.js';
 import { CommandError } from './project.js';
-import { serviceImage } from './plan.js';
+import { serviceImage } from '../../compose-spec/index.js';
 
 export interface BuildFlags {
   /** `tscompose build --no-cache`; else the service's build.no_cache. */

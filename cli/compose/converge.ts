@@ -2,11 +2,11 @@
 // containers are created as soon as its dependencies' exist, and started as soon as those have met
 // their depends_on conditions — so independent services run in parallel, a dependant is made while
 // its dependency becomes healthy, and a chain waits exactly as long as it must.
-import { parseDuration, type Dependency, type Project, type Service } from '../../compose-spec/index.js';
+import { parseDuration, serviceImage, type Dependency, type Project, type Service } from '../../compose-spec/index.js';
 import { VERSION } from '../../lib/version.js';
 import type { Api, ContainerState } from './engine.js';
 import { containerEvents } from './event-feed.js';
-import { ANONYMOUS_VOLUME_LABEL, serviceImage, type ContainerAction, type EngineState, type ObservedContainer, type ServicePlan, type UpPlan } from './plan.js';
+import { ANONYMOUS_VOLUME_LABEL, type ContainerAction, type EngineState, type ObservedContainer, type ServicePlan, type UpPlan } from './plan.js';
 import type { Progress } from './progress.js';
 import { containerSpec, keptAnonymousVolumes, needsImageVolumes } from './spec.js';
 import { mark } from './timing.js';

@@ -2,7 +2,7 @@
 // services that have a build section (on the daemon, through build.ts).
 import type { Project, Service } from '../../compose-spec/index.js';
 import type { Api } from './engine.js';
-import { serviceImage } from './plan.js';
+import { serviceImage } from '../../compose-spec/index.js';
 import type { Progress } from './progress.js';
 import { CommandError } from './project.js';
 

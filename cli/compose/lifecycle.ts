@@ -1,14 +1,14 @@
 // The per-container commands: start, stop, restart, kill, rm, pause, unpause, exec, run, port, top,
 // images, ls, pull, push, build. Each acts on the project's containers of the named services.
 import { randomBytes } from 'node:crypto';
-import { LABELS, type Project } from '../../compose-spec/index.js';
+import { LABELS, serviceImage, type Project } from '../../compose-spec/index.js';
 import { formatList, tabwrite } from '../../lib/format/index.js';
 import { parseFlags, UsageError, type FlagSpec, type GlobalOptions } from './args.js';
 import { buildService } from './build.js';
 import { converge, stopTimeout } from './converge.js';
 import { Api, nameOf, type ContainerSummary } from './engine.js';
 import { Demuxer } from './logs.js';
-import { planUp, serviceImage } from './plan.js';
+import { planUp } from './plan.js';
 import { createProgress, type Progress, type ResourceKind } from './progress.js';
 import { checkServices, CommandError, contentFiles, loadForCommand } from './project.js';
 import { containerSpec } from './spec.js';

@@ -1,7 +1,7 @@
 // The reconcile planner of `up` and `down`: from the project, the options and what the engine has now,
 // decide what to create, keep, start, recreate and remove — and in which order. Pure and deterministic,
 // so every convergence rule of docker compose can be unit tested without a daemon.
-import { LABELS, dependencyLevels, resourceName, serviceConfigHash, serviceContainerName, type Network, type Project, type Service, type Volume } from '../../compose-spec/index.js';
+import { LABELS, dependencyLevels, resourceName, serviceConfigHash, serviceContainerName, serviceImage, type Network, type Project, type Service, type Volume } from '../../compose-spec/index.js';
 
 /** A container of the engine, reduced to what the planner needs (read from its labels and state). */
 export interface ObservedContainer {
@@ -361,11 +361,6 @@ export interface DownPlan {
   volumes: string[];
   images: string[];
   warnings: string[];
-}
-
-/** The image a service runs: its image, else the one `build` makes ({project}-{service}). */
-export function serviceImage(project: Project, svc: Service): string {
-  return svc.image ?? `${project.name}-${svc.name}`;
 }
 
 export function planDown(project: Project, state: EngineState, opts: DownOptions): DownPlan {

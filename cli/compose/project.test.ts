@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_HOST } from '../../agent/config.js';
+import { DEFAULT_HOST } from '../../api/daemon.js';
 import { contentDir } from './project.js';
 
 describe('contentDir', () => {

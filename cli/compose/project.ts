@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_HOST, clientHost } from '../../agent/config.js';
-import { ComposeError, loadProject, type FileReference, type LoadOptions, type Project } from '../../compose-spec/index.js';
+import { DEFAULT_HOST, clientHost } from '../../api/daemon.js';
+import { ComposeError, loadProject, type FileReference, type LoadOptions, type LoadedProject, type Project } from '../../compose-spec/index.js';
 import type { GlobalOptions } from './args.js';
 import { contentFileKey } from './spec.js';
 
@@ -19,10 +19,7 @@ export class CommandError extends Error {
   }
 }
 
-export interface Loaded {
-  project: Project;
-  environment: Record<string, string>;
-}
+export type Loaded = LoadedProject;
 
 /** What the global options (-f, -p, --project-directory, --env-file, --profile) ask of the loader. */
 export function loadOptions(global: GlobalOptions, cwd: string, env: Record<string, string | undefined>): LoadOptions {

@@ -4,7 +4,7 @@
 // state and health, so no per-container inspect), and the formatter only when there is a table or
 // template to render. The full loader and node:http come in only when needed (services named on the
 // command line, a project the quick path cannot name, no daemon answering).
-import { clientHost } from '../../agent/config.js';
+import { clientHost } from '../../api/daemon.js';
 import { LABELS } from '../../compose-spec/names.js';
 import { timeAgo } from '../../lib/units.js';
 import { ConnectError, plainRequest } from '../run-client.js';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { checkCreateBody } from '../../agent/containers/create-config.js';
+import { checkCreateBody } from '../../api/containers.js';
 import { LABELS, serviceConfigHash } from '../../compose-spec/index.js';
 import { containerSpec, contentFileKey, keptAnonymousVolumes, needsImageVolumes, type SpecOptions } from './spec.js';
 import { projectFrom } from './testing.js';

@@ -1,10 +1,10 @@
 // A Compose service → the Engine API body of `POST /containers/create` (Docker's field names), plus
 // the extra networks to connect before start (v1.41 creates with one network only). Pure: files the
 // container needs (secrets, configs) arrive as host paths from the caller.
-import type { ContainerCreateBody, HostConfig, Mount as ApiMount } from '../../agent/containers/create-config.js';
-import { containerLabels, parseDuration, type FileReference, type Healthcheck, type Project, type Service, type ServiceNetwork } from '../../compose-spec/index.js';
+import type { ContainerCreateBody, HostConfig, Mount as ApiMount } from '../../api/containers.js';
+import { containerLabels, parseDuration, serviceImage, type FileReference, type Healthcheck, type Project, type Service, type ServiceNetwork } from '../../compose-spec/index.js';
 import { posix } from 'node:path';
-import { serviceImage, type ObservedMount } from './plan.js';
+import type { ObservedMount } from './plan.js';
 
 export interface SpecOptions {
   number: number;

@@ -5,7 +5,7 @@
 import { FlagError, type FlagSpec, type Parsed } from '../../lib/flags.js';
 import { parseDuration } from '../../lib/units.js';
 import { parseKeyValueFile, parseCpus, parseMountFlag, sizeFlag, validateEnv, type RunFlagsIo } from '../run-flags.js';
-import { parsePublish, PortSpecError } from '../../network/ports.js';
+import { parsePublish, PortSpecError } from '../../api/ports.js';
 import { splitShellWords } from '../../compose-spec/shellwords.js';
 import type {
   Config,

@@ -11,6 +11,7 @@ import type {
   Service,
   UpdateConfig as ComposeUpdateConfig,
 } from '../../compose-spec/index.js';
+import { compareStrings } from '../../lib/compare.js';
 import { parseDuration } from '../../lib/units.js';
 import {
   LABELS,
@@ -91,7 +92,7 @@ export const scoped = (stack: string, name: string): string => `${stack}_${name}
 const withStackLabel = (stack: string, labels: Record<string, string> | undefined): Record<string, string> => ({ ...labels, [LABELS.stackNamespace]: stack });
 
 /** Byte order, as Docker's Go sort.Strings: the same file gives the same order whatever the locale. */
-export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export { compareStrings };
 const byName = <T extends { Name?: string }>(a: T, b: T): number => compareStrings(a.Name ?? '', b.Name ?? '');
 
 class Problems {

@@ -1,7 +1,8 @@
 // The Engine API calls of the stack commands (Docker API v1.50 shapes: /services, /tasks, /secrets,
 // /configs, /networks), one small typed function each, over the CLI's daemon client.
 import type { Client } from '../client.js';
-import { LABELS, type Config, type Secret, type Service, type ServiceSpec, type Task } from '../../api/swarm.js';
+import type { Config, Secret, Service, ServiceSpec, Task } from '../../api/swarm.js';
+import { LABELS } from '../../api/swarm-labels.js';
 import type { StackNetwork } from './convert.js';
 import type { ContentSpec } from './plan.js';
 

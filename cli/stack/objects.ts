@@ -2,7 +2,7 @@
 // UPDATED) and the --pretty inspect text, in Docker's words and spacing. Pure: the caller passes `now`.
 import type { Config, Secret } from '../../api/swarm.js';
 import { humanDuration } from '../../lib/units.js';
-import { compareStrings } from './convert.js';
+import { compareStrings } from '../../lib/compare.js';
 
 export type ObjectKind = 'secret' | 'config';
 

@@ -1,9 +1,10 @@
 // The rows of `stack ls`, `stack services` and `stack ps`, in Docker's columns and texts. A minimal
 // formatter of our own: the `service ls`/`service ps` formatters are being written in cli/service/ at
 // the same time; once they land these rows should come from them. Pure: the caller passes `now`.
-import { LABELS, type PortConfig, type Service, type Task } from '../../api/swarm.js';
+import type { PortConfig, Service, Task } from '../../api/swarm.js';
+import { LABELS } from '../../api/swarm-labels.js';
 import { timeAgo } from '../../lib/units.js';
-import { compareStrings } from './convert.js';
+import { compareStrings } from '../../lib/compare.js';
 
 export const STACK_LS_TABLE = 'table {{.Name}}\t{{.Services}}';
 export const SERVICES_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.Mode}}\t{{.Replicas}}\t{{.Image}}\t{{.Ports}}';

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { ApiError } from '../api/router.js';
-import { checkCreateBody, parseCreateBody } from './create-config.js';
+import { InvalidArgumentError } from '../lib/errors.js';
+import { httpStatus } from '../agent/api/router.js';
+import { checkCreateBody, parseCreateBody } from './containers.js';
 
 const bad = (body: unknown, ...res: RegExp[]): void => {
   assert.throws(
     () => parseCreateBody(body),
     (e: unknown) => {
-      assert.ok(e instanceof ApiError && e.status === 400, String(e));
+      assert.ok(e instanceof InvalidArgumentError && httpStatus(e) === 400, String(e));
       for (const re of res) assert.match(e.message, re);
       return true;
     },

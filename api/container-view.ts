@@ -1,7 +1,7 @@
 // Engine API views of a container record: `GET /containers/{id}/json` and `GET /containers/json`.
-import type { Endpoint } from '../../network/manager.js';
-import type { PortMapping } from '../../network/ports.js';
-import type { ContainerRecord } from './record.js';
+import type { Endpoint } from '../network/manager.js';
+import type { PortMapping } from './ports.js';
+import type { ContainerRecord } from '../agent/containers/record.js';
 
 export interface LiveInfo {
   endpoints: Endpoint[];

@@ -1,5 +1,6 @@
 // `POST /containers/run` (a tsswarm extension of the Engine API): create + start + attach + wait in
-// one round trip, for `tsswarm run`. Kept dependency-free: the CLI imports it too.
+// one round trip, for `tsswarm run`. Dependency-free: the CLI and the daemon
+// (agent/api/routes-containers.ts) both import it.
 //
 // Request: the body of `POST /containers/create`; query `name`, `detach=1`, `timings=1`.
 // Refusals (of the create or the start) are ordinary JSON errors `{"message": …}`, nothing made is
