@@ -127,7 +127,7 @@ export const OverlayStateSchema = z.object({
   ingress: z
     .object({
       nodeAddr: z.string(),
-      ports: z.array(z.object({ protocol: z.enum(['tcp', 'udp', 'sctp']), port: z.number().int(), targetPort: z.number().int(), backends: z.array(z.string()) })),
+      ports: z.array(z.object({ protocol: z.enum(['tcp', 'udp', 'sctp']), port: z.number().int(), targetPort: z.number().int(), backends: z.array(z.string()), local: z.boolean().optional() })),
     })
     .optional(),
 });

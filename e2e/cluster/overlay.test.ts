@@ -166,6 +166,18 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     await until('8080 closed again', async () => (fromNode(4, 1, 8080) === '' ? true : undefined));
   });
 
+  it("keeps the client's address on a port that asks for it (only this node's tasks; beyond Docker, moby#25526)", async function () {
+    const cgi = 'mkdir -p /www/cgi-bin; printf \'#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n\' > /www/cgi-bin/ip; chmod +x /www/cgi-bin/ip; exec httpd -f -p 80 -h /www';
+    await must(1, ['service', 'create', '-d', '--name', 'src', '-p', '8082:80', '-p', '8083:80', '--label', 'com.tsswarm.ingress.keep-source=8082', '--constraint', `node.hostname==${bed.node(2).name}`, 'busybox:latest', 'sh', '-c', cgi]);
+    await until('src 1/1', async () => ((await running('src')) === 1 ? true : undefined));
+    const ask = (k: number, port: number) => bed.exec(4, 'busybox', ['sh', '-c', `printf 'GET /cgi-bin/ip HTTP/1.0\r\n\r\n' | busybox nc -w 2 ${bed.node(k).address} ${port} | tail -1`]).stdout.trim();
+    assert.equal(await until('8082 answers on the task node', async () => ask(2, 8082) || undefined), bed.node(4).address, 'the task sees the client');
+    const masq = await until('8083 answers on the task node', async () => ask(2, 8083) || undefined);
+    assert.notEqual(masq, bed.node(4).address, 'the default port masquerades');
+    assert.equal(ask(1, 8082), '', 'a node without a task of the service does not forward a keep-source port');
+    await must(1, ['service', 'rm', 'src']);
+  });
+
   it('mode host publishes only where a task runs', async function () {
     await must(1, ['service', 'create', '-d', '--name', 'hostp', '-p', 'published=8081,target=80,mode=host', '--constraint', `node.hostname==${bed.node(3).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
     await until('hostp 1/1', async () => ((await running('hostp')) === 1 ? true : undefined));

@@ -63,6 +63,7 @@ function overlays(view: MemoryStore, nodeId: string, mine: readonly TaskObject[]
     const net = view.get('networks', netId) as { Spec?: { Name?: string } } | undefined;
     const st: OverlayState = { name: net?.Spec?.Name ?? netId, peers: [], records: [], vips: [] };
     const backends = new Map<string, string[]>();
+    const localBackends = new Map<string, string[]>();
     for (const t of all) {
       const a = t.NetworksAttachments?.find((x) => x.Network.ID === netId);
       if (!a || !t.NodeID || !isLive(t) || isTerminal(t.Status.State)) continue;
@@ -74,6 +75,7 @@ function overlays(view: MemoryStore, nodeId: string, mine: readonly TaskObject[]
       const name = s?.Spec.Name ?? t.ServiceName;
       st.records.push({ id: `swarm:task:${t.ID}`, ip, names: [`tasks.${name}`, `${name}.${t.Slot ?? t.NodeID}.${t.ID}`] });
       backends.set(t.ServiceID, [...(backends.get(t.ServiceID) ?? []), ip]);
+      if (t.NodeID === nodeId) localBackends.set(t.ServiceID, [...(localBackends.get(t.ServiceID) ?? []), ip]);
     }
     for (const s of services.values()) {
       const onNet = s.Spec.TaskTemplate.Networks?.find((n) => n.Target === netId);
@@ -103,7 +105,12 @@ function overlays(view: MemoryStore, nodeId: string, mine: readonly TaskObject[]
         ports: published.flatMap((s) =>
           (s.Endpoint?.Ports ?? [])
             .filter((p) => p.PublishMode !== 'host' && p.PublishedPort)
-            .map((p) => ({ protocol: p.Protocol ?? 'tcp', port: p.PublishedPort!, targetPort: p.TargetPort, backends: (backends.get(s.ID) ?? []).sort() })),
+            .map((p) => {
+              // The client's address kept (beyond Docker, moby#25526): this node's own tasks only, unmasqueraded.
+              const local = keepsSource(s, p.PublishedPort!);
+              const ips = local ? (localBackends.get(s.ID) ?? []) : (backends.get(s.ID) ?? []);
+              return { protocol: p.Protocol ?? 'tcp', port: p.PublishedPort!, targetPort: p.TargetPort, backends: [...ips].sort(), ...(local ? { local: true } : {}) };
+            }),
         ),
       };
       st.ingress.ports.sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : 1));
@@ -147,4 +154,12 @@ export function diff(set: NodeSet, sent: Sent, box: DataBox): Assignment[] {
     out.push({ kind, action: 'remove', id });
   }
   return out;
+}
+
+/** Service label: published ports (comma-separated) that keep the client's source address. */
+export const KEEP_SOURCE_LABEL = 'com.tsswarm.ingress.keep-source';
+
+function keepsSource(s: ServiceObject, port: number): boolean {
+  const v = s.Spec.Labels?.[KEEP_SOURCE_LABEL];
+  return !!v && v.split(',').map((x) => Number(x.trim())).includes(port);
 }

@@ -12,7 +12,15 @@ export interface IngressPort {
   port: number;
   targetPort: number;
   backends: readonly string[];
+  /**
+   * Keep the client's address (moby#25526): forwarded only to this node's own tasks (`backends` are
+   * those) and not masqueraded; the reply goes back through this node's conntrack entry.
+   */
+  local?: boolean;
 }
+
+/** Connection mark of flows the mesh must not masquerade (a port with `local`). */
+export const KEEP_SOURCE_MARK = '0x7473';
 
 export function ingressScript(sandboxIf: string, ports: readonly IngressPort[]): string {
   const head = [`table ip ${INGRESS_TABLE}`, `delete table ip ${INGRESS_TABLE}`];
@@ -26,10 +34,11 @@ export function ingressScript(sandboxIf: string, ports: readonly IngressPort[]):
     if (s.length) lines.push(`    elements = { ${s.map((ip, i) => `${i} : ${ip} . ${p.targetPort}`).join(', ')} }`);
     lines.push('  }');
     // No task running: refused at once rather than left to time out.
-    rules.push(s.length ? `fib daddr type local ${p.protocol} dport ${p.port} dnat ip to numgen random mod ${SLOTS} map @${map}` : `fib daddr type local ${p.protocol} dport ${p.port} drop`);
+    const keep = p.local ? `ct mark set ${KEEP_SOURCE_MARK} ` : '';
+    rules.push(s.length ? `fib daddr type local ${p.protocol} dport ${p.port} ${keep}dnat ip to numgen random mod ${SLOTS} map @${map}` : `fib daddr type local ${p.protocol} dport ${p.port} drop`);
   }
   lines.push('  chain pre {', '    type nat hook prerouting priority dstnat; policy accept;', ...rules.map((r) => `    ${r}`), '  }');
   lines.push('  chain out {', '    type nat hook output priority -100; policy accept;', ...rules.map((r) => `    ${r}`), '  }');
-  lines.push('  chain post {', '    type nat hook postrouting priority srcnat; policy accept;', `    oifname "${sandboxIf}" masquerade`, '  }', '}');
+  lines.push('  chain post {', '    type nat hook postrouting priority srcnat; policy accept;', `    oifname "${sandboxIf}" ct mark ${KEEP_SOURCE_MARK} accept`, `    oifname "${sandboxIf}" masquerade`, '  }', '}');
   return `${lines.join('\n')}\n`;
 }
