@@ -249,7 +249,15 @@ export class NetworkManager {
         await connectEndpoint({ bridge: net.bridge!, hostIf: `${p}igh`, netnsPath: '/proc/self/ns/net', ifname: sandbox, ip, prefix: Number(prefix), mac: macForIp(ip), mtu: 1450 });
         await sysctl({ [`net.ipv4.conf.${sandbox}.route_localnet`]: '1' });
       }
-      await nftApply(ingressScript(sandbox, mesh.ports));
+      // A port that keeps the client's address reaches this node's tasks by their gateway-bridge
+      // address, so request and reply take the same path through this namespace's conntrack.
+      const viaGateway = (ip: string): string | undefined => {
+        const ep = endpointsOf(this.state, net.id).find((e) => e.ip === ip);
+        if (!ep) return undefined;
+        return endpointsOfContainer(this.state, ep.containerId).find((e) => this.state.networks[e.networkId]?.driver === 'bridge')?.ip;
+      };
+      const ports = mesh.ports.map((p) => (p.local ? { ...p, backends: p.backends.map(viaGateway).filter((x): x is string => !!x) } : p));
+      await nftApply(ingressScript(sandbox, ports));
     });
   }
 
