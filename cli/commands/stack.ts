@@ -5,7 +5,8 @@ import { formatList } from '../../lib/format/index.js';
 import { LABELS } from '../../api/swarm-labels.js';
 import { StackDaemon } from '../stack/daemon.js';
 import type { ResolveImage } from '../stack/plan.js';
-import { HEADERS, PS_TABLE, SERVICES_TABLE, STACK_LS_TABLE, serviceRows, stackRows, taskRows } from '../stack/tables.js';
+import { HEADERS, STACK_LS_TABLE, stackRows } from '../stack/tables.js';
+import { SERVICE_TABLE, serviceRows, TASK_TABLE, taskRows } from '../service/format.js';
 import { bool, client, group, list, needArgs, parse, parseFilters, str } from './common.js';
 
 const daemon = (): StackDaemon => new StackDaemon(client());
@@ -138,7 +139,7 @@ async function services(argv: string[]): Promise<number> {
     process.stdout.write(mine.map((s) => `${s.ID}\n`).join(''));
     return 0;
   }
-  process.stdout.write(formatList(str(p, 'format'), serviceRows(mine), { defaultTable: SERVICES_TABLE, headers: HEADERS }));
+  process.stdout.write(formatList(str(p, 'format'), serviceRows(mine), SERVICE_TABLE));
   return 0;
 }
 
@@ -163,11 +164,11 @@ async function ps(argv: string[]): Promise<number> {
     return 0;
   }
   const noResolve = bool(p, 'no-resolve');
-  const names = noResolve ? {} : Object.fromEntries(svcs.map((s) => [s.ID, s.Spec.Name ?? s.ID]));
-  const nodes = noResolve ? {} : Object.fromEntries((await d.nodes().catch(() => [])).map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
-  process.stdout.write(
-    formatList(str(p, 'format'), taskRows(tasks, names, nodes, Date.now(), bool(p, 'no-trunc')), { defaultTable: PS_TABLE, headers: HEADERS }),
-  );
+  const services = new Map(noResolve ? [] : svcs.map((s) => [s.ID, s.Spec.Name ?? s.ID] as const));
+  const nodes = new Map(noResolve ? [] : (await d.nodes().catch(() => [])).map((n) => [n.ID, n.Description?.Hostname ?? n.ID] as const));
+  const format = str(p, 'format');
+  const table = format === undefined || format.trim() === '' || format.trim().startsWith('table');
+  process.stdout.write(formatList(format, taskRows(tasks, { services, nodes, now: Date.now(), trunc: !bool(p, 'no-trunc'), table }), TASK_TABLE));
   return 0;
 }
 

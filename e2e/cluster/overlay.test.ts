@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxArchive } from '../helpers/busybox.js';
-import { Bed, sweep } from './bed.js';
+import { Bed, sweep, until as untilFor } from './bed.js';
 
 const HTTPD = 'mkdir -p /www; hostname > /www/index.html; exec httpd -f -p 80 -h /www';
 
@@ -22,19 +22,7 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     if (r.code !== 0) throw new Error(`node ${k}: tsswarm ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  const until = async <T>(what: string, check: () => Promise<T | undefined>, tries = 300): Promise<T> => {
-    let last: unknown;
-    for (let i = 0; i < tries; i++) {
-      try {
-        const v = await check();
-        if (v !== undefined) return v;
-      } catch (e) {
-        last = e;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`gave up waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-  };
+  const until = <T>(what: string, check: () => Promise<T | undefined>, tries = 300): Promise<T> => untilFor(what, check, tries, 200);
   const running = async (service: string): Promise<number> => {
     const out = await must(1, ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}', service]);
     return out.split('\n').filter((l) => l.startsWith('Running')).length;

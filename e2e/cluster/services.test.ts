@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { join } from 'node:path';
 import { busyboxArchive } from '../helpers/busybox.js';
 import { ENGINE_API_SPEC, engineApiSpecPresent, shapeErrors } from '../helpers/engine-api-shapes.js';
-import { Bed, sweep } from './bed.js';
+import { Bed, sweep, until as untilFor } from './bed.js';
 
 interface TaskRow {
   ID: string;
@@ -46,19 +46,7 @@ describe('e2e/cluster: services and stacks on a 3-node bed', function () {
   };
   const tasks = async (service: string): Promise<TaskRow[]> => api<TaskRow[]>(`/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [service] }))}`);
   const running = async (service: string) => (await tasks(service)).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
-  const until = async <T>(what: string, check: () => Promise<T | undefined>, tries = 400): Promise<T> => {
-    let last: unknown;
-    for (let i = 0; i < tries; i++) {
-      try {
-        const v = await check();
-        if (v !== undefined) return v;
-      } catch (e) {
-        last = e;
-      }
-      await new Promise((r) => setTimeout(r, 150));
-    }
-    throw new Error(`gave up waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-  };
+  const until = <T>(what: string, check: () => Promise<T | undefined>, tries = 400): Promise<T> => untilFor(what, check, tries, 150);
   /** Task containers on node k (by Docker's swarm label). */
   const taskContainers = async (k: number): Promise<string[]> => {
     const r = await bed.cli(k, ['ps', '-a', '--filter', 'label=com.docker.swarm.task.id', '--format', '{{.Names}}']);

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { busyboxArchive } from '../helpers/busybox.js';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Bed, sweep, TSSWARM as TSSWARM_BIN } from './bed.js';
+import { Bed, sweep, TSSWARM as TSSWARM_BIN, until as untilFor } from './bed.js';
 
 interface NodeRow {
   ID: string;
@@ -30,20 +30,7 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
       return { ...row, ID: row.ID.replace(/ \*$/, '') };
     });
   };
-  /** Polls until `check` holds; bounded by a count, never a timed assertion. */
-  const until = async <T>(what: string, check: () => Promise<T | undefined>, tries = 300): Promise<T> => {
-    let last: unknown;
-    for (let i = 0; i < tries; i++) {
-      try {
-        const v = await check();
-        if (v !== undefined) return v;
-      } catch (e) {
-        last = e;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`gave up waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-  };
+  const until = <T>(what: string, check: () => Promise<T | undefined>, tries = 300): Promise<T> => untilFor(what, check, tries, 100);
   const state = (rows: NodeRow[], id: string) => rows.find((r) => r.ID === id);
 
   before(async function () {
