@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FORBIDDEN = ['agent/', 'network/', 'manager/'];
 // `tsswarm daemon` is the one command that is the daemon: it loads the daemon's root on demand.
-const ALLOWED: ReadonlyMap<string, string> = new Map([['cli/commands/daemon.ts', 'agent/daemon.ts']]);
+const ALLOWED: ReadonlyMap<string, string> = new Map([['cli/commands/daemon.ts', 'node/daemon.ts']]);
 
 function sourcesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -74,8 +74,10 @@ describe('cli/ imports', () => {
         const target = resolveTs(file, spec);
         const rel = relative(root, target);
         const from = relative(root, file);
+        // `tsswarm daemon` loads the daemon process itself (node/daemon.ts): not walked.
+        if (ALLOWED.get(from) === rel) continue;
         if (FORBIDDEN.some((f) => rel.startsWith(f))) {
-          if (ALLOWED.get(from) !== rel) bad.push(`${[...chain, from].join(' → ')} imports ${rel}`);
+          bad.push(`${[...chain, from].join(' → ')} imports ${rel}`);
           continue;
         }
         visit(target, [...chain, from]);

@@ -38,7 +38,7 @@ export default async function daemon(argv: string[]): Promise<number> {
     const issue = parsed.error.issues[0];
     throw new Error(`daemon: --${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
   }
-  const { Daemon } = await import('../../agent/daemon.js');
+  const { Daemon } = await import('../../node/daemon.js');
   const d = new Daemon(parsed.data);
   await d.start();
   await new Promise<void>((resolve) => {

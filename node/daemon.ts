@@ -1,20 +1,22 @@
-// The per-host daemon (dockerd's role): owns the engine's state and serves the Engine API on a unix socket.
+// The node's composition root: the per-host daemon process (dockerd's role). It builds the engine, the swarm
+// node (agent session, and the manager on managers) and the task worker, wires the Engine API routes to
+// them, and owns the listeners: the unix socket here, the cluster port through the manager it starts.
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { mkdir, unlink, chmod, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hostname, cpus, totalmem, release } from 'node:os';
-import { Router } from './api/router.js';
-import { pingRoutes } from './api/routes-ping.js';
-import { MIN_API_VERSION } from './api/api-version.js';
-import { DaemonOptions, socketPath } from './config.js';
+import { Router } from '../agent/api/router.js';
+import { pingRoutes } from '../agent/api/routes-ping.js';
+import { MIN_API_VERSION } from '../agent/api/api-version.js';
+import { DaemonOptions, socketPath } from '../agent/config.js';
 import type { VersionInfo } from '../api/daemon.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { VERSION, API_VERSION } from '../lib/version.js';
-import type { Engine } from './engine.js';
-import type { SwarmNode } from '../node/swarm.js';
+import type { Engine } from '../agent/engine.js';
+import type { SwarmNode } from './swarm.js';
 import type { NodeDescription } from '../manager/protocol.js';
-import { acquirePidFile, releasePidFile } from './pidfile.js';
+import { acquirePidFile, releasePidFile } from '../agent/pidfile.js';
 
 export type { VersionInfo };
 
@@ -117,26 +119,26 @@ export class Daemon {
     await mkdir(dirname(sock), { recursive: true });
     await claimSocket(sock);
     // The engine is loaded only here so that `tsswarm version` never pays for it.
-    const { Engine } = await import('./engine.js');
-    const { containerRoutes } = await import('./api/routes-containers.js');
-    const { containerExtraRoutes } = await import('./api/routes-containers-extra.js');
-    const { imageRoutes } = await import('./api/routes-images.js');
-    const { networkRoutes } = await import('./api/routes-networks.js');
-    const { volumeRoutes, diskUsageRoutes } = await import('./api/routes-volumes.js');
-    const { buildRoutes } = await import('./api/routes-build.js');
-    const { archiveRoutes } = await import('./api/routes-archive.js');
-    const { authRoutes } = await import('./api/routes-auth.js');
-    const { eventRoutes } = await import('./api/routes-events.js');
-    const { swarmRoutes } = await import('./api/routes-swarm.js');
-    const { serviceRoutes } = await import('./api/routes-services.js');
-    const { SwarmNode } = await import('../node/swarm.js');
-    const { distributionRoutes } = await import('./api/routes-distribution.js');
+    const { Engine } = await import('../agent/engine.js');
+    const { containerRoutes } = await import('../agent/api/routes-containers.js');
+    const { containerExtraRoutes } = await import('../agent/api/routes-containers-extra.js');
+    const { imageRoutes } = await import('../agent/api/routes-images.js');
+    const { networkRoutes } = await import('../agent/api/routes-networks.js');
+    const { volumeRoutes, diskUsageRoutes } = await import('../agent/api/routes-volumes.js');
+    const { buildRoutes } = await import('../agent/api/routes-build.js');
+    const { archiveRoutes } = await import('../agent/api/routes-archive.js');
+    const { authRoutes } = await import('../agent/api/routes-auth.js');
+    const { eventRoutes } = await import('../agent/api/routes-events.js');
+    const { swarmRoutes } = await import('../agent/api/routes-swarm.js');
+    const { serviceRoutes } = await import('../agent/api/routes-services.js');
+    const { SwarmNode } = await import('./swarm.js');
+    const { distributionRoutes } = await import('../agent/api/routes-distribution.js');
     const engine = await Engine.open(this.opts, this.log.child('engine'));
     this.engine = engine;
     // Swarm mode: a node that was in a swarm rejoins it as the same node (no token needed).
-    const { Worker } = await import('./exec/worker.js');
-    const { registryAuth } = await import('./api/routes-auth.js');
-    const { overlayHost } = await import('./exec/overlay-host.js');
+    const { Worker } = await import('../agent/exec/worker.js');
+    const { registryAuth } = await import('../agent/api/routes-auth.js');
+    const { overlayHost } = await import('../agent/exec/overlay-host.js');
     const worker = new Worker({
       overlays: overlayHost(engine, () => this.swarm?.nodeAddr() ?? ''),
       containers: engine.containers,
