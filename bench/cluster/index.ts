@@ -17,11 +17,7 @@ async function main(): Promise<void> {
   const bed = new Bed();
   try {
     await bed.boot(4);
-    const must = async (k: number, args: string[]) => {
-      const r = await bed.cli(k, args);
-      if (r.code !== 0) throw new Error(`node ${k}: tsswarm ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const must = (k: number, args: string[]): Promise<string> => bed.must(k, args);
     await must(1, ['swarm', 'init', '--advertise-addr', bed.node(1).address]);
     const mtoken = (await must(1, ['swarm', 'join-token', '-q', 'manager'])).trim();
     const wtoken = (await must(1, ['swarm', 'join-token', '-q', 'worker'])).trim();

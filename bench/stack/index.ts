@@ -48,11 +48,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync('/tmp/tsswarm-bench-stack-');
   try {
     await bed.boot(3);
-    const must = async (k: number, args: string[]) => {
-      const r = await bed.cli(k, args);
-      if (r.code !== 0) throw new Error(`node ${k}: tsswarm ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const must = (k: number, args: string[]): Promise<string> => bed.must(k, args);
     const archive = await busyboxArchive(work);
     for (const k of [1, 2, 3]) await must(k, ['load', '-i', archive]);
     await must(1, ['swarm', 'init', '--advertise-addr', bed.node(1).address]);

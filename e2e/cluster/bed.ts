@@ -167,6 +167,13 @@ export class Bed {
   }
 
   /** Runs a command inside node k's network namespace. */
+  /** The CLI on node k, for its output; a failure throws naming the node, the command and its stderr. */
+  async must(k: number, args: string[]): Promise<string> {
+    const r = await this.cli(k, args);
+    if (r.code !== 0) throw new Error(`node ${k}: tsswarm ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
   exec(k: number, cmd: string, args: string[]): { code: number; stdout: string; stderr: string } {
     return sh('nsenter', [`--net=/run/netns/${this.node(k).netns}`, '--', cmd, ...args]);
   }

@@ -17,11 +17,7 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
   const bed = new Bed();
   let work = '';
 
-  const must = async (k: number, args: string[]) => {
-    const r = await bed.cli(k, args);
-    if (r.code !== 0) throw new Error(`node ${k}: tsswarm ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const must = (k: number, args: string[]): Promise<string> => bed.must(k, args);
   const until = <T>(what: string, check: () => Promise<T | undefined>, tries = 300): Promise<T> => untilFor(what, check, tries, 200);
   const running = async (service: string): Promise<number> => {
     const out = await must(1, ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}', service]);
