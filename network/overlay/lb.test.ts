@@ -25,6 +25,10 @@ describe('network/overlay lb (pure)', () => {
     assert.equal(lbScript(b.next, [{ vip: '10.0.1.2', backends: ['10.0.1.4', '10.0.1.3'] }]).script, '', 'same backends: nothing to do');
     const c = lbScript(b.next, []);
     assert.match(c.script, /delete table ip tsswarm_lb/);
+    // A VIP losing its last task is refused (set element), and taken back when one returns.
+    const d = lbScript(b.next, [{ vip: '10.0.1.2', backends: [] }]);
+    assert.match(d.script, /^add element ip tsswarm_lb empty \{ 10\.0\.1\.2 \}$/m);
+    assert.match(lbScript(d.next, [{ vip: '10.0.1.2', backends: ['10.0.1.9'] }]).script, /^delete element ip tsswarm_lb empty \{ 10\.0\.1\.2 \}$/m);
   });
 });
 
@@ -38,6 +42,10 @@ describe('network/overlay lb (pure)', () => {
     await applyLb(path, a.script);
     const b = lbScript(a.next, [{ vip: '10.0.1.2', backends: ['10.0.1.3', '10.0.1.4'] }, { vip: '10.0.2.2', backends: ['10.0.2.3'] }]);
     await applyLb(path, b.script);
+    const e = lbScript(b.next, [{ vip: '10.0.1.2', backends: ['10.0.1.3', '10.0.1.4'] }, { vip: '10.0.2.2', backends: [] }]);
+    await applyLb(path, e.script);
+    assert.match(execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'set', 'ip', 'tsswarm_lb', 'empty'], { encoding: 'utf8' }), /elements = \{ 10\.0\.2\.2 \}/);
+    await applyLb(path, lbScript(e.next, [{ vip: '10.0.1.2', backends: ['10.0.1.3', '10.0.1.4'] }, { vip: '10.0.2.2', backends: ['10.0.2.3'] }]).script);
     const listed = execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'ip', 'tsswarm_lb'], { encoding: 'utf8' });
     assert.match(listed, /0 : 10\.0\.1\.3, 1 : 10\.0\.1\.4/);
     assert.match(listed, /ip daddr 10\.0\.2\.2 dnat to numgen random mod 256 map @vip_10_0_2_2/);

@@ -36,6 +36,10 @@ export function lbScript(state: LbState | undefined, wanted: readonly Vip[]): { 
     // `table` then `delete table`: removes it whether or not it existed, in the same transaction.
     if (next.size === 0) return { script: state ? `table ip ${LB_TABLE}\ndelete table ip ${LB_TABLE}\n` : '', next };
     const lines = [`table ip ${LB_TABLE}`, `delete table ip ${LB_TABLE}`, `table ip ${LB_TABLE} {`];
+    const empty = [...next].filter(([, s]) => s.length === 0).map(([vip]) => vip);
+    // VIPs with no running task: refused at once (host unreachable) instead of left to time out.
+    lines.push('  set empty {', '    type ipv4_addr', ...(empty.length ? [`    elements = { ${empty.join(', ')} }`] : []), '  }');
+    lines.push('  chain guard {', '    type filter hook output priority 0; policy accept;', '    ip daddr @empty reject with icmp type host-unreachable', '  }');
     for (const [vip, s] of next) {
       lines.push(`  map ${mapName(vip)} {`, `    typeof numgen random mod ${SLOTS} : ip daddr`);
       if (s.length) lines.push(`    elements = { ${s.map((ip, i) => `${i} : ${ip}`).join(', ')} }`);
@@ -49,6 +53,10 @@ export function lbScript(state: LbState | undefined, wanted: readonly Vip[]): { 
   const lines: string[] = [];
   for (const [vip, s] of next) {
     const before = state.get(vip);
+    const wasEmpty = !before || before.length === 0;
+    if (wasEmpty && s.length === 0 && !before) lines.push(`add element ip ${LB_TABLE} empty { ${vip} }`);
+    else if (wasEmpty && s.length > 0 && before) lines.push(`delete element ip ${LB_TABLE} empty { ${vip} }`);
+    else if (!wasEmpty && s.length === 0) lines.push(`add element ip ${LB_TABLE} empty { ${vip} }`);
     if (!before) {
       // A VIP new to an existing table: its map and rule are added.
       lines.push(`add map ip ${LB_TABLE} ${mapName(vip)} { typeof numgen random mod ${SLOTS} : ip daddr; }`);
