@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { sendJson, statusOfKind } from '../lib/http.js';
-import { DomainError, errorKind, ForbiddenError, InvalidArgumentError, UnavailableError } from '../lib/errors.js';
+import { ConflictError, DomainError, errorKind, ForbiddenError, InvalidArgumentError, UnavailableError } from '../lib/errors.js';
 import { authorize, type Revocations } from './ca/authorize.js';
 import { certInfo, createCSR, createRootCA, generateKey, issue, newId, type RootCA } from './ca/certs.js';
 import { JoinLimiter } from './ca/join-limiter.js';
@@ -21,6 +21,9 @@ import { Dispatcher } from './dispatcher/dispatcher.js';
 import { LogsRequestSchema, type LogsRequest, type TaskLogEntry } from './protocol.js';
 import { WORKLOAD_METHODS, WorkloadControl, type DataBox, type WorkloadApi } from './controlapi/workload.js';
 import { OrchestratorLoop } from './orchestrator/loop.js';
+import { PassNetworks } from './allocator/attachments.js';
+import type { NetworkObject } from './controlapi/workload.js';
+import type { ServiceObject, TaskObject } from './orchestrator/model.js';
 import { open as openSealed, seal as sealPlain } from './ca/kek.js';
 import { defaultClusterSpec, NS_PER_MS, type ClusterObject, type NodeObject, type RaftView } from './objects.js';
 import {
@@ -253,6 +256,8 @@ export class Manager {
     this.dispatcher = new Dispatcher({
       store: this.store,
       box,
+      attach: (node, network, id, name) => this.attachContainer(node, network, id, name),
+      detach: (node, id) => this.detachContainer(node, id),
       periodMs: () => this.heartbeatMs(),
       managers: () => this.managers(),
       log: o.log,
@@ -562,6 +567,43 @@ export class Manager {
       return () => cancels.forEach((c) => c());
     }
     return streamLogsFrom(this.leaderAddr(), request, this.creds, onEntries, onEnd);
+  }
+
+  /**
+   * A standalone container joins an attachable overlay: an address for it, kept as a task record with
+   * no service (so it is programmed and resolved like a task) until the container goes.
+   */
+  private async attachContainer(nodeId: string, networkRef: string, containerId: string, containerName: string): Promise<Record<string, unknown>> {
+    const view = this.store.view;
+    const net = view.resolve('networks', networkRef, 'network') as unknown as NetworkObject;
+    if (net.Spec.Ingress || !net.Spec.Attachable) throw new ForbiddenError(`network ${net.Spec.Name} is not attachable: only networks made with \`network create -d overlay --attachable\` take standalone containers`);
+    const have = (view.list('tasks') as unknown as TaskObject[]).find((t) => t.Attachment?.ContainerID === containerId && t.NodeID === nodeId);
+    if (have) return (have as unknown as { NetworksAttachments: Record<string, unknown>[] }).NetworksAttachments[0]!;
+    const pass = new PassNetworks(view.list('networks') as unknown as NetworkObject[], view.list('services') as ServiceObject[], view.list('tasks') as unknown as TaskObject[], view.list('nodes') as NodeObject[]);
+    const attachment = pass.attachmentOn(net.ID);
+    if (!attachment) throw new ConflictError(`network ${net.Spec.Name} has no subnet allocated`);
+    const at = new Date().toISOString();
+    await this.store.update((tx) =>
+      tx.create('tasks', {
+        ID: newId(),
+        Labels: {},
+        Spec: { ContainerSpec: { Image: '' } },
+        ServiceID: '',
+        ServiceName: containerName,
+        NodeID: nodeId,
+        Status: { Timestamp: at, State: 'running', Message: 'attached' },
+        DesiredState: 'running',
+        SpecDigest: '',
+        NetworksAttachments: [attachment],
+        Attachment: { ContainerID: containerId },
+      }),
+    );
+    return attachment as unknown as Record<string, unknown>;
+  }
+
+  private async detachContainer(nodeId: string, containerId: string): Promise<void> {
+    const t = (this.store.view.list('tasks') as unknown as TaskObject[]).find((x) => x.Attachment?.ContainerID === containerId && x.NodeID === nodeId);
+    if (t) await this.store.update((tx) => tx.delete('tasks', t.ID));
   }
 
   private async handleLogs(req: IncomingMessage, res: ServerResponse): Promise<void> {

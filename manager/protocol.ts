@@ -156,6 +156,9 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('status'), sessionId: z.string(), updates: z.array(TaskStatusUpdateSchema) }),
   z.object({ type: z.literal('logs'), sessionId: z.string(), requestId: z.string(), entries: z.array(LogEntrySchema) }),
   z.object({ type: z.literal('logs-end'), sessionId: z.string(), requestId: z.string(), error: z.string().optional() }),
+  /** A standalone container on this node joins an attachable overlay (`run --network NAME`): its address. */
+  z.object({ type: z.literal('attach'), sessionId: z.string(), requestId: z.string(), network: z.string().min(1), containerId: z.string().min(1), containerName: z.string() }),
+  z.object({ type: z.literal('detach'), sessionId: z.string(), containerId: z.string().min(1) }),
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 
@@ -176,6 +179,8 @@ export const ManagerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('assignments'), kind: z.enum(['complete', 'incremental']), changes: z.array(AssignmentSchema) }),
   z.object({ type: z.literal('logs'), requestId: z.string(), request: LogsRequestSchema }),
   z.object({ type: z.literal('logs-cancel'), requestId: z.string() }),
+  /** The answer to `attach`: the container's network attachment (Docker's NetworkAttachment shape), or why not. */
+  z.object({ type: z.literal('attached'), requestId: z.string(), attachment: z.record(z.string(), z.unknown()).optional(), error: z.string().optional() }),
 ]);
 export type ManagerMessage = z.infer<typeof ManagerMessageSchema>;
 

@@ -82,6 +82,8 @@ export class NetworkManager {
   private readonly swarmRecords = new Map<string, string[]>();
   /** Swarm: VIP load balancing programmed per endpoint namespace. */
   private readonly lb = new Map<string, LbState>();
+  /** Swarm: the VIPs last programmed per overlay network, for endpoints that join later. */
+  private readonly overlayVips = new Map<string, readonly Vip[]>();
   private readonly drivers = new DriverRegistry();
   private readonly publisher: PortPublisher;
   private readonly emit: NetworkEventSink;
@@ -207,6 +209,7 @@ export class NetworkManager {
       const net = resolveNetwork(this.state, ref);
       if (net.driver !== 'overlay') throw new NetworkError('invalid', `network ${net.name} is not an overlay network`);
       await this.overlay.programmePeers(net, o.peers);
+      this.overlayVips.set(net.id, o.vips);
       if (this.dns) {
         for (const id of this.swarmRecords.get(net.id) ?? []) this.dns.records.remove(net.id, id);
         for (const r of o.records) this.dns.records.add(net.id, r);
@@ -535,6 +538,15 @@ export class NetworkManager {
     }
     this.state.endpoints[endpointId] = rec;
     if (net.dns) this.dns?.records.add(net.id, dnsEntry(rec));
+    // A container joining a swarm overlay after its VIPs were programmed gets them at once.
+    const vips = this.overlayVips.get(net.id);
+    if (net.driver === 'overlay' && vips) {
+      const { script, next } = lbScript(this.lb.get(rec.netnsPath), vips);
+      await applyLb(rec.netnsPath, script).then(
+        () => this.lb.set(rec.netnsPath, next),
+        (e: Error) => this.log(`overlay ${net.name}: cannot programme VIPs in ${rec.containerName}: ${e.message}`),
+      );
+    }
     this.save();
     return endpointView(rec, net);
   }

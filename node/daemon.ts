@@ -16,6 +16,7 @@ import { VERSION, API_VERSION } from '../lib/version.js';
 import type { Engine } from '../agent/engine.js';
 import type { SwarmNode } from './swarm.js';
 import type { NodeDescription } from '../manager/protocol.js';
+import type { TaskAttachment } from '../agent/exec/worker.js';
 import { acquirePidFile, releasePidFile } from '../agent/pidfile.js';
 
 export type { VersionInfo };
@@ -139,8 +140,9 @@ export class Daemon {
     const { Worker } = await import('../agent/exec/worker.js');
     const { registryAuth } = await import('../agent/api/routes-auth.js');
     const { overlayHost } = await import('../agent/exec/overlay-host.js');
+    const overlays = overlayHost(engine, () => this.swarm?.nodeAddr() ?? '');
     const worker = new Worker({
-      overlays: overlayHost(engine, () => this.swarm?.nodeAddr() ?? ''),
+      overlays,
       containers: engine.containers,
       events: engine.events,
       ensureImage: async (ref, auth) => {
@@ -156,6 +158,27 @@ export class Daemon {
     });
     this.swarm = new SwarmNode(this.opts.dataRoot, () => this.nodeDescription(), this.log.child('swarm'), worker);
     await this.swarm.restore();
+    // `run --network NAME` with an attachable swarm overlay this node does not have yet.
+    const swarm = this.swarm;
+    engine.containers.setSwarmNetworks({
+      attach: async (network, id, name) => {
+        const att = (await swarm.attach(network, id, name)) as TaskAttachment | undefined;
+        if (!att) return undefined;
+        const gateway = await overlays.gateway();
+        const local = await overlays.ensure(att);
+        // The managers' picture of the network may have come before its side here was made.
+        await worker.reprogramme([att.Network.ID]);
+        return { gateway, network: local, ip: att.Addresses[0]!.split('/')[0]! };
+      },
+      detach: (id) => swarm.detach(id),
+      isSwarmNetwork: (n) => {
+        try {
+          return engine.network.inspectNetwork(n).labels['com.docker.swarm.network.id'] !== undefined;
+        } catch {
+          return false;
+        }
+      },
+    });
     swarmRoutes(this.router, this.swarm);
     containerRoutes(this.router, engine);
     containerExtraRoutes(this.router, engine);

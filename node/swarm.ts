@@ -471,6 +471,16 @@ export class SwarmNode {
     return this.manager.control();
   }
 
+  /** An address on an attachable overlay for a standalone container here; undefined outside a swarm. */
+  async attach(network: string, containerId: string, containerName: string): Promise<Record<string, unknown> | undefined> {
+    if (!this.session) return undefined;
+    return this.session.attach(network, containerId, containerName);
+  }
+
+  detach(containerId: string): void {
+    this.session?.detach(containerId);
+  }
+
   /** `service logs` through this manager (see Manager.logs). */
   logs(request: LogsRequest, onEntries: (e: TaskLogEntry[]) => void, onEnd: (error?: string) => void): () => void {
     this.control(); // Docker's error on a worker or outside a swarm

@@ -45,6 +45,15 @@ export interface ContainerServiceDeps {
   bus?: EventBus;
 }
 
+/** How a standalone container joins an attachable swarm overlay this node does not have yet. */
+export interface SwarmNetworks {
+  /** The node's side of the overlay made, and the container's address on it; undefined outside a swarm. */
+  attach(network: string, containerId: string, containerName: string): Promise<{ gateway: string; network: string; ip: string } | undefined>;
+  detach(containerId: string): void;
+  /** Whether a network (by local name) is the node's side of a swarm network. */
+  isSwarmNetwork(name: string): boolean;
+}
+
 interface Running {
   /** Resolves after the exit has been recorded (state saved, network released). */
   exited: Promise<void>;
@@ -173,6 +182,13 @@ export class ContainerService {
 
   // ------------------------------------------------------------------ create
 
+  /** Attachable swarm overlays for standalone containers (set by the daemon when it runs a swarm node). */
+  private swarmNetworks: SwarmNetworks | undefined;
+
+  setSwarmNetworks(s: SwarmNetworks): void {
+    this.swarmNetworks = s;
+  }
+
   async create(body: ContainerCreateBody, nameArg: string | undefined, opts: { timeline?: boolean } = {}): Promise<{ Id: string; Warnings: string[] }> {
     const t0 = performance.now();
     const imageRef = body.Image!;
@@ -201,17 +217,38 @@ export class ContainerService {
     }
     const mode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
     const networks: ContainerRecord['Networks'] = {};
+    let id: string | undefined;
+    let name: string | undefined;
+    let attached = false;
     if (mode.startsWith('container:')) {
       this.resolve(mode.slice('container:'.length));
     } else if (mode !== 'host' && mode !== 'none') {
+      let local = true;
       try {
         this.d.network.inspectNetwork(mode);
       } catch (e) {
-        if (e instanceof NetworkError && e.kind === 'not-found') throw notFound(`network ${mode} not found (HostConfig.NetworkMode; create it with: tsswarm network create ${mode})`);
-        throw e;
+        if (!(e instanceof NetworkError && e.kind === 'not-found')) throw e;
+        local = false;
       }
+      // The node's side of a swarm network is not for direct use: a standalone container gets its
+      // address from the managers, like a task.
+      if (local && this.swarmNetworks?.isSwarmNetwork(mode)) local = false;
       const ep = body.NetworkingConfig?.EndpointsConfig?.[mode];
-      networks[mode] = { Aliases: ep?.Aliases ?? [], ...(ep?.IPAMConfig?.IPv4Address ? { IPv4Address: ep.IPAMConfig.IPv4Address } : {}) };
+      if (local) {
+        networks[mode] = { Aliases: ep?.Aliases ?? [], ...(ep?.IPAMConfig?.IPv4Address ? { IPv4Address: ep.IPAMConfig.IPv4Address } : {}) };
+      } else {
+        // Not a network of this node: an attachable swarm overlay, if the managers have one of that name.
+        id = newId();
+        name = nameArg ? validateName(nameArg) : randomName((n) => this.names.hasName(n));
+        const att = await this.swarmNetworks?.attach(mode, id, name).catch((e: Error) => {
+          throw notFound(`network ${mode} not found here, and the swarm refused it: ${e.message}`);
+        });
+        if (!att) throw notFound(`network ${mode} not found (HostConfig.NetworkMode; create it with: tsswarm network create ${mode})`);
+        attached = true;
+        // The gateway bridge first (egress and names), then the overlay at the managers' address.
+        networks[att.gateway] = { Aliases: [] };
+        networks[att.network] = { Aliases: ep?.Aliases ?? [], IPv4Address: att.ip };
+      }
     }
     const healthcheck = mergeHealth(body.Healthcheck, imageHealth(rc.Healthcheck ?? null));
     if (healthcheck) {
@@ -223,11 +260,16 @@ export class ContainerService {
     }
     const plan = planMounts(body, rc.Volumes);
 
-    const id = newId();
+    id ??= newId();
     this.tl.begin(id, t0, opts.timeline ?? false);
     this.tl.mark(id, 'create.validate');
-    const name = nameArg ? validateName(nameArg) : randomName((n) => this.names.hasName(n));
-    this.names.add(id, name);
+    name ??= nameArg ? validateName(nameArg) : randomName((n) => this.names.hasName(n));
+    try {
+      this.names.add(id, name);
+    } catch (e) {
+      if (attached) this.swarmNetworks?.detach(id);
+      throw e;
+    }
     const dir = this.dir(id);
     let created: string[] = [];
     try {
@@ -264,6 +306,7 @@ export class ContainerService {
     } catch (err) {
       this.tl.flush(id, 'container create failed');
       this.names.remove(id);
+      if (attached) this.swarmNetworks?.detach(id);
       for (const m of plan.mounts) if (m.Name) this.d.volumes.release(m.Name, id);
       for (const n of created) await this.d.volumes.remove(n, { force: true }).catch(() => undefined);
       await this.d.images.release(id).catch(() => undefined);
@@ -756,6 +799,8 @@ export class ContainerService {
     this.store.forget(id);
     this.events.emit(`removed:${id}`);
     this.publish(c, 'destroy');
+    // A standalone container on an attachable overlay gives its address back (a no-op for others).
+    if (this.swarmNetworks && Object.keys(c.Networks ?? {}).some((n) => this.swarmNetworks!.isSwarmNetwork(n))) this.swarmNetworks.detach(id);
     this.consoleSizes.delete(id);
     this.tl.mark(id, 'rm.report');
     const pending = this.cleanups.get(id);

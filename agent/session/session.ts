@@ -44,6 +44,8 @@ export class AgentSession {
   /** The manager currently serving the session, when registered. */
   connectedTo: string | undefined;
   private sessionId = '';
+  /** Attach requests waiting for the manager's answer. */
+  private readonly pending = new Map<string, { resolve: (a: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   /** Log streams this node is sending, by request: their cancel. */
   private readonly logStreams = new Map<string, () => void>();
 
@@ -110,6 +112,11 @@ export class AgentSession {
         this.serveLogs(ws, () => sessionId, m.requestId, m.request);
       } else if (m.type === 'logs-cancel') {
         this.logStreams.get(m.requestId)?.();
+      } else if (m.type === 'attached') {
+        const p = this.pending.get(m.requestId);
+        this.pending.delete(m.requestId);
+        if (m.attachment) p?.resolve(m.attachment);
+        else p?.reject(new Error(m.error ?? 'the manager gave no attachment'));
       }
     });
     ws.on('close', (code, reason) => {
@@ -151,6 +158,37 @@ export class AgentSession {
         (e: Error) => send({ type: 'logs-end', sessionId: session(), requestId, error: e.message }),
       )
       .finally(() => this.logStreams.delete(requestId));
+  }
+
+  /** Asks the managers for a standalone container's address on an attachable overlay (`run --network`). */
+  attach(network: string, containerId: string, containerName: string): Promise<Record<string, unknown>> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || !this.sessionId) return Promise.reject(new Error('no session with the swarm managers right now; try again'));
+    const requestId = Math.random().toString(36).slice(2);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new Error(`no answer from the managers for network ${network} within 10s`));
+      }, 10_000);
+      timer.unref();
+      this.pending.set(requestId, {
+        resolve: (a) => {
+          clearTimeout(timer);
+          resolve(a);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      ws.send(JSON.stringify({ type: 'attach', sessionId: this.sessionId, requestId, network, containerId, containerName }));
+    });
+  }
+
+  /** Releases a standalone container's attachment (best effort: the session may be down). */
+  detach(containerId: string): void {
+    const ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN && this.sessionId) ws.send(JSON.stringify({ type: 'detach', sessionId: this.sessionId, containerId }));
   }
 
   /** Sends task statuses on the registered session; false when there is none (the caller keeps them). */

@@ -61,6 +61,7 @@ export const network = group('network', {
       { name: 'subnet', type: 'string', description: 'Subnet in CIDR format that represents a network segment' },
       { name: 'gateway', type: 'string', description: 'IPv4 Gateway for the master subnet' },
       { name: 'internal', type: 'bool', description: 'Restrict external access to the network' },
+      { name: 'attachable', type: 'bool', description: 'Enable manual container attachment (overlay networks)' },
       { name: 'label', type: 'list', description: 'Set metadata on a network' },
       { name: 'opt', short: 'o', type: 'list', description: 'Set driver specific options' },
     ]);
@@ -74,6 +75,7 @@ export const network = group('network', {
         Name: p.args[0],
         Driver: str(p, 'driver') ?? 'bridge',
         Internal: bool(p, 'internal'),
+        ...(bool(p, 'attachable') ? { Attachable: true } : {}),
         Labels: keyValues(list(p, 'label'), '--label'),
         Options: keyValues(list(p, 'opt'), '-o, --opt'),
         ...(subnet || gateway ? { IPAM: { Config: [{ ...(subnet ? { Subnet: subnet } : {}), ...(gateway ? { Gateway: gateway } : {}) }] } } : {}),

@@ -171,6 +171,30 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     await must(1, ['service', 'rm', 'hostp']);
   });
 
+  it('an attachable overlay takes a standalone container on a node without its tasks; it reaches the service by name and VIP', async function () {
+    await must(1, ['network', 'create', '-d', 'overlay', '--attachable', 'att']);
+    await must(1, ['service', 'create', '-d', '--name', 'aweb', '--network', 'att', '--replicas', '2', '--constraint', 'node.labels.role!=client', 'busybox:latest', 'sh', '-c', HTTPD]);
+    await until('aweb 2/2', async () => ((await running('aweb')) === 2 ? true : undefined));
+    await must(4, ['run', '-d', '--name', 'probe', '--network', 'att', 'busybox:latest', 'sleep', '600']);
+    const sh = async (cmd: string) => (await bed.cli(4, ['exec', 'probe', 'sh', '-c', cmd])).stdout;
+    const vip = await until('aweb resolves from the standalone container', async () => {
+      const a = await lookup(sh, 'aweb');
+      return a.length === 1 ? a[0] : undefined;
+    });
+    const seen = await until('both replicas answer through the VIP', async () => {
+      const h = await hostnames(sh, vip!, 20);
+      return h.size === 2 ? h : undefined;
+    });
+    assert.equal(seen.size, 2);
+    // A network made without --attachable refuses standalone containers, naming the flag.
+    const refused = await bed.cli(4, ['run', '--rm', '--network', 'front', 'busybox:latest', 'true']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /not attachable/);
+    await must(4, ['rm', '-f', 'probe']);
+    await must(1, ['service', 'rm', 'aweb']);
+    await until('att removable once the container gave its address back', async () => ((await bed.cli(1, ['network', 'rm', 'att'])).code === 0 ? true : undefined));
+  });
+
   it('removing the services and networks leaves no overlay device on any node', async function () {
     for (const s of ['web', 'rr', 'client']) await must(1, ['service', 'rm', s]);
     // Whatever an earlier failed test left publishing (so the mesh can go too).

@@ -71,6 +71,14 @@ export class PassNetworks {
     return same ? undefined : out;
   }
 
+  /** The network as tasks carry it, with a fresh address on it (a standalone container's attachment). */
+  attachmentOn(networkId: string): NetworkAttachment | undefined {
+    const n = this.byId.get(networkId);
+    const pool = this.pools.get(networkId);
+    if (!n || !pool) return undefined;
+    return { Network: { ID: n.ID, Spec: n.Spec, ...(n.DriverState ? { DriverState: n.DriverState } : {}), ...(n.IPAMOptions ? { IPAMOptions: n.IPAMOptions } : {}) }, Addresses: [pool.take()] };
+  }
+
   /** A node's own address on the ingress network (its routing-mesh sandbox), or undefined without one. */
   ingressAddr(): string | undefined {
     return this.ingress ? this.pools.get(this.ingress.ID)?.take() : undefined;

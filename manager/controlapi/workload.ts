@@ -298,6 +298,7 @@ export class WorkloadControl implements WorkloadApi {
     const upToDate = f['_up-to-date']?.includes('true');
     return (this.view.list('tasks') as unknown as TaskObject[])
       .filter((t) => {
+        if (t.Attachment) return false;
         if (f.id?.length && !f.id.some((v) => t.ID.startsWith(v))) return false;
         if (services?.length && !services.includes(t.ServiceID)) return false;
         if (nodes?.length && !nodes.includes(t.NodeID ?? '')) return false;
@@ -447,6 +448,8 @@ export class WorkloadControl implements WorkloadApi {
     if (n.Spec.Ingress && (this.view.list('services') as ServiceObject[]).some((s) => (s.Endpoint?.Ports ?? []).some((p) => p.PublishMode !== 'host'))) {
       throw new ConflictError('rpc error: code = FailedPrecondition desc = ingress network cannot be removed because service(s) publish ports through it');
     }
+    const attached = (this.view.list('tasks') as unknown as TaskObject[]).filter((t) => t.Attachment && (t as { NetworksAttachments?: { Network: { ID: string } }[] }).NetworksAttachments?.some((a) => a.Network.ID === n.ID));
+    if (attached.length) throw new ConflictError(`network ${n.Spec.Name} has active endpoints (${attached.map((t) => t.ServiceName).join(', ')})`);
     const users = (this.view.list('services') as ServiceObject[]).filter((s) => s.Spec.TaskTemplate.Networks?.some((x) => x.Target === n.ID)).map((s) => s.Spec.Name);
     if (users.length) throw new ConflictError(`rpc error: code = FailedPrecondition desc = network ${n.Spec.Name} is in use by service ${users.join(', ')}`);
     await this.store.update((tx) => tx.delete('networks', n.ID));

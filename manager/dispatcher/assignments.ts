@@ -24,7 +24,9 @@ export interface NodeSet {
 }
 
 export function nodeSet(view: MemoryStore, nodeId: string): NodeSet {
-  const tasks = (view.tasksOf({ nodeId }) as unknown as TaskObject[]).filter((t) => stateOrder(t.Status.State) >= stateOrder('assigned'));
+  const onNode = view.tasksOf({ nodeId }) as unknown as TaskObject[];
+  // Attachments are not run by the worker: they only put the node on their networks.
+  const tasks = onNode.filter((t) => !t.Attachment && stateOrder(t.Status.State) >= stateOrder('assigned'));
   const endpoints = new Map<string, unknown>();
   for (const t of tasks) {
     if (endpoints.has(t.ServiceID)) continue;
@@ -40,7 +42,7 @@ export function nodeSet(view: MemoryStore, nodeId: string): NodeSet {
   }
   const secrets = [...secretIds].map((id) => view.get('secrets', id) as SecretObject | undefined).filter((x): x is SecretObject => !!x);
   const configs = [...configIds].map((id) => view.get('configs', id) as ConfigObject | undefined).filter((x): x is ConfigObject => !!x);
-  return { tasks, secrets, configs, hostPorts: endpoints, networks: overlays(view, nodeId, tasks) };
+  return { tasks, secrets, configs, hostPorts: endpoints, networks: overlays(view, nodeId, onNode) };
 }
 
 type Attached = TaskObject & { NetworksAttachments?: { Network: { ID: string }; Addresses: string[] }[] };
@@ -73,6 +75,10 @@ function overlays(view: MemoryStore, nodeId: string, mine: readonly TaskObject[]
       if (t.Status.State !== 'running') continue;
       const s = services.get(t.ServiceID);
       const name = s?.Spec.Name ?? t.ServiceName;
+      if (t.Attachment) {
+        st.records.push({ id: `swarm:att:${t.ID}`, ip, names: [t.ServiceName] });
+        continue;
+      }
       st.records.push({ id: `swarm:task:${t.ID}`, ip, names: [`tasks.${name}`, `${name}.${t.Slot ?? t.NodeID}.${t.ID}`] });
       backends.set(t.ServiceID, [...(backends.get(t.ServiceID) ?? []), ip]);
       if (t.NodeID === nodeId) localBackends.set(t.ServiceID, [...(localBackends.get(t.ServiceID) ?? []), ip]);

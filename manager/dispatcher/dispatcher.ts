@@ -26,6 +26,9 @@ export interface DispatcherOptions {
   managers: () => Peer[];
   /** Opens secrets for the nodes whose tasks use them. */
   box: DataBox;
+  /** Attachable overlays: an address for a standalone container on a node, and its release. */
+  attach?: (nodeId: string, network: string, containerId: string, containerName: string) => Promise<Record<string, unknown>>;
+  detach?: (nodeId: string, containerId: string) => Promise<void>;
   log: (event: string, fields: Record<string, unknown>) => void;
   now?: () => number;
 }
@@ -170,6 +173,15 @@ export class Dispatcher {
         send({ type: 'heartbeat', heartbeatPeriodMs: this.o.periodMs() });
       } else if (msg.type === 'status') {
         this.status.add(nodeId, msg.updates);
+      } else if (msg.type === 'attach') {
+        const reply = (m: ManagerMessage) => send(m);
+        if (!this.o.attach) return reply({ type: 'attached', requestId: msg.requestId, error: 'this manager cannot attach containers' });
+        this.o.attach(nodeId, msg.network, msg.containerId, msg.containerName).then(
+          (attachment) => reply({ type: 'attached', requestId: msg.requestId, attachment }),
+          (e: Error) => reply({ type: 'attached', requestId: msg.requestId, error: e.message }),
+        );
+      } else if (msg.type === 'detach') {
+        void this.o.detach?.(nodeId, msg.containerId).catch((e: Error) => this.o.log('dispatcher.detach_failed', { node: nodeId, error: e.message }));
       } else if (msg.type === 'logs') {
         const r = this.logRequests.get(msg.requestId);
         if (r?.nodeId === nodeId) r.onEntries(msg.entries);

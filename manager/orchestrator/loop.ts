@@ -199,7 +199,7 @@ export class OrchestratorLoop {
     if (pending.length > 0) {
       const result = schedule({
         nodes: nodes.map(fromNodeObject),
-        placed: all.filter((t) => occupiesNode(t) && t.DesiredState !== 'remove').map((t) => fromTask(t, endpoint.get(t.ServiceID))),
+        placed: all.filter((t) => !t.Attachment && occupiesNode(t) && t.DesiredState !== 'remove').map((t) => fromTask(t, endpoint.get(t.ServiceID))),
         pending: pending.map((t) => fromTask(t, endpoint.get(t.ServiceID))),
       });
       for (const a of result.assigned) {

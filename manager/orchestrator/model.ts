@@ -21,6 +21,11 @@ export interface TaskObject extends Task, Omit<StoredObject, 'Spec' | 'Version' 
   ServiceName: string;
   /** Internal: a rebalancing replacement, and the crowded node whose task of the slot it replaces. */
   Rebalance?: string;
+  /**
+   * A standalone container's place on an attachable overlay (`run --network NAME`), kept in the tasks
+   * table so its address is allocated, programmed and resolved like a task's; no service owns it.
+   */
+  Attachment?: { ContainerID: string };
 }
 
 const ORDER: Record<TaskState, number> = {
@@ -90,6 +95,6 @@ export const nodeUp = (n: NodeObject | undefined): n is NodeObject => !!n && n.S
 
 /** The task's view on the Engine API: internal fields stay on the manager. */
 export function taskView(t: TaskObject): Task {
-  const { StartAfter: _s, Restarts: _r, SpecDigest: _d, ServiceName: _n, Rebalance: _b, ...view } = t;
+  const { StartAfter: _s, Restarts: _r, SpecDigest: _d, ServiceName: _n, Rebalance: _b, Attachment: _a, ...view } = t;
   return view;
 }

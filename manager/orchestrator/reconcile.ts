@@ -60,6 +60,7 @@ export function reconcile(input: ReconcileInput): Plan {
   const services = new Map(input.services.map((s) => [s.ID, s]));
   const byService = new Map<string, TaskObject[]>();
   for (const t of input.tasks) {
+    if (t.Attachment) continue; // a standalone container's address: no service to reconcile
     const list = byService.get(t.ServiceID) ?? [];
     list.push(t);
     byService.set(t.ServiceID, list);
