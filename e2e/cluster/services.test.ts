@@ -205,7 +205,11 @@ configs:
   it('rolls an update start-first: each new task runs before its old one stops', async function () {
     // Rebalancing may move a slot's new task on after the update (legitimately): kept out of this check.
     assert.equal((await bed.cli(1, ['service', 'update', '-d', '--rebalance=false', 'app_web'])).code, 0);
-    const t0 = new Date().toISOString();
+    // The tasks this update replaces: one running per slot once nothing else (a rebalance) is moving.
+    const replaced = await until('one running task per slot', async () => {
+      const live = (await tasks('app_web')).filter((t) => t.DesiredState === 'running');
+      return live.length === 3 && live.every((t) => t.Status.State === 'running') ? new Map(live.map((t) => [t.Slot!, t.ID])) : undefined;
+    });
     const u = await bed.cli(1, ['service', 'update', '--env-add', 'V=2', 'app_web']);
     assert.equal(u.code, 0, u.stderr);
     const all = await until('3 updated tasks running', async () => {
@@ -214,10 +218,9 @@ configs:
     });
     for (const slot of [1, 2, 3]) {
       const fresh = all.find((t) => t.Slot === slot && t.DesiredState === 'running')!;
-      const old = all.filter((t) => t.Slot === slot && t.DesiredState === 'shutdown' && !t.Spec.ContainerSpec.Env?.includes('V=2'));
-      assert.ok(old.length >= 1, `slot ${slot} has its old task in history`);
-      // Tasks that stopped before the update (scale-down, rebalancing) are history of another kind.
-      for (const o of old.filter((x) => x.Status.Timestamp >= t0)) assert.ok(o.Status.Timestamp >= fresh.Status.Timestamp, `slot ${slot}: the old task stopped after the new one ran`);
+      const old = all.find((t) => t.ID === replaced.get(slot));
+      assert.ok(old && old.DesiredState === 'shutdown', `slot ${slot}: the task running before the update was shut down`);
+      assert.ok(old.Status.Timestamp >= fresh.Status.Timestamp, `slot ${slot}: the old task stopped after the new one ran`);
     }
     assert.equal((await bed.cli(1, ['service', 'update', '-d', '--rebalance', 'app_web'])).code, 0);
     // The CLI returns once the tasks converged; the manager ends the update after its monitor period.
