@@ -1,7 +1,7 @@
 // A small router for the Engine API: Docker-style paths with `{name}` parameters and an optional
 // `/v1.NN` version prefix, JSON errors of Docker's shape ({"message": …}).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DomainError } from '../../lib/errors.js';
+import { DomainError, InvalidArgumentError } from '../../lib/errors.js';
 import { sendJson, statusOfKind } from '../../lib/http.js';
 import { API_VERSION } from '../../lib/version.js';
 import { isHijacked } from './hijack.js';
@@ -46,6 +46,16 @@ interface Route {
 
 /** Marker a handler returns when it has written the response itself (streams, hijacked sockets). */
 export const HANDLED = Symbol('handled');
+
+/** A boolean query parameter as Docker's clients send it ("1" or "true"). */
+export const truthy = (v: string | null): boolean => v === '1' || v === 'true';
+
+/** The `version` query parameter of an update: the object's Version.Index the change was made from. */
+export function versionParam(q: URLSearchParams): number {
+  const v = Number(q.get('version'));
+  if (!q.has('version') || !Number.isInteger(v) || v < 0) throw new InvalidArgumentError('invalid or missing version query parameter (the object Version.Index to update from)');
+  return v;
+}
 
 export class Router {
   private routes: Route[] = [];

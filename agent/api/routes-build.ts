@@ -4,7 +4,7 @@
 import { lstat, mkdir, readFile, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { ApiError, HANDLED, badRequest, type Router } from './router.js';
+import { ApiError, HANDLED, badRequest, type Router, truthy } from './router.js';
 import type { Engine } from '../engine.js';
 import { Builder, BuildError, DockerfileError, hostPlatform, planBuild, runtimeExecutor } from '../../image/build/index.js';
 import { InvalidReferenceError, NoSuchImageError } from '../../image/index.js';
@@ -12,7 +12,6 @@ import { parseReference } from '../../image/reference.js';
 import { pullImage } from '../../image/registry/pull.js';
 import { processLayerStream, UnsafeLayerError } from '../../image/unpack.js';
 
-const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
 /** A JSON object of strings from a query parameter; `null` values (Docker: "unset") are dropped. */
 function stringMap(query: URLSearchParams, name: string): Record<string, string> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HANDLED, badRequest, type Router } from './router.js';
+import { HANDLED, badRequest, type Router, truthy } from './router.js';
 import type { Engine } from '../engine.js';
 import { parseUpdateBody, UpdateError } from '../containers/update.js';
 import { upperChanges } from '../containers/rootfs-changes.js';
@@ -13,7 +13,6 @@ import { ChangeError, applyChanges, changesOf } from '../containers/image-change
 import { ContainerConfigSchema, type ContainerConfig } from '../../image/schemas.js';
 import { describeIssues } from '../../api/containers.js';
 
-const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
 /** "repo" + "tag" query values as one reference ("repo:tag"); none when repo is empty. */
 function refOf(q: URLSearchParams): string | undefined {

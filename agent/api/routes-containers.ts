@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { ApiError, HANDLED, badRequest, conflict, sendJson, type Router } from './router.js';
+import { ApiError, HANDLED, badRequest, conflict, sendJson, type Router, truthy } from './router.js';
 import type { Engine } from '../engine.js';
 import { parseCreateBody, describeIssues } from '../../api/containers.js';
 import { inspectView, summaryView, type LiveInfo } from '../../api/container-view.js';
@@ -19,7 +19,6 @@ import { atLeast } from './api-version.js';
 import { CONTAINER_HEADER, STATUS_STREAM, type RunStatus } from '../../api/run-protocol.js';
 import { MULTIPLEXED_STREAM, RAW_STREAM, bridge, hijack, parseDetachKeys, wantsUpgrade } from './hijack.js';
 
-const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
 function live(e: Engine, c: ContainerRecord): LiveInfo {
   return { endpoints: e.network.endpoints(c.Id), ports: e.network.ports(c.Id), imageName: c.Config.Image };

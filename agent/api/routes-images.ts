@@ -5,14 +5,13 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ServerResponse } from 'node:http';
-import { HANDLED, badRequest, type Router } from './router.js';
+import { HANDLED, badRequest, type Router, truthy } from './router.js';
 import type { Engine } from '../engine.js';
 import { inspectImage, imageHistory, listImages } from '../../image/index.js';
 import { parseFilters } from '../../lib/filters.js';
 import { registryAuth } from './routes-auth.js';
 import { importFromSrc } from './routes-containers-extra.js';
 
-const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
 export function imageRoutes(router: Router, e: Engine): void {
   const images = e.images;

@@ -1,22 +1,15 @@
 // Engine API: /services, /tasks, /secrets, /configs — Docker's paths, bodies and answers, over the
 // swarm's control API (forwarded to the leader when this manager is not it). Service logs come from
 // the nodes that ran the tasks (routes-service-logs.ts).
-import { InvalidArgumentError } from '../../lib/errors.js';
 import { parseFilters, checkFilterKeys } from '../../lib/filters.js';
 import type { SwarmNode } from '../../node/swarm.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Task } from '../../api/swarm.js';
 import { frame } from '../containers/logs.js';
 import { logQuery, streamHead } from './routes-containers.js';
-import { sendJson, HANDLED, type Router } from './router.js';
+import { sendJson, HANDLED, type Router, truthy, versionParam } from './router.js';
 
-function version(q: URLSearchParams): number {
-  const v = Number(q.get('version'));
-  if (!q.has('version') || !Number.isInteger(v) || v < 0) throw new InvalidArgumentError('invalid or missing version query parameter (the object Version.Index to update from)');
-  return v;
-}
 
-const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
 function filtersOf(q: URLSearchParams, allowed: readonly string[]): Record<string, string[]> {
   const f = parseFilters(q.get('filters'));
@@ -79,7 +72,7 @@ export function serviceRoutes(router: Router, swarm: SwarmNode): void {
     .get('/services/{id}', async ({ params }) => c().getService(params.id!, false))
     .post('/services/{id}/update', async ({ params, query, json, req }) => {
       const rollback = query.get('rollback') === 'previous';
-      return c().updateService(params.id!, version(query), withAuth(await json(), req.headers['x-registry-auth']), rollback);
+      return c().updateService(params.id!, versionParam(query), withAuth(await json(), req.headers['x-registry-auth']), rollback);
     })
     .delete('/services/{id}', async ({ params }) => {
       await c().removeService(params.id!);
@@ -94,7 +87,7 @@ export function serviceRoutes(router: Router, swarm: SwarmNode): void {
     })
     .get('/secrets/{id}', async ({ params }) => c().getSecret(params.id!))
     .post('/secrets/{id}/update', async ({ params, query, json }) => {
-      await c().updateSecret(params.id!, version(query), await json());
+      await c().updateSecret(params.id!, versionParam(query), await json());
       return undefined;
     })
     .delete('/secrets/{id}', async ({ params }) => {
@@ -108,7 +101,7 @@ export function serviceRoutes(router: Router, swarm: SwarmNode): void {
     })
     .get('/configs/{id}', async ({ params }) => c().getConfig(params.id!))
     .post('/configs/{id}/update', async ({ params, query, json }) => {
-      await c().updateConfig(params.id!, version(query), await json());
+      await c().updateConfig(params.id!, versionParam(query), await json());
       return undefined;
     })
     .delete('/configs/{id}', async ({ params }) => {

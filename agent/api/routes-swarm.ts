@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { SwarmNode } from '../../node/swarm.js';
-import { sendJson, HANDLED, type Router } from './router.js';
+import { sendJson, HANDLED, type Router, truthy, versionParam } from './router.js';
 
 const InitSchema = z
   .object({
@@ -47,13 +47,7 @@ function parseBody<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data;
 }
 
-function version(q: URLSearchParams): number {
-  const v = Number(q.get('version'));
-  if (!q.has('version') || !Number.isInteger(v) || v < 0) throw new InvalidArgumentError('invalid or missing version query parameter (the object Version.Index to update from)');
-  return v;
-}
 
-const truthy = (v: string | null): boolean => v === '1' || v === 'true';
 
 export function swarmRoutes(router: Router, swarm: SwarmNode): void {
   router
@@ -74,7 +68,7 @@ export function swarmRoutes(router: Router, swarm: SwarmNode): void {
     .get('/swarm', async () => swarm.control().getSwarm())
     .post('/swarm/update', async ({ json, query }) => {
       const spec = ((await json()) ?? {}) as Record<string, unknown>;
-      await swarm.control().updateSwarm(version(query), spec as never, {
+      await swarm.control().updateSwarm(versionParam(query), spec as never, {
         rotateWorkerToken: truthy(query.get('rotateWorkerToken')),
         rotateManagerToken: truthy(query.get('rotateManagerToken')),
       });
@@ -90,7 +84,7 @@ export function swarmRoutes(router: Router, swarm: SwarmNode): void {
     .get('/nodes/{id}', async ({ params }) => swarm.control().getNode(params.id === 'self' ? (swarm.nodeId() ?? 'self') : params.id!))
     .post('/nodes/{id}/update', async ({ params, query, json }) => {
       const spec = parseBody(NodeSpecSchema, await json(), 'node spec');
-      await swarm.control().updateNode(params.id!, version(query), { ...spec, Labels: spec.Labels ?? undefined });
+      await swarm.control().updateNode(params.id!, versionParam(query), { ...spec, Labels: spec.Labels ?? undefined });
       return undefined;
     })
     .delete('/nodes/{id}', async ({ params, query }) => {
