@@ -686,27 +686,29 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** Request options for a manager's cluster port: this node's certificate, the pinned root, JSON body. */
+function clusterRequestOptions(addr: string, path: string, creds: Partial<NodeCredentials> & { rootCA: string }, data: Buffer | undefined) {
+  const i = addr.lastIndexOf(':');
+  return {
+    host: addr.slice(0, i),
+    port: Number(addr.slice(i + 1)),
+    path,
+    method: data ? 'POST' : 'GET',
+    ca: creds.rootCA,
+    key: creds.key,
+    cert: creds.cert,
+    // Managers are identified by their certificate chain to the pinned root, not by hostname.
+    checkServerIdentity: () => undefined,
+    headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+  };
+}
+
 /** HTTPS to a manager's cluster port with this node's certificate; parses `{message}` errors. */
 export function clusterCall(addr: string, path: string, body: unknown, creds: Partial<NodeCredentials> & { rootCA: string }): Promise<{ status: number; body: unknown }> {
-  const i = addr.lastIndexOf(':');
-  const host = addr.slice(0, i);
-  const port = Number(addr.slice(i + 1));
   const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      {
-        host,
-        port,
-        path,
-        method: data ? 'POST' : 'GET',
-        ca: creds.rootCA,
-        key: creds.key,
-        cert: creds.cert,
-        // Managers are identified by their certificate chain to the pinned root, not by hostname.
-        checkServerIdentity: () => undefined,
-        headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
-        timeout: 10_000,
-      },
+      { ...clusterRequestOptions(addr, path, creds, data), timeout: 10_000 },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -740,30 +742,26 @@ function streamLogsFrom(addr: string, request: LogsRequest, creds: NodeCredentia
     end('the swarm has no leader right now; try again');
     return () => undefined;
   }
-  const i = addr.lastIndexOf(':');
   const data = Buffer.from(JSON.stringify(request));
-  const req = httpsRequest(
-    { host: addr.slice(0, i), port: Number(addr.slice(i + 1)), path: ROUTES.logs, method: 'POST', ca: creds.rootCA, key: creds.key, cert: creds.cert, checkServerIdentity: () => undefined, headers: { 'Content-Type': 'application/json', 'Content-Length': data.length } },
-    (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        return end(`the leader refused the logs request (${res.statusCode})`);
+  const req = httpsRequest(clusterRequestOptions(addr, ROUTES.logs, creds, data), (res) => {
+    if (res.statusCode !== 200) {
+      res.resume();
+      return end(`the leader refused the logs request (${res.statusCode})`);
+    }
+    let rest = '';
+    res.on('data', (c: Buffer) => {
+      const lines = (rest + c.toString('utf8')).split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) {
+        if (!l) continue;
+        const m = JSON.parse(l) as { entries?: TaskLogEntry[]; end?: boolean; error?: string };
+        if (m.entries) onEntries(m.entries);
+        if (m.end) end(m.error);
       }
-      let rest = '';
-      res.on('data', (c: Buffer) => {
-        const lines = (rest + c.toString('utf8')).split('\n');
-        rest = lines.pop() ?? '';
-        for (const l of lines) {
-          if (!l) continue;
-          const m = JSON.parse(l) as { entries?: TaskLogEntry[]; end?: boolean; error?: string };
-          if (m.entries) onEntries(m.entries);
-          if (m.end) end(m.error);
-        }
-      });
-      res.on('end', () => end());
-      res.on('error', (e) => end(e.message));
-    },
-  );
+    });
+    res.on('end', () => end());
+    res.on('error', (e) => end(e.message));
+  });
   req.on('error', (e) => end(`cannot reach the leader at ${addr}: ${e.message}`));
   req.end(data);
   return () => {
