@@ -924,8 +924,9 @@ __attribute__((noreturn)) static void init_loop(pid_t child) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
-  for (int i = 3; i < 1024; i++) close(i);
+  /* Named before the fds close: closing INIT_GO_FD releases the program, which may read /proc/1/comm. */
   prctl(PR_SET_NAME, "tsswarm-init", 0, 0, 0);
+  for (int i = 3; i < 1024; i++) close(i);
   for (;;) {
     siginfo_t si;
     int sig = sigwaitinfo(&all, &si);
