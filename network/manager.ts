@@ -4,6 +4,7 @@
 // (published-ports.ts), the DNS server (dns/), container files (container-files.ts). Every mutating
 // call either completes or is rolled back. It reports what it did to an event sink (events.ts).
 
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ForwardCompat } from './forward-compat.js';
 import { nftApply, run, sysctl } from './exec.js';
@@ -103,7 +104,7 @@ export class NetworkManager {
     this.drivers.register(this.bridge);
     // Link names of overlays: prefix + ov/vx + VNI, within the 15 characters of an ifname.
     this.overlayPrefix = (opts.bridgePrefix ?? 'tsbr-').replace(/br-?$/, '').slice(0, 5) || 'ts';
-    this.overlay = new OverlayDriver({ prefix: this.overlayPrefix });
+    this.overlay = new OverlayDriver({ prefix: this.overlayPrefix, sandboxDir: join(dirname(opts.stateFile), 'overlay') });
     this.drivers.register(this.overlay);
     this.publisher = new PortPublisher({
       nft: this.nft,
@@ -240,16 +241,17 @@ export class NetworkManager {
       const net = resolveNetwork(this.state, ref);
       const p = this.overlayPrefix;
       const sandbox = `${p}ig0`;
+      const overlayNs = this.overlay.namespaceOf(net);
       if (!mesh) {
         await nftApply(ingressScript(sandbox, []), undefined).catch(() => undefined);
-        await deleteLink(`${p}igh`).catch(() => undefined);
+        await deleteLink(`${p}igh`, overlayNs).catch(() => undefined);
         return;
       }
       const [ip, prefix] = mesh.nodeAddr.split('/') as [string, string];
       const links = await listLinks();
       if (!links.includes(sandbox)) {
-        // Both ends in the node's namespace: the node itself becomes an endpoint of the overlay.
-        await connectEndpoint({ bridge: net.bridge!, hostIf: `${p}igh`, netnsPath: '/proc/self/ns/net', ifname: sandbox, ip, prefix: Number(prefix), mac: macForIp(ip), mtu: 1450 });
+        // The node itself becomes an endpoint of the overlay: one end here, one on the overlay's bridge.
+        await connectEndpoint({ bridge: net.bridge!, hostIf: `${p}igh`, netnsPath: `/proc/${process.pid}/ns/net`, ifname: sandbox, ip, prefix: Number(prefix), mac: macForIp(ip), mtu: 1450 }, overlayNs);
         await sysctl({ [`net.ipv4.conf.${sandbox}.route_localnet`]: '1' });
       }
       // A port that keeps the client's address reaches this node's tasks by their gateway-bridge

@@ -164,7 +164,7 @@ export class Daemon {
       attach: async (network, id, name) => {
         const att = (await swarm.attach(network, id, name)) as TaskAttachment | undefined;
         if (!att) return undefined;
-        const gateway = await overlays.gateway();
+        const gateway = await overlays.gateway(att.Network.Spec.Internal === true);
         const local = await overlays.ensure(att);
         // The managers' picture of the network may have come before its side here was made.
         await worker.reprogramme([att.Network.ID]);

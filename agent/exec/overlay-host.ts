@@ -8,6 +8,12 @@ import type { Engine } from '../engine.js';
 import type { OverlayHost, TaskAttachment } from './worker.js';
 
 export const GATEWAY_NETWORK = 'docker_gwbridge';
+/**
+ * The gateway of tasks on `--internal` overlays only: an internal bridge (no masquerade, no forwarding
+ * out, no default route in the task), so the task keeps the embedded DNS on its gateway address and
+ * nothing else. Docker gives such tasks no gateway bridge at all and answers names on 127.0.0.11.
+ */
+export const INTERNAL_GATEWAY_NETWORK = 'docker_gwbridge_internal';
 export const SWARM_NETWORK_LABEL = 'com.docker.swarm.network.id';
 
 export function overlayHost(engine: Engine, nodeAddr: () => string): OverlayHost {
@@ -32,7 +38,10 @@ export function overlayHost(engine: Engine, nodeAddr: () => string): OverlayHost
     return name;
   };
   return {
-    gateway: () => make(GATEWAY_NETWORK, () => nm.createNetwork({ name: GATEWAY_NETWORK, driver: 'bridge', labels: { 'com.tsswarm.swarm.gateway': 'true' } })),
+    gateway: (internal) =>
+      internal
+        ? make(INTERNAL_GATEWAY_NETWORK, () => nm.createNetwork({ name: INTERNAL_GATEWAY_NETWORK, driver: 'bridge', internal: true, labels: { 'com.tsswarm.swarm.gateway': 'internal' } }))
+        : make(GATEWAY_NETWORK, () => nm.createNetwork({ name: GATEWAY_NETWORK, driver: 'bridge', labels: { 'com.tsswarm.swarm.gateway': 'true' } })),
     ensure: (att: TaskAttachment) => {
       const cfg = att.Network.IPAMOptions?.Configs?.[0];
       const addr = nodeAddr();
@@ -42,6 +51,7 @@ export function overlayHost(engine: Engine, nodeAddr: () => string): OverlayHost
         nm.createNetwork({
           name: att.Network.Spec.Name,
           driver: 'overlay',
+          internal: att.Network.Spec.Internal === true,
           subnet: cfg.Subnet,
           gateway: cfg.Gateway,
           labels: { [SWARM_NETWORK_LABEL]: att.Network.ID },

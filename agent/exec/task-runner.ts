@@ -201,7 +201,9 @@ export class TaskRunner {
     const overlays = this.d.overlays;
     if (overlays && attachments.length) {
       // Egress and name resolution through the node's gateway bridge; the overlays are extra interfaces.
-      body.HostConfig = { ...body.HostConfig, NetworkMode: await overlays.gateway() };
+      // A task only on `--internal` overlays gets names and no egress.
+      const internalOnly = attachments.every((a) => a.Network.Spec.Internal === true);
+      body.HostConfig = { ...body.HostConfig, NetworkMode: await overlays.gateway(internalOnly) };
     }
     this.controller = new ContainerTaskController({ containers: this.d.containers, events: this.d.events }, this.name, body);
     await this.controller.prepare();

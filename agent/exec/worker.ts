@@ -16,14 +16,17 @@ export type AssignedTask = Task & { ServiceAnnotations?: { Name?: string } };
 
 /** A task's address on a swarm network, as the manager allocated it (Docker's NetworkAttachment). */
 export interface TaskAttachment {
-  Network: { ID: string; Spec: { Name: string }; DriverState?: { Options: Record<string, string> }; IPAMOptions?: { Configs?: { Subnet: string; Gateway: string }[] } };
+  Network: { ID: string; Spec: { Name: string; Internal?: boolean }; DriverState?: { Options: Record<string, string> }; IPAMOptions?: { Configs?: { Subnet: string; Gateway: string }[] } };
   Addresses: string[];
 }
 
 /** The node's network service as the worker uses it for swarm networks. */
 export interface OverlayHost {
-  /** The local network tasks use for egress and name resolution (Docker's docker_gwbridge role); made if missing. */
-  gateway(): Promise<string>;
+  /**
+   * The local network tasks use for egress and name resolution (Docker's docker_gwbridge role); made if
+   * missing. `internal`: for a task whose overlays are all `--internal` — names, but no way out.
+   */
+  gateway(internal?: boolean): Promise<string>;
   /** The node's side of a swarm network, made if missing; returns its local name. */
   ensure(att: TaskAttachment): Promise<string>;
   /** Connects a created (not yet started) task container to a swarm network at its allocated address. */

@@ -5,7 +5,7 @@
 // Real kernel objects in the bed's namespaces; waits bounded by counts, never timed assertions.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxArchive } from '../helpers/busybox.js';
 import { Bed, sweep, until as untilFor } from './bed.js';
@@ -37,11 +37,17 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     const out = await sh(`for i in $(seq ${n}); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${addr} 80 | tail -1; echo; done`);
     return new Set(out.split('\n').map((l) => l.trim()).filter(Boolean));
   };
-  const overlayLinks = (k: number): string[] =>
-    spawnSync('ip', ['-n', bed.node(k).netns, '-o', 'link', 'show'], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
-      .filter((n) => /(ov|vx)\d+$|ig[0h]$/.test(n));
+  /** What of the overlays a node has: links in its namespace, and each overlay's own namespace (with its links). */
+  const overlayLinks = (k: number): string[] => {
+    const links = (ns: string): string[] =>
+      spawnSync('nsenter', [`--net=${ns}`, 'ip', '-o', 'link', 'show'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
+        .filter((n) => /(ov|vx)\d+$|ig[0h]$/.test(n));
+    const dir = join(bed.node(k).dataRoot, 'network', 'overlay');
+    const sandboxes = existsSync(dir) ? readdirSync(dir) : [];
+    return [...links(`/run/netns/${bed.node(k).netns}`), ...sandboxes.flatMap((f) => [`namespace ${f}`, ...links(join(dir, f))])];
+  };
 
   before(async function () {
     sweep();
@@ -195,6 +201,31 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     await until('att removable once the container gave its address back', async () => ((await bed.cli(1, ['network', 'rm', 'att'])).code === 0 ? true : undefined));
   });
 
+  it('an --internal overlay: its tasks reach each other by name, and nothing beyond their node', async function () {
+    await must(1, ['network', 'create', '-d', 'overlay', '--internal', 'sealed']);
+    await must(1, ['service', 'create', '-d', '--name', 'inner', '--network', 'sealed', '--constraint', `node.hostname==${bed.node(2).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
+    await must(1, ['service', 'create', '-d', '--name', 'sealedc', '--network', 'sealed', '--constraint', `node.hostname==${bed.node(3).name}`, 'busybox:latest', 'sleep', '3600']);
+    await until('inner and sealedc running', async () => ((await running('inner')) === 1 && (await running('sealedc')) === 1 ? true : undefined));
+    const id = (await must(3, ['ps', '-q', '--filter', 'label=com.docker.swarm.service.name=sealedc'])).trim().split('\n')[0]!;
+    const sh = async (cmd: string) => (await bed.cli(3, ['exec', id, 'sh', '-c', cmd])).stdout;
+    // Names and the overlay work: the task on node 2 answers through its VIP.
+    const vip = await until('inner resolves inside the internal overlay', async () => {
+      const a = await lookup(sh, 'inner');
+      return a.length === 1 ? a[0] : undefined;
+    });
+    assert.equal((await until('inner answers through its VIP', async () => {
+      const h = await hostnames(sh, vip!, 3);
+      return h.size ? h : undefined;
+    })).size, 1);
+    // No way out: no default route, and node 1's manager port (which a task on a normal overlay reaches) is unreachable.
+    const out = `printf x | nc -w 2 ${bed.node(1).address} 2377 >/dev/null 2>&1 && echo reached || echo blocked`;
+    assert.equal((await (await client())(out)).trim(), 'reached', 'the control: a task on a normal overlay reaches node 1');
+    assert.equal((await sh(out)).trim(), 'blocked');
+    assert.doesNotMatch(await sh('ip route'), /^default/m);
+    for (const s of ['inner', 'sealedc']) await must(1, ['service', 'rm', s]);
+    await until('sealed removable', async () => ((await bed.cli(1, ['network', 'rm', 'sealed'])).code === 0 ? true : undefined));
+  });
+
   it('removing the services and networks leaves no overlay device on any node', async function () {
     for (const s of ['web', 'rr', 'client']) await must(1, ['service', 'rm', s]);
     // Whatever an earlier failed test left publishing (so the mesh can go too).
@@ -205,5 +236,20 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
         throw new Error(`${e.message} (left: ${overlayLinks(k).join(', ')})`);
       });
     }
+  });
+
+  it('a node that leaves the swarm removes its side of every overlay, the mesh and its tasks', async function () {
+    await must(1, ['network', 'create', '-d', 'overlay', 'lv']);
+    await must(1, ['service', 'create', '-d', '--name', 'lvs', '--network', 'lv', '-p', '8089:80', '--constraint', `node.hostname==${bed.node(3).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
+    await until('lvs running', async () => ((await running('lvs')) === 1 ? true : undefined));
+    await until('node 3 has lv, ingress and the mesh endpoint', async () => (overlayLinks(3).filter((l) => l.startsWith('namespace')).length === 2 && overlayLinks(3).some((l) => l.endsWith('ig0')) ? true : undefined));
+    const ingressTable = () => spawnSync('nsenter', [`--net=/run/netns/${bed.node(3).netns}`, 'nft', 'list', 'table', 'ip', 'tsswarm_ingress'], { encoding: 'utf8' }).status === 0;
+    assert.ok(ingressTable(), 'the mesh table is there before the leave');
+    await must(3, ['swarm', 'leave']);
+    assert.deepEqual(overlayLinks(3), [], 'no overlay namespace, bridge, VXLAN or mesh link left on node 3');
+    assert.equal(ingressTable(), false, 'no mesh table left on node 3');
+    assert.equal((await must(3, ['ps', '-aq', '--filter', 'label=com.docker.swarm.service.name'])).trim(), '', 'no task container left on node 3');
+    await must(1, ['service', 'rm', 'lvs']);
+    await until('lv removable', async () => ((await bed.cli(1, ['network', 'rm', 'lv'])).code === 0 ? true : undefined));
   });
 });

@@ -1,14 +1,17 @@
-// The overlay driver (issue 11): a swarm network's data path on one node. A bridge with no address
-// (pure layer 2: the node cannot route into the overlay, so overlays stay apart) plus a VXLAN device
-// on it (the network's VNI, UDP 4789, no learning, ARP answered from the neighbour table), and a veth
-// per task endpoint — the bridge driver's endpoint path, with no default route (the task's egress is
-// the node's default bridge). Peers on other nodes are programmed by the agent (programmePeers).
+// The overlay driver (issue 11): a swarm network's data path on one node. In the network's own
+// namespace (sandbox.ts): a bridge with no address (pure layer 2: nothing routes into the overlay, so
+// overlays stay apart) plus a VXLAN device on it (the network's VNI, UDP 4789 from the node's
+// namespace, no learning, ARP answered from the neighbour table), and a veth per task endpoint from
+// there into the task — the bridge driver's endpoint path, with no default route (the task's egress
+// is the gateway bridge). Peers on other nodes are programmed by the agent (programmePeers).
+import { join } from 'node:path';
 import { NetworkError } from '../errors.js';
 import { ipBatch, run } from '../exec.js';
 import { checkIfname, connectEndpoint, deleteLink, disconnectEndpoint, listLinks } from '../link.js';
 import type { NetworkAddressing, NetworkDriver, ServiceAddress } from '../driver.js';
 import type { EndpointRecord, NetworkRecord } from '../state.js';
 import { peerScript, planPeers, type Peer } from './peers.js';
+import { ensureSandbox, isMounted, removeSandbox } from './sandbox.js';
 
 export const OPT_VNI = 'com.docker.network.driver.overlay.vxlanid_list';
 /** The node's underlay address the VXLAN device sends from (set by the agent when it makes the network). */
@@ -23,12 +26,16 @@ export interface OverlayDriverOptions {
   prefix: string;
   /** The node's netns for every call (tests; undefined in the daemon: its own). */
   netns?: string;
+  /** Directory of the overlays' namespace files (one per VNI), e.g. <data-root>/network/overlay. */
+  sandboxDir: string;
 }
 
 export class OverlayDriver implements NetworkDriver {
   readonly name = 'overlay';
   /** Peers programmed per network (by bridge name). */
   private readonly peers = new Map<string, Peer[]>();
+  /** Namespace path per network id, for leave() (which gets only the endpoint). */
+  private readonly sandboxes = new Map<string, string>();
 
   constructor(private readonly o: OverlayDriverOptions) {}
 
@@ -47,49 +54,69 @@ export class OverlayDriver implements NetworkDriver {
     return { bridge };
   }
 
+  /** The network's own namespace (a path), where its bridge, VXLAN device and endpoint ends are. */
+  namespaceOf(net: Pick<NetworkRecord, 'options'>): string {
+    return join(this.o.sandboxDir, `vni${Number(net.options[OPT_VNI])}`);
+  }
+
   async create(net: NetworkRecord, _addr: NetworkAddressing): Promise<void> {
     const vni = Number(net.options[OPT_VNI]);
     const { bridge, vxlan } = this.names(vni);
     const mtu = mtuOf(net.options);
-    const script = [
-      `link add name ${bridge} mtu ${mtu} type bridge`,
-      `link add name ${vxlan} mtu ${mtu} type vxlan id ${vni} dstport ${VXLAN_PORT} local ${net.options[OPT_LOCAL]} nolearning proxy`,
-      `link set dev ${vxlan} master ${bridge}`,
-      `link set dev ${vxlan} up`,
-      `link set dev ${bridge} up`,
-    ].join('\n');
+    const ns = this.namespaceOf(net);
+    const what = `cannot create overlay ${net.name} (VXLAN ${vni} on ${bridge} in ${ns})`;
     try {
-      await ipBatch(`${script}\n`, this.o.netns);
+      await ensureSandbox(ns);
     } catch (e) {
-      await this.removeLinks(bridge, vxlan);
-      throw new NetworkError('internal', `cannot create overlay ${net.name} (VXLAN ${vni} on ${bridge}): ${(e as Error).message}`);
+      throw new NetworkError('internal', `${what}: ${(e as Error).message}`);
+    }
+    try {
+      // Made in the node's namespace (its socket stays there), then moved into the network's.
+      await ipBatch(`link add name ${vxlan} mtu ${mtu} type vxlan id ${vni} dstport ${VXLAN_PORT} local ${net.options[OPT_LOCAL]} nolearning proxy\nlink set dev ${vxlan} netns ${ns}\n`, this.o.netns);
+      const script = [`link add name ${bridge} mtu ${mtu} type bridge`, `link set dev ${vxlan} master ${bridge}`, `link set dev ${vxlan} up`, `link set dev ${bridge} up`];
+      await ipBatch(`${script.join('\n')}\n`, ns);
+    } catch (e) {
+      // The namespace takes whatever was made inside it; a VXLAN device not yet moved is the node's.
+      await deleteLink(vxlan, this.o.netns).catch(() => undefined);
+      await removeSandbox(ns).catch(() => undefined);
+      throw new NetworkError('internal', `${what}: ${(e as Error).message}`);
     }
     this.peers.set(bridge, []);
-  }
-
-  private async removeLinks(bridge: string, vxlan: string): Promise<void> {
-    await deleteLink(vxlan, this.o.netns).catch(() => undefined);
-    await deleteLink(bridge, this.o.netns).catch(() => undefined);
+    this.sandboxes.set(net.id, ns);
   }
 
   async delete(net: NetworkRecord): Promise<void> {
-    const { bridge, vxlan } = this.names(Number(net.options[OPT_VNI]));
-    await this.removeLinks(bridge, vxlan);
+    const { bridge } = this.names(Number(net.options[OPT_VNI]));
+    await removeSandbox(this.namespaceOf(net));
     this.peers.delete(bridge);
+    this.sandboxes.delete(net.id);
   }
 
   join(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
     // No gateway: the overlay is never the container's default route.
-    return connectEndpoint({ bridge: net.bridge!, hostIf: ep.hostIf, netnsPath: ep.netnsPath, ifname: ep.ifname, ip: ep.ip, prefix: ep.prefix, mac: ep.mac, mtu: mtuOf(net.options) }, this.o.netns);
+    return connectEndpoint({ bridge: net.bridge!, hostIf: ep.hostIf, netnsPath: ep.netnsPath, ifname: ep.ifname, ip: ep.ip, prefix: ep.prefix, mac: ep.mac, mtu: mtuOf(net.options) }, this.namespaceOf(net));
   }
 
-  leave(ep: EndpointRecord): Promise<void> {
-    return disconnectEndpoint(ep.hostIf, this.o.netns);
+  async leave(ep: EndpointRecord): Promise<void> {
+    const ns = this.sandboxes.get(ep.networkId);
+    // Without its namespace the endpoint's node-side end is gone already.
+    if (ns && isMounted(ns)) await disconnectEndpoint(ep.hostIf, ns);
   }
 
   async restore(nets: readonly NetworkRecord[], endpoints: readonly EndpointRecord[]): Promise<{ stale: EndpointRecord[] }> {
-    const links = new Set(await listLinks(this.o.netns));
-    for (const n of nets) if (!links.has(n.bridge!)) await this.create(n, { subnet: n.subnet!, gateway: n.gateway!, prefix: Number(n.subnet!.split('/')[1]) });
+    const links = new Set<string>();
+    for (const n of nets) {
+      const ns = this.namespaceOf(n);
+      const here = isMounted(ns) ? await listLinks(ns).catch(() => [] as string[]) : [];
+      if (!here.includes(n.bridge!)) {
+        await removeSandbox(ns).catch(() => undefined);
+        await this.create(n, { subnet: n.subnet!, gateway: n.gateway!, prefix: Number(n.subnet!.split('/')[1]) });
+      } else {
+        this.sandboxes.set(n.id, ns);
+        this.peers.set(n.bridge!, []);
+      }
+      for (const l of here) links.add(l);
+    }
     // Peers are programmed again from the next assignment (the agent re-sends them on reconnect).
     return { stale: endpoints.filter((e) => !links.has(e.hostIf)) };
   }
@@ -102,8 +129,9 @@ export class OverlayDriver implements NetworkDriver {
     const script = peerScript(vxlan, plan);
     if (!script) return;
     try {
-      await run('bridge', ['-batch', '-'], { input: script.split('\n').filter((l) => l.startsWith('fdb')).join('\n') + '\n', netns: this.o.netns });
-      await ipBatch(script.split('\n').filter((l) => l.startsWith('neigh')).join('\n') + '\n', this.o.netns);
+      const ns = this.namespaceOf(net);
+      await run('bridge', ['-batch', '-'], { input: script.split('\n').filter((l) => l.startsWith('fdb')).join('\n') + '\n', netns: ns });
+      await ipBatch(script.split('\n').filter((l) => l.startsWith('neigh')).join('\n') + '\n', ns);
     } catch (e) {
       throw new NetworkError('internal', `cannot programme the peers of overlay ${net.name} on ${vxlan}: ${(e as Error).message}`);
     }

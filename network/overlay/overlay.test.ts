@@ -4,9 +4,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EndpointRecord, NetworkRecord } from '../state.js';
 import { OverlayDriver, OPT_LOCAL, OPT_VNI } from './driver.js';
 import { peerScript, planPeers } from './peers.js';
+import { isMounted } from './sandbox.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -33,7 +37,11 @@ describe('network/overlay peers (pure)', () => {
   const addr = { n1: '192.168.250.1', n2: '192.168.250.2' };
   const sh = (...a: string[]) => execFileSync(a[0]!, a.slice(1), { encoding: 'utf8' });
   const ping = (from: string, to: string) => spawnSync('ip', ['netns', 'exec', from, 'busybox', 'ping', '-c', '1', '-W', '1', to]).status === 0;
-  const drivers = { n1: new OverlayDriver({ prefix: tag, netns: `/run/netns/${ns.n1}` }), n2: new OverlayDriver({ prefix: tag, netns: `/run/netns/${ns.n2}` }) };
+  const dir = mkdtempSync(join(tmpdir(), `${tag}-`));
+  const drivers = {
+    n1: new OverlayDriver({ prefix: tag, netns: `/run/netns/${ns.n1}`, sandboxDir: join(dir, 'n1') }),
+    n2: new OverlayDriver({ prefix: tag, netns: `/run/netns/${ns.n2}`, sandboxDir: join(dir, 'n2') }),
+  };
   const net = (node: 'n1' | 'n2'): NetworkRecord => ({
     id: 'net1',
     name: 'front',
@@ -76,6 +84,8 @@ describe('network/overlay peers (pure)', () => {
   });
   after(function () {
     for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n]);
+    for (const node of ['n1', 'n2']) spawnSync('umount', [join(dir, node, 'vni4097')]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('joins endpoints on two nodes; they reach each other once peers are programmed, not before, not after', async function () {
@@ -87,14 +97,22 @@ describe('network/overlay peers (pure)', () => {
     await drivers.n2.programmePeers(net('n2'), [{ ip: '10.0.1.3', mac: '02:42:0a:00:01:03', nodeAddr: addr.n1 }]);
     assert.equal(ping(ns.c1, '10.0.1.4'), true);
     assert.equal(ping(ns.c2, '10.0.1.3'), true);
-    const fdb = sh('bridge', '-n', ns.n1, 'fdb', 'show', 'dev', `${tag}vx4097`);
-    assert.match(fdb, /02:42:0a:00:01:04 dst 192\.168\.250\.2 self permanent/);
-    assert.match(sh('ip', '-n', ns.n1, '-d', 'link', 'show', `${tag}vx4097`), /vxlan id 4097 local 192\.168\.250\.1 .*dstport 4789 nolearning .*proxy/s);
+    // The bridge and VXLAN device are in the network's own namespace, none of it in the node's.
+    const sandbox = drivers.n1.namespaceOf(net('n1'));
+    assert.equal(sandbox, join(dir, 'n1', 'vni4097'));
+    const inSandbox = (...a: string[]) => sh('nsenter', `--net=${sandbox}`, ...a);
+    const fdb = inSandbox('bridge', 'fdb', 'show', 'dev', `${tag}vx4097`);
+    assert.match(fdb, /02:42:0a:00:01:04 dst 192\.168\.250\.2 (link-netnsid \d+ )?self permanent/);
+    assert.match(inSandbox('ip', '-d', 'link', 'show', `${tag}vx4097`), /vxlan id 4097 local 192\.168\.250\.1 .*dstport 4789 nolearning .*proxy/s);
+    assert.doesNotMatch(sh('ip', '-n', ns.n1, 'link'), new RegExp(`${tag}(ov|vx|e)`));
+    assert.match(inSandbox('sysctl', '-n', 'net.bridge.bridge-nf-call-iptables'), /^0/, 'no br_netfilter on the overlay bridge');
     await drivers.n1.programmePeers(net('n1'), []);
     assert.equal(ping(ns.c1, '10.0.1.4'), false, 'a removed peer is unreachable');
     await drivers.n1.leave(ep(1, ns.c1));
     await drivers.n2.leave(ep(2, ns.c2));
     for (const node of ['n1', 'n2'] as const) await drivers[node].delete(net(node));
     assert.doesNotMatch(sh('ip', '-n', ns.n1, 'link'), new RegExp(`${tag}(ov|vx)`));
+    assert.equal(isMounted(sandbox), false);
+    assert.equal(existsSync(sandbox), false, 'the namespace file is gone with the network');
   });
 });
