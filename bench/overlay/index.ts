@@ -1,8 +1,9 @@
 // Overlay benchmark on the 4-node bed, in one run (iperf3 from the host run inside the tasks' network
-// namespaces; the task containers themselves just sleep):
+// namespaces; the task containers themselves just sleep). `npm run bench -- overlay [SECONDS] [ROUNDS]`;
+// each Gbit/s figure is the median of ROUNDS runs taken in turn with the other paths:
 //   gbps_overlay      task on node 2 → task on node 3, over the VXLAN overlay
 //   gbps_underlay     node 2 → node 3 over the bare underlay (the same two hosts)     ratio = overlay / underlay
-//   gbps_vip / gbps_direct    a client task on node 3 → the service's VIP vs → the task's address
+//   gbps_vip / gbps_direct    a client task on node 3 → the service's VIP vs → the task's address (= overlay)
 //   gbps_ingress      node 4 → node 1's published port (node 1 has no task) → the task on node 2
 //   ms_vip_follow_100 scale 1 → 100: from the 100th task running to the client's VIP map listing 100
 // Goals (issue 11): overlay/underlay ≥ 0.8, VIP/direct ≥ 0.9, ingress/direct ≥ 0.8. Needs a built tree.
@@ -13,6 +14,12 @@ import { Bed } from '../../e2e/cluster/bed.js';
 import { busyboxArchive } from '../../e2e/helpers/busybox.js';
 
 const SECONDS = Number(process.argv[2] ?? 3);
+const ROUNDS = Number(process.argv[3] ?? 5);
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
 
 function iperf(clientNetns: string, serverNetns: string, target: string, port = 5201): number {
   const srv = spawnSync('nsenter', [`--net=${serverNetns}`, 'iperf3', '-s', '-1', '-D', '-p', String(port)], { encoding: 'utf8' });
@@ -70,11 +77,22 @@ async function main(): Promise<void> {
     await poll('VIP programmed in the client', async () => spawnSync('nsenter', [`--net=${cli.path}`, 'nft', 'list', 'table', 'ip', 'tsswarm_lb'], { encoding: 'utf8' }).stdout.includes(srv.ip));
     await poll('mesh on node 1', async () => spawnSync('nsenter', [`--net=${nodeNs(1)}`, 'nft', 'list', 'table', 'ip', 'tsswarm_ingress'], { encoding: 'utf8' }).stdout.includes(' . 5201'));
 
-    const underlay = iperf(nodeNs(3), nodeNs(2), bed.node(2).address, 5202);
-    const overlay = iperf(cli.path, srv.path, srv.ip);
-    const direct = iperf(cli.path, srv.path, srv.ip);
-    const viaVip = iperf(cli.path, srv.path, vip);
-    const ingress = iperf(nodeNs(4), srv.path, bed.node(1).address);
+    // The paths take turns, ROUNDS times, and each figure is the median of its runs: on a 2-core
+    // machine one run of a path varies by ~10 %, and a burst of other work during one path's turn
+    // would otherwise decide its ratio.
+    const runs = { underlay: [] as number[], overlay: [] as number[], vip: [] as number[], ingress: [] as number[] };
+    for (let r = 0; r < ROUNDS; r++) {
+      runs.underlay.push(iperf(nodeNs(3), nodeNs(2), bed.node(2).address, 5202));
+      runs.overlay.push(iperf(cli.path, srv.path, srv.ip));
+      runs.vip.push(iperf(cli.path, srv.path, vip));
+      runs.ingress.push(iperf(nodeNs(4), srv.path, bed.node(1).address));
+    }
+    const underlay = median(runs.underlay);
+    // Task to task address over the overlay is also the "direct" baseline of the VIP and ingress paths.
+    const overlay = median(runs.overlay);
+    const direct = overlay;
+    const viaVip = median(runs.vip);
+    const ingress = median(runs.ingress);
 
     // VIP rules following a scale from 1 to 100.
     await must(1, ['service', 'create', '-d', '--name', 'many', '--network', 'bench', '--constraint', `node.hostname!=${bed.node(3).name}`, 'busybox:latest', 'sleep', '86400']);
@@ -97,6 +115,8 @@ async function main(): Promise<void> {
     const out = {
       bench: 'overlay',
       seconds_per_run: SECONDS,
+      rounds: ROUNDS,
+      runs,
       gbps_underlay: underlay,
       gbps_overlay: overlay,
       gbps_direct: direct,

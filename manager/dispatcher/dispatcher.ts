@@ -9,6 +9,7 @@ import type { ReplicatedStore } from '../store/replicated.js';
 import type { Watch } from '../store/watch.js';
 import type { DataBox } from '../controlapi/workload.js';
 import { diff, nodeSet, type Sent } from './assignments.js';
+import { OverlayPictures } from './overlays.js';
 import { StatusBatcher } from './status.js';
 
 interface Session {
@@ -83,19 +84,21 @@ export class Dispatcher {
       this.syncTimer = undefined;
       const ids = [...this.dirty];
       this.dirty.clear();
-      for (const id of ids) this.sync(id, 'incremental');
+      // One picture of the overlays for the whole pass: what every node of a network shares is computed once.
+      const pictures = new OverlayPictures(this.o.store.view);
+      for (const id of ids) this.sync(id, 'incremental', pictures);
     }, 5);
     this.syncTimer.unref();
   }
 
   /** Sends the node what changed in its set since the last message (everything, for a new session). */
-  private sync(nodeId: string, kind: 'complete' | 'incremental'): void {
+  private sync(nodeId: string, kind: 'complete' | 'incremental', pictures?: OverlayPictures): void {
     const s = this.sessions.get(nodeId);
     if (!s) return;
     if (kind === 'complete') s.sent.clear();
     let changes;
     try {
-      changes = diff(nodeSet(this.o.store.view, nodeId), s.sent, this.o.box);
+      changes = diff(nodeSet(this.o.store.view, nodeId, pictures), s.sent, this.o.box);
     } catch (e) {
       this.o.log('dispatcher.assignments_failed', { node: nodeId, error: (e as Error).message });
       return;

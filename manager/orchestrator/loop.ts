@@ -11,7 +11,7 @@ import { allocateTasks } from '../allocator/allocator.js';
 import { PassNetworks } from '../allocator/attachments.js';
 import { allocateNetwork, INGRESS_SUBNET, VXLAN_OPTION } from '../allocator/networks.js';
 import type { NetworkObject } from '../controlapi/workload.js';
-import { awaitsPlacement, fromNodeObject, fromTask, matchesConstraints, occupiesNode, parseConstraints, schedule } from '../scheduler/index.js';
+import { awaitsPlacement, fromNodeObject, fromTask, matchesConstraints, occupiesNode, parseConstraints, schedule, type Constraint } from '../scheduler/index.js';
 import { isLive, type ServiceObject, type TaskObject } from './model.js';
 import { reap } from './reaper.js';
 import { reconcile, type UpdaterMemory } from './reconcile.js';
@@ -134,7 +134,7 @@ export class OrchestratorLoop {
       services,
       tasks: stored,
       nodes,
-      eligible: (s, n) => nodeEligible(s, n),
+      eligible: eligibility(),
       newId,
       updaters: this.updaters,
     });
@@ -256,16 +256,31 @@ export function ingressNetwork(existing: readonly NetworkObject[], cluster: Clus
   };
 }
 
-/** May a global service's task run on this node (constraints, platforms)? */
-export function nodeEligible(s: ServiceObject, n: NodeObject): boolean {
-  const placement = s.Spec.TaskTemplate.Placement;
-  const sn = fromNodeObject(n);
-  try {
-    if (!matchesConstraints(sn, parseConstraints(placement?.Constraints ?? []))) return false;
-  } catch {
-    return false; // refused at create; a stored bad constraint matches nothing
-  }
-  const platforms = placement?.Platforms ?? [];
-  if (platforms.length === 0) return true;
-  return platforms.some((p) => (!p.OS || p.OS === sn.platform.os) && (!p.Architecture || p.Architecture === sn.platform.arch));
+/**
+ * May a global service's task run on this node (constraints, platforms)? The returned judge parses each
+ * service's constraints and views each node once (it lives for one pass: objects do not change in it).
+ */
+export function eligibility(): (s: ServiceObject, n: NodeObject) => boolean {
+  const constraints = new Map<ServiceObject, Constraint[] | undefined>();
+  const views = new Map<NodeObject, ReturnType<typeof fromNodeObject>>();
+  return (s, n) => {
+    const placement = s.Spec.TaskTemplate.Placement;
+    if (!constraints.has(s)) {
+      let parsed: Constraint[] | undefined;
+      try {
+        parsed = parseConstraints(placement?.Constraints ?? []);
+      } catch {
+        parsed = undefined; // refused at create; a stored bad constraint matches nothing
+      }
+      constraints.set(s, parsed);
+    }
+    const cs = constraints.get(s);
+    if (!cs) return false;
+    let sn = views.get(n);
+    if (!sn) views.set(n, (sn = fromNodeObject(n)));
+    if (!matchesConstraints(sn, cs)) return false;
+    const platforms = placement?.Platforms ?? [];
+    if (platforms.length === 0) return true;
+    return platforms.some((p) => (!p.OS || p.OS === sn.platform.os) && (!p.Architecture || p.Architecture === sn.platform.arch));
+  };
 }
