@@ -1,7 +1,7 @@
 // The node's composition root: the per-host daemon process (dockerd's role). It builds the engine, the swarm
 // node (agent session, and the manager on managers) and the task worker, wires the Engine API routes to
 // them, and owns the listeners: the unix socket here, the cluster port through the manager it starts.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { mkdir, unlink, chmod, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -192,15 +192,24 @@ export class Daemon {
     authRoutes(this.router);
     eventRoutes(this.router, engine);
     distributionRoutes(this.router);
+    // Router.handle answers every error itself; a rejection that still escapes must not become an
+    // unhandled rejection, which ends the daemon and every connection it holds without an answer.
+    const handle = (req: IncomingMessage, res: ServerResponse): void => {
+      this.router.handle(req, res).catch((err: Error) => {
+        this.log.error('request handler failed', { method: req.method, url: req.url, err });
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ message: `internal error: ${err.message}` }));
+        else res.destroy();
+      });
+    };
     const server = createServer((req, res) => {
       // A container removal finishes in the background (service.ts removeRecord). Calls about other
       // objects wait for it, so e.g. `network rm` right after `run --rm` never finds the container's
       // endpoint still there, while the container calls themselves do not wait.
       if (engine.containers.busy && !CONTAINER_PATH.test(req.url ?? '')) {
-        void engine.containers.settle().then(() => this.router.handle(req, res));
+        void engine.containers.settle().then(() => handle(req, res));
         return;
       }
-      void this.router.handle(req, res);
+      handle(req, res);
     });
     // Streams (logs -f, attach) may be idle for long; the defaults would cut them.
     server.requestTimeout = 0;

@@ -112,8 +112,10 @@ export class Router {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      // Inside the try: a target URL cannot parse (`GET // HTTP/1.1`) is the client's mistake; thrown
+      // outside, it rejected handle() unanswered and the unhandled rejection ended the daemon.
+      const url = requestUrl(req);
       const { version, path } = parseVersionPrefix(url.pathname);
       if (version !== undefined) checkVersion(version);
       const m = this.match(req.method ?? 'GET', path);
@@ -146,6 +148,15 @@ export class Router {
       else if (!res.headersSent) sendJson(res, status, { message });
       else res.destroy();
     }
+  }
+}
+
+function requestUrl(req: IncomingMessage): URL {
+  const target = req.url ?? '/';
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    throw new ApiError(400, `invalid request target ${JSON.stringify(target)}: expected an absolute path such as /v1.41/containers/json`);
   }
 }
 

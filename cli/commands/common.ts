@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Client, DaemonError } from '../client.js';
 import { errorLine, writeIfOpen } from './base.js';
+import { DEFAULT_PARALLEL, inOrderBounded } from './bounded.js';
 
 export { ExitError, BROKEN_PIPE_EXIT, errorLine, isBrokenPipe, writeIfOpen, HELP, parse, needArgs, parseFilters, filtersParam, str, bool, list } from './base.js';
 
@@ -53,20 +54,20 @@ export async function eachArg(args: string[], fn: (a: string) => Promise<string 
 }
 
 /**
- * As eachArg, but every argument at once (Docker's CLI stops or removes a list concurrently); the
- * results are printed in argument order, a failure on stderr, and the exit code is 1 if any failed.
+ * As eachArg, but many arguments at once (Docker's CLI stops or removes a list concurrently, at most
+ * DEFAULT_PARALLEL in flight); the results are printed in argument order as they come, a failure on
+ * stderr, and the exit code is 1 if any failed.
  */
-export async function eachArgConcurrently(args: string[], fn: (a: string) => Promise<string | void>): Promise<number> {
-  const settled = await Promise.allSettled(args.map((a) => fn(a)));
+export async function eachArgConcurrently(args: string[], fn: (a: string) => Promise<string | void>, limit = DEFAULT_PARALLEL): Promise<number> {
   let code = 0;
-  for (const r of settled) {
-    if (r.status === 'fulfilled') {
+  await inOrderBounded(args, limit, fn, (_a, r) => {
+    if (r.ok) {
       if (r.value !== undefined) process.stdout.write(`${r.value}\n`);
     } else {
-      process.stderr.write(`${errorLine(r.reason)}\n`);
+      process.stderr.write(`${errorLine(r.error)}\n`);
       code = 1;
     }
-  }
+  });
   return code;
 }
 
