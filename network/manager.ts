@@ -4,6 +4,7 @@
 // (published-ports.ts), the DNS server (dns/), container files (container-files.ts). Every mutating
 // call either completes or is rolled back. It reports what it did to an event sink (events.ts).
 
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ForwardCompat } from './forward-compat.js';
@@ -69,6 +70,15 @@ export interface ConnectContainerRequest extends Omit<ConnectRequest, 'netns'> {
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** Namespaces whose VIP tables are rewritten at once (one nft process each). */
+const LB_PARALLEL = 8;
+
+/** What the managers say about one overlay network (see programmeOverlay). */
+export interface OverlayPicture {
+  peers: readonly Peer[];
+  records: readonly DnsEndpoint[];
+  vips: readonly Vip[];
+}
 
 export class NetworkManager {
   private state: ManagerState;
@@ -85,6 +95,8 @@ export class NetworkManager {
   private readonly lb = new Map<string, LbState>();
   /** Swarm: the VIPs last programmed per overlay network, for endpoints that join later. */
   private readonly overlayVips = new Map<string, readonly Vip[]>();
+  /** Swarm: programmeOverlay calls queued and not yet started, per network reference. */
+  private readonly overlayQueued = new Map<string, { o: OverlayPicture; done: Promise<void> }>();
   private readonly drivers = new DriverRegistry();
   private readonly publisher: PortPublisher;
   private readonly emit: NetworkEventSink;
@@ -205,30 +217,56 @@ export class NetworkManager {
    * addresses, remote tasks' names), and each VIP's backends, load-balanced in every local endpoint's
    * namespace. Idempotent: each call states the whole wanted picture; only differences are applied.
    */
-  programmeOverlay(ref: string, o: { peers: readonly Peer[]; records: readonly DnsEndpoint[]; vips: readonly Vip[] }): Promise<void> {
-    return this.exclusive(async () => {
+  programmeOverlay(ref: string, o: OverlayPicture): Promise<void> {
+    // A burst of changes (tasks starting one after another) queues many calls; while one waits, a
+    // newer picture replaces its picture instead of queueing another full round over every endpoint.
+    const waiting = this.overlayQueued.get(ref);
+    if (waiting) {
+      waiting.o = o;
+      return waiting.done;
+    }
+    const entry = { o, done: Promise.resolve() };
+    this.overlayQueued.set(ref, entry);
+    entry.done = this.exclusive(async () => {
+      this.overlayQueued.delete(ref);
+      const { peers, records, vips } = entry.o;
       const net = resolveNetwork(this.state, ref);
       if (net.driver !== 'overlay') throw new NetworkError('invalid', `network ${net.name} is not an overlay network`);
-      await this.overlay.programmePeers(net, o.peers);
-      this.overlayVips.set(net.id, o.vips);
+      await this.overlay.programmePeers(net, peers);
+      this.overlayVips.set(net.id, vips);
       if (this.dns) {
         for (const id of this.swarmRecords.get(net.id) ?? []) this.dns.records.remove(net.id, id);
-        for (const r of o.records) this.dns.records.add(net.id, r);
-        this.swarmRecords.set(net.id, o.records.map((r) => r.id));
+        for (const r of records) this.dns.records.add(net.id, r);
+        this.swarmRecords.set(net.id, records.map((r) => r.id));
       }
-      for (const ep of endpointsOf(this.state, net.id)) {
-        const key = `${ep.netnsPath}`;
-        const { script, next } = lbScript(this.lb.get(key), o.vips);
-        try {
-          await applyLb(ep.netnsPath, script);
-          this.lb.set(key, next);
-        } catch (e) {
-          // The container may be going away; its next start gets the whole table again.
-          this.lb.delete(key);
-          this.log(`overlay ${net.name}: cannot programme VIPs in ${ep.containerName}: ${(e as Error).message}`);
-        }
-      }
+      // One nft process per namespace whose VIPs changed, a few at a time.
+      const byNetns = new Map(endpointsOf(this.state, net.id).map((ep) => [ep.netnsPath, ep]));
+      const eps = [...byNetns.values()];
+      for (let i = 0; i < eps.length; i += LB_PARALLEL) await Promise.all(eps.slice(i, i + LB_PARALLEL).map((ep) => this.programmeLb(ep)));
     });
+    return entry.done;
+  }
+
+  /**
+   * The VIPs of every swarm overlay a container is on, in its namespace's one table (the table is
+   * the container's, not the network's: programming one network must not drop another's VIPs).
+   */
+  private async programmeLb(ep: EndpointRecord): Promise<void> {
+    if (!existsSync(ep.netnsPath)) {
+      // The container has exited; its next start programmes a fresh namespace whole.
+      this.lb.delete(ep.netnsPath);
+      return;
+    }
+    const vips = endpointsOfContainer(this.state, ep.containerId).flatMap((e) => (this.state.networks[e.networkId]?.driver === 'overlay' ? (this.overlayVips.get(e.networkId) ?? []) : []));
+    const { script, next } = lbScript(this.lb.get(ep.netnsPath), vips);
+    try {
+      await applyLb(ep.netnsPath, script);
+      this.lb.set(ep.netnsPath, next);
+    } catch (e) {
+      // The container may be going away; its next start gets the whole table again.
+      this.lb.delete(ep.netnsPath);
+      this.log(`overlay: cannot programme VIPs in ${ep.containerName}: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -541,14 +579,7 @@ export class NetworkManager {
     this.state.endpoints[endpointId] = rec;
     if (net.dns) this.dns?.records.add(net.id, dnsEntry(rec));
     // A container joining a swarm overlay after its VIPs were programmed gets them at once.
-    const vips = this.overlayVips.get(net.id);
-    if (net.driver === 'overlay' && vips) {
-      const { script, next } = lbScript(this.lb.get(rec.netnsPath), vips);
-      await applyLb(rec.netnsPath, script).then(
-        () => this.lb.set(rec.netnsPath, next),
-        (e: Error) => this.log(`overlay ${net.name}: cannot programme VIPs in ${rec.containerName}: ${e.message}`),
-      );
-    }
+    if (net.driver === 'overlay' && this.overlayVips.has(net.id)) await this.programmeLb(rec);
     this.save();
     return endpointView(rec, net);
   }
@@ -571,6 +602,7 @@ export class NetworkManager {
     this.ipam.releaseAddress(ep.networkId, ep.ip);
     this.dns?.records.remove(ep.networkId, ep.id);
     delete this.state.endpoints[ep.id];
+    if (!Object.values(this.state.endpoints).some((e) => e.netnsPath === ep.netnsPath)) this.lb.delete(ep.netnsPath);
     const pub = this.state.published[ep.containerId];
     // On restore the kernel table is rebuilt from state, so stale mappings just vanish with it.
     if (pub && pub.containerIp === ep.ip) delete this.state.published[ep.containerId];

@@ -148,10 +148,19 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     bed.exec(from, 'busybox', ['sh', '-c', `printf 'GET / HTTP/1.0\r\n\r\n' | busybox nc -w 2 ${bed.node(k).address} ${port} | tail -1`]).stdout.trim();
 
   it('the routing mesh: a published port answers on every node, also those without a task', async function () {
-    await must(1, ['service', 'create', '-d', '--name', 'pub', '-p', '8080:80', '--constraint', `node.hostname==${bed.node(2).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
+    // Also on `front`: a task on two overlays (ingress and front) keeps both networks' VIPs.
+    await must(1, ['service', 'create', '-d', '--name', 'pub', '--network', 'front', '-p', '8080:80', '--constraint', `node.hostname==${bed.node(2).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
     await until('pub 1/1', async () => ((await running('pub')) === 1 ? true : undefined));
     const hostname = await until('node 2 answers on 8080', async () => fromNode(4, 2, 8080) || undefined);
     for (const k of [1, 3, 4]) assert.equal(await until(`node ${k} answers on 8080`, async () => fromNode(k === 4 ? 1 : 4, k, 8080) || undefined), hostname, `node ${k} forwards to the task on node 2`);
+    const id = (await must(2, ['ps', '-q', '--filter', 'label=com.docker.swarm.service.name=pub'])).trim().split('\n')[0]!;
+    const sh = async (cmd: string) => (await bed.cli(2, ['exec', id, 'sh', '-c', cmd])).stdout;
+    const vip = (await lookup(sh, 'web'))[0];
+    assert.ok(vip, 'web resolves from the published task');
+    assert.ok((await until('web answers through its VIP from a task on front and ingress', async () => {
+      const h = await hostnames(sh, vip, 6);
+      return h.size ? h : undefined;
+    }, 20)).size >= 1);
     await must(1, ['service', 'rm', 'pub']);
     await until('8080 closed again', async () => (fromNode(4, 1, 8080) === '' ? true : undefined));
   });
