@@ -180,8 +180,16 @@ export class Bed {
 
   /** Stops every daemon (SIGTERM: they tear their networks down), then removes namespaces and dirs. */
   async teardown(): Promise<void> {
-    // Containers outlive their daemon (by design): the bed's go with their daemons still up to remove them.
-    for (const nd of this.nodes) if (nd.proc && nd.proc.exitCode === null && nd.proc.signalCode === null) removeContainers(nd.socket);
+    // Containers outlive their daemon (by design): the bed's go with their daemons still up to remove
+    // them. Nodes leave the swarm first (workers, then managers): a leaving node removes its tasks, and
+    // no manager is left to start replacements for the task containers removed after.
+    const up = this.nodes.filter((nd) => nd.proc && nd.proc.exitCode === null && nd.proc.signalCode === null);
+    const leave = (nd: BedNode) => runCli(['swarm', 'leave', '--force'], nd.env).catch(() => undefined);
+    const isManager = (nd: BedNode) => spawnSync(process.execPath, [TSSWARM, 'info', '--format', '{{.Swarm.ControlAvailable}}'], { encoding: 'utf8', env: nd.env, timeout: 30_000 }).stdout?.trim() === 'true';
+    const managers = up.filter(isManager);
+    await Promise.all(up.filter((nd) => !managers.includes(nd)).map(leave));
+    for (const nd of managers.reverse()) await leave(nd);
+    for (const nd of up) removeContainers(nd.socket);
     await Promise.all(
       this.nodes.map(async (nd) => {
         const p = nd.proc;
@@ -205,7 +213,7 @@ export class Bed {
 export function removeContainers(socket: string): void {
   const env = { ...process.env, TSSWARM_HOST: `unix://${socket}`, TSSWARM_NO_AUTOSTART: '1' };
   const ids = spawnSync(process.execPath, [TSSWARM, 'ps', '-aq'], { encoding: 'utf8', env, timeout: 30_000 }).stdout?.split('\n').filter(Boolean) ?? [];
-  if (ids.length) spawnSync(process.execPath, [TSSWARM, 'rm', '-f', ...ids], { encoding: 'utf8', env, timeout: 60_000 });
+  if (ids.length) spawnSync(process.execPath, [TSSWARM, 'rm', '-f', ...ids], { encoding: 'utf8', env, timeout: 180_000 });
 }
 
 /** Unmounts whatever is still mounted under `dir` (task tmpfs, container roots), deepest first. */
