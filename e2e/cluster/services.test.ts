@@ -53,7 +53,10 @@ describe('e2e/cluster: services and stacks on a 3-node bed', function () {
     return r.stdout.split('\n').filter(Boolean);
   };
   const perNode = (rows: TaskRow[]): number[] => [1, 2, 3].map((k) => rows.filter((t) => t.NodeID === ids[k]).length);
-  /** Every file under dir (following no links) containing `needle`. */
+  /**
+   * Every file under dir (following no links) containing `needle`. Files mounted over (an overlay
+   * network's namespace file) are on another device, not the data root's disk, and are skipped.
+   */
   const filesContaining = (dir: string, needle: string): string[] => {
     const out: string[] = [];
     const walk = (d: string) => {
@@ -63,10 +66,11 @@ describe('e2e/cluster: services and stacks on a 3-node bed', function () {
       } catch {
         return;
       }
+      const dev = statSync(d).dev;
       for (const e of entries) {
         const p = join(d, e.name);
         if (e.isDirectory()) walk(p);
-        else if (e.isFile() && statSync(p).size < 64 * 1024 * 1024 && readFileSync(p).includes(needle)) out.push(p);
+        else if (e.isFile() && statSync(p).dev === dev && statSync(p).size < 64 * 1024 * 1024 && readFileSync(p).includes(needle)) out.push(p);
       }
     };
     walk(dir);
