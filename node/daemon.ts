@@ -154,6 +154,7 @@ export class Daemon {
       },
       node: () => ({ ID: this.swarm?.nodeId() ?? '', Hostname: this.nodeDescription().Hostname }),
       filesRoot: join(this.opts.execRoot, 'swarm', 'tasks'),
+      hostPorts: (id) => engine.network.ports(id),
       log: this.log.child('worker'),
     });
     this.swarm = new SwarmNode(this.opts.dataRoot, () => this.nodeDescription(), this.log.child('swarm'), worker);

@@ -2,7 +2,8 @@
 // secret and config files, container) → ready → starting → running (healthy, when it has a
 // healthcheck) → complete | failed, or shutdown when told to stop. Steps run one at a time; the
 // container's exit and health are watched beside them. Each state change is reported once.
-import type { TaskState } from '../../api/swarm.js';
+import type { PortConfig, TaskState } from '../../api/swarm.js';
+import type { PortMapping } from '../../api/ports.js';
 import type { TaskStatusUpdate } from '../../manager/protocol.js';
 import type { Logger } from '../../lib/log.js';
 import { NotFoundError } from '../../lib/errors.js';
@@ -27,6 +28,8 @@ export interface RunnerDeps {
   overlays?: OverlayHost;
   /** Re-applies the swarm networks' peers, names and VIPs (after a task container joined them). */
   reprogramme: (networkIds: readonly string[]) => Promise<void>;
+  /** The host ports a container got (for a host-mode port without a number: the one chosen). */
+  hostPorts?: (containerId: string) => readonly PortMapping[];
 }
 
 const ORDER: TaskState[] = ['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running', 'complete', 'shutdown', 'failed', 'rejected'];
@@ -56,6 +59,19 @@ export class TaskRunner {
 
   private get serviceName(): string {
     return this.task.ServiceAnnotations?.Name ?? this.task.ServiceID;
+  }
+
+  /** Docker's PortStatus: the host-mode ports as bound on this node (`service ps` shows them). */
+  private portStatus(containerId: string): { PortStatus?: { Ports: PortConfig[] } } {
+    const wanted = ((this.task as { Endpoint?: { Ports?: PortConfig[] } }).Endpoint?.Ports ?? []).filter((p) => p.PublishMode === 'host');
+    if (!wanted.length) return {};
+    const bound = this.d.hostPorts?.(containerId) ?? [];
+    const Ports = wanted.map((p) => {
+      const proto = p.Protocol ?? 'tcp';
+      const got = bound.find((m) => m.containerPort === p.TargetPort && m.proto === proto);
+      return { ...p, Protocol: proto, PublishedPort: got?.hostPort ?? p.PublishedPort ?? 0 };
+    });
+    return { PortStatus: { Ports } };
   }
 
   private get name(): string {
@@ -92,6 +108,7 @@ export class TaskRunner {
         Message: message,
         ...(extra.err ? { Err: extra.err } : {}),
         ...(c ? { ContainerStatus: { ContainerID: c.containerId, PID: c.pid, ExitCode: extra.exitCode ?? c.exitCode } } : {}),
+        ...(c && (state === 'starting' || state === 'running') ? this.portStatus(c.containerId) : {}),
       },
     };
     this.d.report(this.last);

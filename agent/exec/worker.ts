@@ -3,6 +3,7 @@
 // longer assign has its container removed; after a daemon restart the task containers still running
 // are adopted (by their task label), and the ones the first full assignment does not name are removed.
 import type { Task, TaskState } from '../../api/swarm.js';
+import type { PortMapping } from '../../api/ports.js';
 import { LABELS } from '../../api/swarm.js';
 import { OverlayStateSchema, type Assignment, type LogsRequest, type OverlayState, type TaskLogEntry, type TaskStatusUpdate } from '../../manager/protocol.js';
 import { streamTaskLogs } from './task-logs.js';
@@ -49,6 +50,8 @@ export interface WorkerDeps {
   node: () => { ID: string; Hostname: string };
   /** Where task tmpfs mounts live (under the daemon's exec root). */
   filesRoot: string;
+  /** The host ports a container got (reported as the task's PortStatus). */
+  hostPorts?: (containerId: string) => readonly PortMapping[];
   log: Logger;
 }
 
@@ -77,6 +80,7 @@ export class Worker {
       ...(d.overlays ? { overlays: d.overlays } : {}),
       reprogramme: (ids) => this.reprogramme(ids),
       report: (u) => this.queue(u),
+      ...(d.hostPorts ? { hostPorts: d.hostPorts } : {}),
       log: d.log,
     };
   }

@@ -179,10 +179,15 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
   });
 
   it('mode host publishes only where a task runs', async function () {
-    await must(1, ['service', 'create', '-d', '--name', 'hostp', '-p', 'published=8081,target=80,mode=host', '--constraint', `node.hostname==${bed.node(3).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
+    // A second host-mode port with no number: the node picks one, and `service ps` shows which.
+    await must(1, ['service', 'create', '-d', '--name', 'hostp', '-p', 'published=8081,target=80,mode=host', '-p', 'target=8000,mode=host', '--constraint', `node.hostname==${bed.node(3).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
     await until('hostp 1/1', async () => ((await running('hostp')) === 1 ? true : undefined));
     assert.ok(await until('node 3 answers on 8081', async () => fromNode(4, 3, 8081) || undefined));
     assert.equal(fromNode(4, 1, 8081), '', 'node 1 does not publish a host-mode port');
+    const ports = (await must(1, ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Ports}}', 'hostp'])).trim();
+    const m = /^\*:8081->80\/tcp,\*:(\d+)->8000\/tcp$/.exec(ports);
+    assert.ok(m, `service ps shows the host ports as bound (got "${ports}")`);
+    assert.ok(Number(m[1]) > 0);
     await must(1, ['service', 'rm', 'hostp']);
   });
 
