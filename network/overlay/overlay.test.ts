@@ -115,4 +115,21 @@ describe('network/overlay peers (pure)', () => {
     assert.equal(isMounted(sandbox), false);
     assert.equal(existsSync(sandbox), false, 'the namespace file is gone with the network');
   });
+
+  it('after a daemon restart keeps a live overlay and its endpoints; rebuilds one whose namespace is gone, its endpoints stale', async function () {
+    const d1 = new OverlayDriver({ prefix: tag, netns: `/run/netns/${ns.n1}`, sandboxDir: join(dir, 'n1') });
+    await d1.create(net('n1'), { subnet: '10.0.1.0/24', gateway: '10.0.1.1', prefix: 24 });
+    await d1.join(net('n1'), ep(1, ns.c1));
+    // A new driver (the restarted daemon) finds the namespace mounted and the endpoint's link in it.
+    const restarted = new OverlayDriver({ prefix: tag, netns: `/run/netns/${ns.n1}`, sandboxDir: join(dir, 'n1') });
+    assert.deepEqual((await restarted.restore([net('n1')], [ep(1, ns.c1)])).stale, []);
+    // Gone (as after a reboot): made again, and the endpoint reported stale.
+    execFileSync('umount', [restarted.namespaceOf(net('n1'))]);
+    const rebuilt = await restarted.restore([net('n1')], [ep(1, ns.c1)]);
+    assert.deepEqual(rebuilt.stale.map((e) => e.id), ['ep1']);
+    const links = sh('nsenter', `--net=${restarted.namespaceOf(net('n1'))}`, 'ip', '-o', 'link', 'show');
+    assert.ok(links.includes(`${tag}ov4097`) && links.includes(`${tag}vx4097`), `bridge and VXLAN device made again (got ${links})`);
+    await restarted.delete(net('n1'));
+    assert.equal(existsSync(restarted.namespaceOf(net('n1'))), false);
+  });
 });

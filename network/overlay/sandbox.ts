@@ -28,8 +28,8 @@ export async function ensureSandbox(path: string): Promise<{ created: boolean }>
   if (isMounted(path)) return { created: false };
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (!existsSync(path)) writeFileSync(path, '');
-  await run('unshare', [`--net=${path}`, 'true']);
   try {
+    await run('unshare', [`--net=${path}`, 'true']);
     await run('ip', ['link', 'set', 'dev', 'lo', 'up'], { netns: path });
     // -e: without the br_netfilter module these keys do not exist, and there is nothing to turn off.
     await run('sysctl', ['-q', '-e', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0', 'net.bridge.bridge-nf-call-arptables=0'], { netns: path });
