@@ -6,6 +6,7 @@
 //   gbps_vip / gbps_direct    a client task on node 3 → the service's VIP vs → the task's address (= overlay)
 //   gbps_ingress      node 4 → node 1's published port (node 1 has no task) → the task on node 2
 //   ms_vip_follow_100 scale 1 → 100: from the 100th task running to the client's VIP map listing 100
+//   ms_killed_task_out_of_rotation   one of the 100 killed (`kill`): until the client's map drops it
 // Goals (issue 11): overlay/underlay ≥ 0.8, VIP/direct ≥ 0.9, ingress/direct ≥ 0.8. Needs a built tree.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -111,6 +112,17 @@ async function main(): Promise<void> {
     }, 12000);
     const tMap = performance.now();
 
+    // A task that stops leaves the rotation: one of `many`'s containers on node 2 killed, until the
+    // client's VIP map no longer lists its address (a replacement joins later, under another address).
+    const victim = (await must(2, ['ps', '-q', '--filter', 'label=com.docker.swarm.service.name=many'])).trim().split('\n')[0]!;
+    const victimIp = (await must(2, ['inspect', '-f', '{{(index .NetworkSettings.Networks "bench").IPAddress}}', victim])).trim();
+    const listed = (): boolean => spawnSync('nsenter', [`--net=${cli.path}`, 'nft', 'list', 'map', 'ip', 'tsswarm_lb', `vip_${manyVip.replace(/\./g, '_')}`], { encoding: 'utf8' }).stdout.split(/[\s,{}]+/).includes(victimIp);
+    if (!listed()) throw new Error(`task ${victimIp} of many is not in the client's VIP map before the kill`);
+    const tKill = performance.now();
+    await must(2, ['kill', victim]);
+    await poll('the killed task out of the VIP map', async () => !listed(), 12000);
+    const tOut = performance.now();
+
     const r2 = (x: number) => Math.round(x * 1000) / 1000;
     const out = {
       bench: 'overlay',
@@ -126,6 +138,7 @@ async function main(): Promise<void> {
       ingress_over_direct: r2(ingress / direct),
       ms_scale_1_to_100_running: Math.round(tRunning - t0),
       ms_vip_follow_100: Math.round(tMap - tRunning),
+      ms_killed_task_out_of_rotation: Math.round(tOut - tKill),
       ratio: r2(overlay / underlay),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
