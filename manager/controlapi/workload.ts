@@ -1,7 +1,6 @@
 // The control API's workload verbs: services, tasks, secrets, configs and swarm networks. Runs on the
 // leader (followers forward the same calls); specs are validated here, at the boundary, with errors
 // naming the key path; every change is one store transaction, so nothing is ever half-created.
-import { randomBytes } from 'node:crypto';
 import {
   ConfigSpecSchema,
   parseSpec,
@@ -422,8 +421,11 @@ export class WorkloadControl implements WorkloadApi {
     const driver = b.Driver || 'overlay';
     if (driver !== 'overlay') throw new InvalidArgumentError(`network ${b.Name}: driver "${driver}" is not a swarm-scoped driver (want overlay)`);
     if (this.view.byName('networks', b.Name)) throw new ConflictError(`network with name ${b.Name} already exists`);
-    const id = randomBytes(13).toString('hex').slice(0, 25);
+    const id = newId();
     const spec: NetworkObject['Spec'] = { Name: b.Name, Labels: b.Labels ?? {}, Driver: driver, Attachable: !!b.Attachable, Internal: !!b.Internal, Ingress: !!b.Ingress, Options: b.Options ?? {}, ...(b.IPAM ? { IPAM: b.IPAM } : {}) };
+    // Docker's `--opt encrypted` puts IPsec between the nodes. Ours has no encryption: taking the
+    // option and sending clear VXLAN would tell the user their traffic is protected when it is not.
+    if ('encrypted' in spec.Options) throw new InvalidArgumentError(`network ${b.Name}: --opt encrypted (IPsec between nodes) is not supported by tsswarm's overlay driver, and the network would carry clear VXLAN; leave the option out, or encrypt the underlay between the hosts (e.g. WireGuard)`);
     const mtu = spec.Options['com.docker.network.driver.mtu'];
     if (mtu !== undefined && !(/^\d+$/.test(mtu) && Number(mtu) >= 576 && Number(mtu) <= 9000)) throw new InvalidArgumentError(`network ${b.Name}: --opt com.docker.network.driver.mtu=${mtu} is not an MTU (576-9000)`);
     const want = (b.IPAM as { Config?: { Subnet?: string; Gateway?: string }[] } | undefined)?.Config?.[0] ?? {};
