@@ -161,6 +161,26 @@ describe('e2e: engine (containers from the CLI)', function () {
     }
   });
 
+  it('-o com.docker.network.bridge.enable_icc=false: containers resolve each other but cannot connect; the gateway still answers', async function () {
+    const bad = await cli(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=maybe', 'e2eicc']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /com\.docker\.network\.bridge\.enable_icc "maybe": expected true or false/);
+    assert.equal((await cli(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', 'e2eicc'])).code, 0);
+    try {
+      const srv = await cli(['run', '-d', '--name', 'iccsrv', '--network', 'e2eicc', 'busybox', 'sh', '-c', 'mkdir /w && echo hi > /w/index.html && exec httpd -f -p 80 -h /w']);
+      assert.equal(srv.code, 0, srv.stderr);
+      // On an ordinary network this request gets "hi" (the test above talks by name); here the name
+      // resolves (DNS at the gateway) and the connection does not.
+      const r = await cli(['run', '--rm', '--network', 'e2eicc', 'busybox', 'sh', '-c', "nslookup iccsrv >/dev/null && echo resolved; printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 iccsrv 80 | tail -1; echo done"]);
+      assert.equal(r.stdout.trim(), 'resolved\ndone', r.stdout + r.stderr);
+      const inspect = await cli(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.enable_icc"}}', 'e2eicc']);
+      assert.equal(inspect.stdout.trim(), 'false');
+    } finally {
+      await cli(['rm', '-f', 'iccsrv']);
+      await cli(['network', 'rm', 'e2eicc']);
+    }
+  });
+
   it('publishes a port reachable from 127.0.0.1', async function () {
     const port = 20000 + Math.floor(Math.random() * 10000);
     const r = await cli(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', 'mkdir /www && echo hello-web > /www/index.html && exec httpd -f -p 80 -h /www']);

@@ -1,7 +1,7 @@
 // The bridge driver: one Linux bridge per network, veth pairs into containers, and the network's
 // entries in our nftables table (isolation, egress masquerade).
 
-import { run, sysctl } from './exec.js';
+import { ipBatch, run, sysctl } from './exec.js';
 import { NetworkError } from './errors.js';
 import { macForIp } from './ipam.js';
 import { checkIfname, connectEndpoint, createBridge, deleteLink, disconnectEndpoint, listLinks } from './link.js';
@@ -12,6 +12,16 @@ import type { EndpointRecord, NetworkRecord } from './state.js';
 /** Docker's driver options we honour. */
 export const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name';
 export const OPT_MTU = 'com.docker.network.driver.mtu';
+export const OPT_ICC = 'com.docker.network.bridge.enable_icc';
+
+/** Docker's enable_icc: "true" or "false" (strconv.ParseBool's spellings); default true. */
+export function iccOf(options: Record<string, string>): boolean {
+  const v = options[OPT_ICC];
+  if (v === undefined) return true;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  throw new Error(`invalid ${OPT_ICC} "${v}": expected true or false`);
+}
 
 export function mtuOf(options: Record<string, string>): number | undefined {
   const v = options[OPT_MTU];
@@ -22,7 +32,7 @@ export function mtuOf(options: Record<string, string>): number | undefined {
 }
 
 export function nftNetworkOf(n: NetworkRecord): NftNetwork {
-  return { bridge: n.bridge!, subnet: n.subnet!, internal: n.internal };
+  return { bridge: n.bridge!, subnet: n.subnet!, internal: n.internal, icc: iccOf(n.options) };
 }
 
 export interface BridgeDriverOptions {
@@ -43,6 +53,7 @@ export class BridgeDriver implements NetworkDriver {
     try {
       checkIfname(bridge);
       mtuOf(req.options);
+      iccOf(req.options);
     } catch (e) {
       throw new NetworkError('invalid', `cannot create network ${req.name}: ${(e as Error).message}`, { cause: e });
     }
@@ -71,8 +82,8 @@ export class BridgeDriver implements NetworkDriver {
     await deleteLink(net.bridge);
   }
 
-  join(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
-    return connectEndpoint({
+  async join(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    await connectEndpoint({
       bridge: net.bridge!,
       hostIf: ep.hostIf,
       netnsPath: ep.netnsPath,
@@ -83,6 +94,17 @@ export class BridgeDriver implements NetworkDriver {
       gateway: ep.defaultRoute ? ep.gateway : undefined,
       mtu: mtuOf(net.options),
     });
+    if (iccOf(net.options)) return;
+    // Inter-container communication off: an isolated bridge port forwards only to the bridge itself
+    // (the gateway, DNS) and to non-isolated ports, never to another isolated one, so containers do
+    // not see each other even at layer 2 (and with br_netfilter off, where no nft rule would).
+    // The container has not started yet, so nothing crossed before this.
+    try {
+      await ipBatch(`link set dev ${ep.hostIf} type bridge_slave isolated on\n`);
+    } catch (e) {
+      await disconnectEndpoint(ep.hostIf).catch(() => undefined);
+      throw new NetworkError('internal', `cannot isolate ${ep.hostIf} on bridge ${net.bridge} (network ${net.name} has ${OPT_ICC}=false): ${(e as Error).message}`);
+    }
   }
 
   leave(ep: EndpointRecord): Promise<void> {

@@ -38,6 +38,15 @@ describe('network/nft', () => {
     assert.match(text, /add rule inet t out_tsbr_int drop\n/);
   });
 
+  it('a network with inter-container communication off routes nothing between its containers', () => {
+    const text = renderAddNetwork('t', { ...open, icc: false });
+    assert.ok(!text.includes('in_tsbr_abc oifname "tsbr-abc" accept'));
+    // Same bridge now falls to the drop for other bridges, after the published-port accept.
+    const lines = text.split('\n');
+    assert.ok(lines.indexOf('add rule inet t in_tsbr_abc ct status dnat oifname @bridges accept') < lines.indexOf('add rule inet t in_tsbr_abc oifname @bridges drop'));
+    assert.ok(renderAddNetwork('t', open).includes('add rule inet t in_tsbr_abc oifname "tsbr-abc" accept'));
+  });
+
   it('removing a network drops references before the chains', () => {
     const lines = renderRemoveNetwork('t', open).trim().split('\n');
     const firstChainDelete = lines.findIndex((l) => l.startsWith('delete chain'));

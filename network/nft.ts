@@ -10,6 +10,8 @@ export interface NftNetwork {
   bridge: string;
   subnet: string;
   internal: boolean;
+  /** Containers on the bridge may reach each other (Docker's enable_icc); default true. */
+  icc?: boolean;
 }
 
 export interface NftPort {
@@ -83,9 +85,11 @@ export function renderAddNetwork(table: string, net: NftNetwork): string {
     `add chain ${t} ${chainOut(net.bridge)}`,
     `flush chain ${t} ${chainIn(net.bridge)}`,
     `flush chain ${t} ${chainOut(net.bridge)}`,
-    // Leaving this bridge: same bridge ok; DNAT'd traffic to another network's published port ok;
-    // other bridges never (isolation); elsewhere only if not internal.
-    `add rule ${t} ${chainIn(net.bridge)} oifname ${b} accept`,
+    // Leaving this bridge: same bridge ok (unless inter-container communication is off: then only
+    // to a published port); DNAT'd traffic to another network's published port ok; other bridges
+    // never (isolation); elsewhere only if not internal. With icc off the bridge's ports are also
+    // isolated (bridge-driver.ts), so frames between them never reach routing at all.
+    ...(net.icc === false ? [] : [`add rule ${t} ${chainIn(net.bridge)} oifname ${b} accept`]),
     `add rule ${t} ${chainIn(net.bridge)} ct status dnat oifname @bridges accept`,
     `add rule ${t} ${chainIn(net.bridge)} oifname @bridges drop`,
     `add rule ${t} ${chainIn(net.bridge)} ${net.internal ? 'drop' : 'accept'}`,

@@ -3,6 +3,7 @@
 // the manager's subnet, gateway and VXLAN ID, and this node's underlay address), task containers
 // connected at their allocated addresses, and overlays no task uses any more removed.
 import { errorKind } from '../../lib/errors.js';
+import { OPT_ICC } from '../../network/bridge-driver.js';
 import { OPT_LOCAL } from '../../network/overlay/driver.js';
 import type { Engine } from '../engine.js';
 import type { OverlayHost, TaskAttachment } from './worker.js';
@@ -38,10 +39,12 @@ export function overlayHost(engine: Engine, nodeAddr: () => string): OverlayHost
     return name;
   };
   return {
+    // Inter-container communication off, as Docker's docker_gwbridge: tasks of different overlays
+    // (two stacks) share this bridge on a node and must not reach each other through it.
     gateway: (internal) =>
       internal
-        ? make(INTERNAL_GATEWAY_NETWORK, () => nm.createNetwork({ name: INTERNAL_GATEWAY_NETWORK, driver: 'bridge', internal: true, labels: { 'com.tsswarm.swarm.gateway': 'internal' } }))
-        : make(GATEWAY_NETWORK, () => nm.createNetwork({ name: GATEWAY_NETWORK, driver: 'bridge', labels: { 'com.tsswarm.swarm.gateway': 'true' } })),
+        ? make(INTERNAL_GATEWAY_NETWORK, () => nm.createNetwork({ name: INTERNAL_GATEWAY_NETWORK, driver: 'bridge', internal: true, options: { [OPT_ICC]: 'false' }, labels: { 'com.tsswarm.swarm.gateway': 'internal' } }))
+        : make(GATEWAY_NETWORK, () => nm.createNetwork({ name: GATEWAY_NETWORK, driver: 'bridge', options: { [OPT_ICC]: 'false' }, labels: { 'com.tsswarm.swarm.gateway': 'true' } })),
     ensure: (att: TaskAttachment) => {
       const cfg = att.Network.IPAMOptions?.Configs?.[0];
       const addr = nodeAddr();

@@ -215,6 +215,26 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     await until('att removable once the container gave its address back', async () => ((await bed.cli(1, ['network', 'rm', 'att'])).code === 0 ? true : undefined));
   });
 
+  it('tasks of two overlays on one node do not reach each other through the gateway bridge they share', async function () {
+    for (const n of ['gwa', 'gwb']) await must(1, ['network', 'create', '-d', 'overlay', n]);
+    const on2 = `node.hostname==${bed.node(2).name}`;
+    await must(1, ['service', 'create', '-d', '--name', 'gwsrv', '--network', 'gwa', '--constraint', on2, 'busybox:latest', 'sh', '-c', HTTPD]);
+    await must(1, ['service', 'create', '-d', '--name', 'gwpeer', '--network', 'gwa', '--constraint', on2, 'busybox:latest', 'sleep', '3600']);
+    await must(1, ['service', 'create', '-d', '--name', 'gwother', '--network', 'gwb', '--constraint', on2, 'busybox:latest', 'sleep', '3600']);
+    await until('gwsrv, gwpeer and gwother running', async () => ((await running('gwsrv')) === 1 && (await running('gwpeer')) === 1 && (await running('gwother')) === 1 ? true : undefined));
+    const task = async (svc: string) => (await must(2, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${svc}`])).trim().split('\n')[0]!;
+    const srv = await task('gwsrv');
+    const ip = (net: string) => must(2, ['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, srv]).then((s) => s.trim());
+    const [gwIp, ovIp] = [await ip('docker_gwbridge'), await ip('gwa')];
+    const get = async (from: string, addr: string) => (await bed.cli(2, ['exec', await task(from), 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${addr} 80 | tail -1`])).stdout.trim();
+    // The control: a task of the same overlay reaches it over the overlay.
+    assert.equal(await until('gwpeer reaches gwsrv over gwa', async () => (await get('gwpeer', ovIp)) || undefined), srv.slice(0, 12));
+    assert.equal(await get('gwother', gwIp), '', "a task of another overlay does not reach it at its docker_gwbridge address");
+    assert.equal(await get('gwpeer', gwIp), '', 'nor does a task of its own overlay, there (only over the overlay)');
+    for (const s of ['gwsrv', 'gwpeer', 'gwother']) await must(1, ['service', 'rm', s]);
+    for (const n of ['gwa', 'gwb']) await until(`${n} removable`, async () => ((await bed.cli(1, ['network', 'rm', n])).code === 0 ? true : undefined));
+  });
+
   it('an --internal overlay: its tasks reach each other by name, and nothing beyond their node', async function () {
     await must(1, ['network', 'create', '-d', 'overlay', '--internal', 'sealed']);
     await must(1, ['service', 'create', '-d', '--name', 'inner', '--network', 'sealed', '--constraint', `node.hostname==${bed.node(2).name}`, 'busybox:latest', 'sh', '-c', HTTPD]);
