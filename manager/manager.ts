@@ -42,6 +42,7 @@ import {
 import { NotLeaderError, RaftNode } from './raft/node/raft-node.js';
 import { DiskStorage } from './raft/storage/disk-storage.js';
 import { TcpTransport } from './raft/transport/tcp.js';
+import type { Watch } from './store/watch.js';
 import { ReplicatedStore, StoreStateMachine } from './store/replicated.js';
 import type { ApplyResult } from './store/types.js';
 
@@ -66,6 +67,12 @@ export interface ManagerOptions {
   peers: Peer[];
   log: (event: string, fields: Record<string, unknown>) => void;
   tickMs?: number;
+  /**
+   * Autolock turned on or off, or the unlock key rotated (`swarm update --autolock`, `swarm unlock-key
+   * --rotate`): called on every manager as the change is applied, and once for the state at start, so
+   * the node seals its own keys under the key in force (or in the clear).
+   */
+  onLock?: (lock: { autolock: boolean; unlockKey: string }) => void;
 }
 
 export interface BootstrapOptions {
@@ -116,6 +123,7 @@ export class Manager {
   private promoter: NodeJS.Timeout | undefined;
   private creds: NodeCredentials;
   private stopped = false;
+  private lockWatch: Watch | undefined;
 
   private constructor(readonly o: ManagerOptions) {
     this.creds = o.credentials;
@@ -272,6 +280,29 @@ export class Manager {
       log: o.log,
     });
     this.raft.start();
+    if (o.onLock) void this.followLock(o.onLock);
+  }
+
+  /** Reports the cluster's lock (autolock and unlock key) whenever an applied entry changes it. */
+  private async followLock(report: NonNullable<ManagerOptions['onLock']>): Promise<void> {
+    let last: string | undefined;
+    const check = (): void => {
+      const c = this.sm.state.get('cluster', this.o.clusterId) as ClusterObject | undefined;
+      if (!c) return;
+      const autolock = c.Spec.EncryptionConfig.AutoLockManagers;
+      const { unlockKey } = openSecrets(this.o.dataKey, this.o.clusterId, c.Sealed);
+      const now = `${autolock}:${unlockKey}`;
+      if (now === last) return;
+      last = now;
+      report({ autolock, unlockKey });
+    };
+    while (!this.stopped) {
+      const w = this.store.watch({ tables: ['cluster'] });
+      this.lockWatch = w;
+      check();
+      // Ends when closed: on stop, or by a snapshot restore (then the state is checked afresh).
+      while (await w.next()) check();
+    }
   }
 
   /** A renewed certificate: later TLS handshakes (cluster port, raft dials) use it. */
@@ -643,6 +674,7 @@ export class Manager {
     this.stopped = true;
     if (this.promoter) clearInterval(this.promoter);
     this.orchestrator?.stop();
+    this.lockWatch?.close();
     this.dispatcher?.stop('manager stopping', '');
     this.raft?.stop('manager stopping');
     await this.transport?.close();

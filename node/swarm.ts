@@ -157,7 +157,34 @@ export class SwarmNode {
       dataKey: this.dataKey,
       peers,
       log: (event, fields) => this.log.info(event, fields),
+      onLock: (lock) => void this.applyLock(lock).catch((e: Error) => this.log.error('cannot re-seal this manager\'s keys for the swarm\'s lock', { err: e })),
     });
+  }
+
+  /**
+   * Autolock turned on or off, or the unlock key rotated: this manager's key and data key are sealed
+   * anew under the key in force (or written in the clear). The new files are written and the state
+   * saved before the old form is removed, so a crash in between leaves a node that still starts (in
+   * the old form, which the next lock report then replaces).
+   */
+  private async applyLock(lock: { autolock: boolean; unlockKey: string }): Promise<void> {
+    const s = this.state;
+    if (!s || s.role !== 'manager' || !this.creds || !this.dataKey) return;
+    const kek = lock.autolock ? parseUnlockKey(lock.unlockKey) : undefined;
+    if (s.autolock === !!kek && (kek && this.kek ? kek.equals(this.kek) : kek === this.kek)) return;
+    const certs = join(this.dir, 'certificates');
+    if (kek) {
+      await writeFileAtomic(join(this.dir, 'data.key.sealed'), seal(kek, this.dataKey, 'data-key'), 0o600);
+      await writeFileAtomic(join(certs, 'key.sealed'), seal(kek, Buffer.from(this.creds.key), 'node-key'), 0o600);
+    } else {
+      await writeFileAtomic(join(this.dir, 'data.key'), this.dataKey, 0o600);
+      await writeFileAtomic(join(certs, 'key.pem'), this.creds.key, 0o600);
+    }
+    this.kek = kek;
+    this.state = { ...s, autolock: !!kek };
+    await this.saveState();
+    for (const f of kek ? [join(this.dir, 'data.key'), join(certs, 'key.pem')] : [join(this.dir, 'data.key.sealed'), join(certs, 'key.sealed')]) await rm(f, { force: true });
+    this.log.info(kek ? 'manager keys sealed under the unlock key' : 'autolock off: manager keys kept in the clear');
   }
 
   /**

@@ -71,6 +71,7 @@ export function swarmRoutes(router: Router, swarm: SwarmNode): void {
       await swarm.control().updateSwarm(versionParam(query), spec as never, {
         rotateWorkerToken: truthy(query.get('rotateWorkerToken')),
         rotateManagerToken: truthy(query.get('rotateManagerToken')),
+        rotateManagerUnlockKey: truthy(query.get('rotateManagerUnlockKey')),
       });
       return undefined;
     })

@@ -9,8 +9,13 @@ import { group, bool, client, enc, list, needArgs, parse, str } from './common.j
 interface SwarmView {
   ID: string;
   Version: { Index: number };
-  Spec: Record<string, unknown> & { Dispatcher: { HeartbeatPeriod: number }; CAConfig: { NodeCertExpiry: number } };
+  Spec: Record<string, unknown> & { Dispatcher: { HeartbeatPeriod: number }; CAConfig: { NodeCertExpiry: number }; EncryptionConfig?: { AutoLockManagers: boolean } };
   JoinTokens: { Worker: string; Manager: string };
+}
+
+/** Docker's words around an unlock key (init --autolock, update --autolock=true, unlock-key). */
+function unlockKeyText(key: string): string {
+  return `To unlock a swarm manager after it restarts, run the \`tsswarm swarm unlock\`\ncommand and provide the following key:\n\n    ${key}\n\nPlease remember to store this key in a password manager, since without it you\nwill not be able to restart the manager.\n`;
 }
 
 interface InfoSwarm {
@@ -83,9 +88,7 @@ export async function init(argv: string[]): Promise<number> {
   process.stdout.write(`To add a manager to this swarm, run 'tsswarm swarm join-token manager' and follow the instructions.\n\n`);
   if (bool(p, 'autolock')) {
     const { UnlockKey } = await client().call<{ UnlockKey: string }>('/swarm/unlockkey');
-    process.stdout.write(
-      `To unlock a swarm manager after it restarts, run the \`tsswarm swarm unlock\`\ncommand and provide the following key:\n\n    ${UnlockKey}\n\nPlease remember to store this key in a password manager, since without it you\nwill not be able to restart the manager.\n`,
-    );
+    process.stdout.write(unlockKeyText(UnlockKey));
   }
   return 0;
 }
@@ -148,6 +151,7 @@ export const swarm = group('swarm', {
   },
   update: async (argv) => {
     const p = parse(argv, 'tsswarm swarm update [OPTIONS]', [
+      { name: 'autolock', type: 'bool', description: 'Change manager autolocking setting (true|false)' },
       { name: 'cert-expiry', type: 'string', description: 'Validity period for node certificates (ns|us|ms|s|m|h)' },
       { name: 'heartbeat-period', type: 'string', description: 'Dispatcher heartbeat period (ns|us|ms|s|m|h)' },
       { name: 'task-history-limit', type: 'string', description: 'Task history retention limit' },
@@ -162,20 +166,32 @@ export const swarm = group('swarm', {
     if (ce !== undefined) spec.CAConfig = { ...spec.CAConfig, NodeCertExpiry: ce };
     const th = str(p, 'task-history-limit');
     if (th !== undefined) spec.Orchestration = { TaskHistoryRetentionLimit: Number(th) };
+    const autolock = typeof p.flags.autolock === 'boolean' ? p.flags.autolock : undefined;
+    if (autolock !== undefined) spec.EncryptionConfig = { AutoLockManagers: autolock };
     await c.call('/swarm/update', { method: 'POST', query: { version: String(sw.Version.Index) }, body: spec });
     process.stdout.write('Swarm updated.\n');
+    // As Docker: turning autolock on shows the key at once (it is needed at the next restart).
+    if (autolock === true && !sw.Spec.EncryptionConfig?.AutoLockManagers) {
+      const { UnlockKey } = await c.call<{ UnlockKey: string }>('/swarm/unlockkey');
+      process.stdout.write(unlockKeyText(UnlockKey));
+    }
     return 0;
   },
   'unlock-key': async (argv) => {
     const p = parse(argv, 'tsswarm swarm unlock-key [OPTIONS]', [
-      { name: 'rotate', type: 'bool', description: 'Rotate unlock key (not supported yet)' },
+      { name: 'rotate', type: 'bool', description: 'Rotate unlock key' },
       { name: 'quiet', short: 'q', type: 'bool', description: 'Only display token' },
     ]);
     if (!p) return 0;
-    if (bool(p, 'rotate')) throw new FlagError('swarm unlock-key --rotate is not supported yet');
-    const { UnlockKey } = await client().call<{ UnlockKey: string }>('/swarm/unlockkey');
-    if (bool(p, 'quiet')) process.stdout.write(`${UnlockKey}\n`);
-    else process.stdout.write(`To unlock a swarm manager after it restarts, run the \`tsswarm swarm unlock\`\ncommand and provide the following key:\n\n    ${UnlockKey}\n\nPlease remember to store this key in a password manager, since without it you\nwill not be able to restart the manager.\n`);
+    const c = client();
+    if (bool(p, 'rotate')) {
+      const sw = await c.call<SwarmView>('/swarm');
+      if (!sw.Spec.EncryptionConfig?.AutoLockManagers) throw new FlagError('cannot rotate because autolock is not turned on');
+      await c.call('/swarm/update', { method: 'POST', query: { version: String(sw.Version.Index), rotateManagerUnlockKey: 'true' }, body: sw.Spec });
+      if (!bool(p, 'quiet')) process.stdout.write('Successfully rotated manager unlock key.\n\n');
+    }
+    const { UnlockKey } = await c.call<{ UnlockKey: string }>('/swarm/unlockkey');
+    process.stdout.write(bool(p, 'quiet') ? `${UnlockKey}\n` : unlockKeyText(UnlockKey));
     return 0;
   },
   unlock: async (argv) => {

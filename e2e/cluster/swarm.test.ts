@@ -298,6 +298,55 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
     await until('node 5 unlocked and ready', async () => ((await ls(5)).some((r) => r.Status === 'Ready') ? true : undefined));
   });
 
+  it('autolock turned off and on again on a running swarm, and its key rotated: the manager re-seals its keys each time', async function () {
+    // Node 5: the autolocked, unlocked single-manager swarm of the test above.
+    const dir = join(bed.node(5).dataRoot, 'swarm');
+    const sealed = () => existsSync(join(dir, 'certificates', 'key.sealed')) && existsSync(join(dir, 'data.key.sealed')) && !existsSync(join(dir, 'certificates', 'key.pem')) && !existsSync(join(dir, 'data.key'));
+    const clear = () => existsSync(join(dir, 'certificates', 'key.pem')) && existsSync(join(dir, 'data.key')) && !existsSync(join(dir, 'certificates', 'key.sealed')) && !existsSync(join(dir, 'data.key.sealed'));
+    const state = async () => JSON.parse((await bed.cli(5, ['info', '--format', 'json'])).stdout).Swarm.LocalNodeState as string;
+    const restart = async () => {
+      await bed.kill(5);
+      await bed.start(5);
+    };
+
+    // Just unlocked: its raft may still be electing itself.
+    const off = await until('swarm update accepted', async () => {
+      const r = await bed.cli(5, ['swarm', 'update', '--autolock=false']);
+      return r.code === 0 ? r : undefined;
+    });
+    assert.equal(off.stdout, 'Swarm updated.\n');
+    await until('keys in the clear', async () => (clear() ? true : undefined));
+    const none = await bed.cli(5, ['swarm', 'unlock-key']);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no unlock key is set/);
+    const norotate = await bed.cli(5, ['swarm', 'unlock-key', '--rotate']);
+    assert.match(norotate.stderr, /cannot rotate because autolock is not turned on/);
+    await restart();
+    await until('node 5 back, not locked', async () => ((await state()) === 'active' ? true : undefined));
+
+    const on = await until('swarm update accepted after the restart', async () => {
+      const r = await bed.cli(5, ['swarm', 'update', '--autolock=true']);
+      return r.code === 0 ? r : undefined;
+    });
+    const k1 = /(SWMKEY-1-\S+)/.exec(on.stdout)?.[1];
+    assert.ok(k1, `update --autolock=true prints the key (got ${on.stdout})`);
+    await until('keys sealed', async () => (sealed() ? true : undefined));
+    const before = readFileSync(join(dir, 'data.key.sealed'));
+    const rot = await bed.cli(5, ['swarm', 'unlock-key', '--rotate']);
+    assert.equal(rot.code, 0, rot.stderr);
+    assert.match(rot.stdout, /^Successfully rotated manager unlock key\.\n\nTo unlock a swarm manager/);
+    const k2 = /(SWMKEY-1-\S+)/.exec(rot.stdout)?.[1];
+    assert.ok(k2 && k2 !== k1, 'a new key');
+    await until('keys sealed anew', async () => (sealed() && !readFileSync(join(dir, 'data.key.sealed')).equals(before) ? true : undefined));
+    await restart();
+    assert.equal(await state(), 'locked');
+    const old = await runWithInput(5, ['swarm', 'unlock'], `${k1}\n`);
+    assert.match(old.stderr, /invalid key/, 'the rotated-out key no longer opens it');
+    const good = await runWithInput(5, ['swarm', 'unlock'], `${k2}\n`);
+    assert.equal(good.code, 0, good.stderr);
+    await until('node 5 unlocked and ready', async () => ((await ls(5)).some((r) => r.Status === 'Ready') ? true : undefined));
+  });
+
   async function runWithInput(k: number, args: string[], input: string): Promise<{ code: number; stderr: string }> {
     const r = spawnSync(process.execPath, [TSSWARM_BIN, ...args], { input, encoding: 'utf8', env: bed.node(k).env });
     return { code: r.status ?? 1, stderr: r.stderr };

@@ -3,6 +3,7 @@
 // Errors are lib/errors kinds with Docker's wording where Docker has one.
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
 import { newSecret } from '../ca/tokens.js';
+import { newUnlockKey } from '../ca/kek.js';
 import { createNextRootCA, crossSign } from '../ca/certs.js';
 import { nodeView, swarmView, type ClusterObject, type ClusterSpec, type NodeObject, type RaftView } from '../objects.js';
 import type { ClusterSecrets } from '../cluster-secrets.js';
@@ -18,6 +19,7 @@ export interface NodeSpecUpdate {
 export interface SwarmUpdateFlags {
   rotateWorkerToken?: boolean;
   rotateManagerToken?: boolean;
+  rotateManagerUnlockKey?: boolean;
 }
 
 /** What the control API may not decide alone: raft membership. */
@@ -87,19 +89,22 @@ export class LocalControl implements ControlApi {
     const c = this.cluster();
     if (version !== c.Version.Index) throw new ConflictError(`update out of sequence: the swarm is at version ${c.Version.Index}, the update was made from version ${version}`);
     const next: ClusterObject = { ...c, Spec: { ...c.Spec, ...spec, Name: 'default' } };
-    if ((next.Spec.EncryptionConfig?.AutoLockManagers ?? false) !== c.Spec.EncryptionConfig.AutoLockManagers) {
-      throw new InvalidArgumentError('changing autolock on a running swarm is not supported yet: choose it at `swarm init --autolock`');
-    }
+    // Autolock on or off, and the unlock key, change here; each manager then seals its own keys under
+    // the key in force (or keeps them in the clear) as it applies the entry (Manager onLock).
+    next.Spec.EncryptionConfig = { AutoLockManagers: next.Spec.EncryptionConfig?.AutoLockManagers === true };
+    const lockingNow = next.Spec.EncryptionConfig.AutoLockManagers && !c.Spec.EncryptionConfig.AutoLockManagers;
     const hb = next.Spec.Dispatcher.HeartbeatPeriod;
     if (!Number.isFinite(hb) || hb < 100 * 1_000_000) throw new InvalidArgumentError(`Spec.Dispatcher.HeartbeatPeriod ${hb} ns is under the minimum of 100ms`);
     const exp = next.Spec.CAConfig.NodeCertExpiry;
     if (!Number.isFinite(exp) || exp < 3600 * 1e9) throw new InvalidArgumentError(`Spec.CAConfig.NodeCertExpiry ${exp} ns is under the minimum of 1h`);
     const rotateRoot = (next.Spec.CAConfig.ForceRotate ?? 0) > (c.Spec.CAConfig.ForceRotate ?? 0);
     if (rotateRoot && c.RootCA.Rotation) throw new ConflictError('a root CA rotation is already in progress');
-    if (flags.rotateWorkerToken || flags.rotateManagerToken || rotateRoot) {
+    if (flags.rotateWorkerToken || flags.rotateManagerToken || flags.rotateManagerUnlockKey || lockingNow || rotateRoot) {
       const s = this.box.open(c);
       if (flags.rotateWorkerToken) s.worker = newSecret();
       if (flags.rotateManagerToken) s.manager = newSecret();
+      // Turning autolock on gives a fresh key, never one that existed while nothing was locked by it.
+      if (flags.rotateManagerUnlockKey || lockingNow) s.unlockKey = newUnlockKey();
       if (rotateRoot) {
         // A new root, and the bridge that lets nodes still trusting only the old one verify it.
         const generation = (c.RootCA.Generation ?? 0) + 1;
