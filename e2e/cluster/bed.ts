@@ -74,6 +74,7 @@ export class Bed {
   readonly underlay: string;
   readonly subnet: string;
   readonly nodes: BedNode[] = [];
+  private extraEnv: NodeJS.ProcessEnv = {};
 
   constructor(dir?: string) {
     this.dir = dir ?? `/tmp/tsswarm-bed-${this.id}`;
@@ -83,8 +84,9 @@ export class Bed {
     this.subnet = `10.199.${parseInt(this.id, 16) % 250}`;
   }
 
-  /** Boots `n` nodes and their daemons. */
-  async boot(n: number): Promise<BedNode[]> {
+  /** Boots `n` nodes and their daemons; `env` is added to every node's (daemon and CLI) environment. */
+  async boot(n: number, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<BedNode[]> {
+    this.extraEnv = opts.env ?? {};
     mkdirSync(this.dir, { recursive: true });
     // Who owns the bed: a sweep by another run leaves it alone while this process lives.
     writeFileSync(join(this.dir, 'owner'), `${process.pid}\n`);
@@ -110,6 +112,7 @@ export class Bed {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...nodeDaemonEnv(k),
+      ...this.extraEnv,
       TSSWARM_HOST: host,
       DOCKER_HOST: host,
       TSSWARM_NO_AUTOSTART: '1',

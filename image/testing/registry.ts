@@ -84,7 +84,7 @@ export interface TestProxy {
  */
 export async function startProxy(
   upstream: string,
-  opts: { hook?: ProxyHook; cutBlobAfter?: number; cutTimes?: number } = {},
+  opts: { hook?: ProxyHook; cutBlobAfter?: number; cutTimes?: number; /** Listen on this unix socket instead of a loopback port (`host` is then the path). */ socketPath?: string } = {},
 ): Promise<TestProxy> {
   const log: string[] = [];
   let cuts = 0;
@@ -120,10 +120,10 @@ export async function startProxy(
       req.pipe(up);
     })();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
+  if (opts.socketPath) await new Promise<void>((r) => server.listen(opts.socketPath, r));
+  else await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    host: `127.0.0.1:${port}`,
+    host: opts.socketPath ?? `127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
     stop: () =>
       new Promise<void>((r) => {
