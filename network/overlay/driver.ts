@@ -10,7 +10,7 @@ import { ipBatch, run } from '../exec.js';
 import { checkIfname, connectEndpoint, deleteLink, disconnectEndpoint, listLinks } from '../link.js';
 import type { NetworkAddressing, NetworkDriver, ServiceAddress } from '../driver.js';
 import type { EndpointRecord, NetworkRecord } from '../state.js';
-import { peerScript, planPeers, type Peer } from './peers.js';
+import { peerScript, planPeers, programmedPeers, type Peer } from './peers.js';
 import { ensureSandbox, isMounted, removeSandbox } from './sandbox.js';
 
 export const OPT_VNI = 'com.docker.network.driver.overlay.vxlanid_list';
@@ -113,7 +113,10 @@ export class OverlayDriver implements NetworkDriver {
         await this.create(n, { subnet: n.subnet!, gateway: n.gateway!, prefix: Number(n.subnet!.split('/')[1]) });
       } else {
         this.sandboxes.set(n.id, ns);
-        this.peers.set(n.bridge!, []);
+        const { vxlan } = this.names(Number(n.options[OPT_VNI]));
+        const fdb = await run('bridge', ['-j', 'fdb', 'show', 'dev', vxlan], { netns: ns }).catch(() => '[]');
+        const neigh = await run('ip', ['-j', 'neigh', 'show', 'dev', vxlan], { netns: ns }).catch(() => '[]');
+        this.peers.set(n.bridge!, programmedPeers(fdb, neigh));
       }
       for (const l of here) links.add(l);
     }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointRecord, NetworkRecord } from '../state.js';
 import { OverlayDriver, OPT_LOCAL, OPT_VNI } from './driver.js';
-import { peerScript, planPeers } from './peers.js';
+import { peerScript, planPeers, programmedPeers } from './peers.js';
 import { isMounted } from './sandbox.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -27,6 +27,17 @@ describe('network/overlay peers (pure)', () => {
         'neigh replace 10.0.1.4 lladdr 02:42:0a:00:01:04 dev tsvx4097 nud permanent\nfdb append 02:42:0a:00:01:04 dev tsvx4097 dst 192.168.1.4 self permanent\n',
     );
     assert.equal(peerScript('x', planPeers([a], [a])), '');
+  });
+
+  it('reads back what a VXLAN device holds: FDB entries paired with their neighbour entries', () => {
+    const fdb = JSON.stringify([
+      { mac: '02:42:0a:00:01:04', dst: '192.168.1.3', flags: ['self'], state: 'permanent' },
+      { mac: '00:00:00:00:00:00', dst: '192.168.1.9', flags: ['self'], state: 'permanent' },
+      { mac: 'f2:22:ec:fe:c6:56', master: 'br', state: 'permanent' },
+    ]);
+    const neigh = JSON.stringify([{ dst: '10.0.1.4', lladdr: '02:42:0a:00:01:04', state: ['PERMANENT'] }]);
+    assert.deepEqual(programmedPeers(fdb, neigh), [{ ip: '10.0.1.4', mac: '02:42:0a:00:01:04', nodeAddr: '192.168.1.3' }]);
+    assert.deepEqual(programmedPeers('', ''), []);
   });
 });
 
@@ -120,9 +131,15 @@ describe('network/overlay peers (pure)', () => {
     const d1 = new OverlayDriver({ prefix: tag, netns: `/run/netns/${ns.n1}`, sandboxDir: join(dir, 'n1') });
     await d1.create(net('n1'), { subnet: '10.0.1.0/24', gateway: '10.0.1.1', prefix: 24 });
     await d1.join(net('n1'), ep(1, ns.c1));
-    // A new driver (the restarted daemon) finds the namespace mounted and the endpoint's link in it.
+    await d1.programmePeers(net('n1'), [{ ip: '10.0.1.9', mac: '02:42:0a:00:01:09', nodeAddr: addr.n2 }]);
+    // A new driver (the restarted daemon) finds the namespace mounted and the endpoint's link in it,
+    // and starts from the peers the device holds: one gone meanwhile is removed by the next picture.
     const restarted = new OverlayDriver({ prefix: tag, netns: `/run/netns/${ns.n1}`, sandboxDir: join(dir, 'n1') });
     assert.deepEqual((await restarted.restore([net('n1')], [ep(1, ns.c1)])).stale, []);
+    const fdbOf = () => sh('nsenter', `--net=${restarted.namespaceOf(net('n1'))}`, 'bridge', 'fdb', 'show', 'dev', `${tag}vx4097`);
+    assert.match(fdbOf(), /02:42:0a:00:01:09/);
+    await restarted.programmePeers(net('n1'), []);
+    assert.doesNotMatch(fdbOf(), /02:42:0a:00:01:09/, 'the stale peer is gone');
     // Gone (as after a reboot): made again, and the endpoint reported stale.
     execFileSync('umount', [restarted.namespaceOf(net('n1'))]);
     const rebuilt = await restarted.restore([net('n1')], [ep(1, ns.c1)]);

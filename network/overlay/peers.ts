@@ -38,3 +38,21 @@ export function peerScript(vxlan: string, plan: PeerPlan): string {
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
+
+/**
+ * The peers a VXLAN device holds, from `bridge -j fdb show dev VX` and `ip -j neigh show dev VX`
+ * (after a daemon restart the kernel keeps them, and the next plan must start from what is there,
+ * or endpoints gone meanwhile would stay programmed). An FDB entry pairs with the neighbour entry of
+ * its MAC; the bridge's own and the all-zero flood entries have no neighbour and are not peers.
+ */
+export function programmedPeers(fdbJson: string, neighJson: string): Peer[] {
+  const fdb = JSON.parse(fdbJson || '[]') as { mac?: string; dst?: string }[];
+  const neigh = JSON.parse(neighJson || '[]') as { dst?: string; lladdr?: string }[];
+  const ipOf = new Map(neigh.filter((n) => n.dst && n.lladdr).map((n) => [n.lladdr!, n.dst!]));
+  const out: Peer[] = [];
+  for (const f of fdb) {
+    const ip = f.mac ? ipOf.get(f.mac) : undefined;
+    if (ip && f.dst) out.push({ ip, mac: f.mac!, nodeAddr: f.dst });
+  }
+  return out;
+}
