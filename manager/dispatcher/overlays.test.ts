@@ -40,7 +40,7 @@ function fixture(): MemoryStore {
     ['services', svc('s-rr', 'rr', ['front'], [])],
     ['tasks', task('t1', 's-web', 'web', 'n1', 1, [['front', '10.0.1.3/24'], ['ingress', '10.255.0.6/16']])],
     ['tasks', task('t2', 's-web', 'web', 'n2', 2, [['front', '10.0.1.4/24'], ['ingress', '10.255.0.7/16']])],
-    // On a down node: still a backend by its store state, never a peer.
+    // On a down node: neither a peer nor a backend, though the store still says running.
     ['tasks', task('t3', 's-web', 'web', 'n3', 3, [['front', '10.0.1.5/24'], ['ingress', '10.255.0.8/16']])],
     // Starting: a peer (its node must reach it) but not yet a backend or a name.
     ['tasks', task('t4', 's-rr', 'rr', 'n2', 1, [['front', '10.0.1.6/24']], 'starting')],
@@ -62,13 +62,14 @@ describe('manager/dispatcher overlays (pure)', () => {
     assert.deepEqual([...n1.keys()].sort(), ['front', 'ingress']);
     const front = n1.get('front')!;
     assert.deepEqual(front.peers.map((p) => `${p.ip}@${p.nodeAddr}`), ['10.0.1.4@192.168.9.2', '10.0.1.6@192.168.9.2']);
-    assert.deepEqual(front.vips, [{ vip: '10.0.1.2', backends: ['10.0.1.3', '10.0.1.4', '10.0.1.5'] }]);
+    assert.deepEqual(front.vips, [{ vip: '10.0.1.2', backends: ['10.0.1.3', '10.0.1.4'] }], 'the task on the down node is out of rotation');
     const names = Object.fromEntries(front.records.map((r) => [r.id, `${r.ip} ${r.names.join(',')}`]));
     assert.equal(names['swarm:svc:s-web'], '10.0.1.2 web,www');
     assert.equal(names['swarm:task:t1'], '10.0.1.3 tasks.web,web.1.t1');
     assert.equal(names['swarm:rr:s-rr:10.0.1.7'], '10.0.1.7 rr');
     assert.equal(names['swarm:task:t4'], undefined, 'a starting task has no name yet');
     assert.equal(names['swarm:task:t6'], undefined);
+    assert.equal(names['swarm:task:t3'], undefined, 'a task on a down node has no name');
   });
 
   it('shares what all nodes share, and gives each its own peers and mesh', () => {
@@ -79,7 +80,7 @@ describe('manager/dispatcher overlays (pure)', () => {
     const mesh1 = n1.get('ingress')!.ingress!;
     assert.equal(mesh1.nodeAddr, '10.255.0.2/16');
     assert.deepEqual(mesh1.ports, [
-      { protocol: 'tcp', port: 8080, targetPort: 80, backends: ['10.255.0.6', '10.255.0.7', '10.255.0.8'] },
+      { protocol: 'tcp', port: 8080, targetPort: 80, backends: ['10.255.0.6', '10.255.0.7'] },
       { protocol: 'tcp', port: 8081, targetPort: 81, backends: ['10.255.0.6'], local: true },
     ]);
     assert.deepEqual(n2.get('ingress')!.ingress!.ports[1]!.backends, ['10.255.0.7']);

@@ -116,8 +116,11 @@ export class OverlayPictures {
     const services = new Map(this.services.map((s) => [s.ID, s]));
     for (const { t, ip } of this.attached(netId)) {
       const node = this.nodes.get(t.NodeID!);
-      sh.endpoints.push({ ip, nodeId: t.NodeID!, nodeAddr: node && node.Status.State !== 'down' && node.Status.Addr ? node.Status.Addr : undefined });
-      if (t.Status.State !== 'running') continue;
+      const up = !!node && node.Status.State !== 'down';
+      sh.endpoints.push({ ip, nodeId: t.NodeID!, nodeAddr: up && node.Status.Addr ? node.Status.Addr : undefined });
+      // A task on a node marked down is unreachable (no peer entry leads there): out of the rotation and
+      // the names at once, not only when the orchestrator has replaced it.
+      if (t.Status.State !== 'running' || !up) continue;
       if (t.Attachment) {
         sh.records.push({ id: `swarm:att:${t.ID}`, ip, names: [t.ServiceName] });
         continue;
