@@ -83,19 +83,19 @@ export class Bed {
     this.subnet = `10.199.${parseInt(this.id, 16) % 250}`;
   }
 
-  /** Boots `n` nodes and their daemons. */
-  async boot(n: number): Promise<BedNode[]> {
+  /** Boots `n` nodes and their daemons; `env` is added to every node's (daemon and CLI). */
+  async boot(n: number, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<BedNode[]> {
     mkdirSync(this.dir, { recursive: true });
     // Who owns the bed: a sweep by another run leaves it alone while this process lives.
     writeFileSync(join(this.dir, 'owner'), `${process.pid}\n`);
     must('ip', ['netns', 'add', this.underlay]);
     must('ip', ['-n', this.underlay, '-batch', '-'], 'link set lo up\nlink add br0 type bridge\nlink set br0 up\n');
-    for (let k = 1; k <= n; k++) this.nodes.push(this.makeNode(k));
+    for (let k = 1; k <= n; k++) this.nodes.push(this.makeNode(k, opts.env ?? {}));
     await Promise.all(this.nodes.map((nd) => this.start(nd.index)));
     return this.nodes;
   }
 
-  private makeNode(k: number): BedNode {
+  private makeNode(k: number, extraEnv: NodeJS.ProcessEnv): BedNode {
     const netns = `${this.prefix}-n${k}`;
     must('ip', ['netns', 'add', netns]);
     const veth = `${this.prefix}v${k}`;
@@ -110,6 +110,7 @@ export class Bed {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...nodeDaemonEnv(k),
+      ...extraEnv,
       TSSWARM_HOST: host,
       DOCKER_HOST: host,
       TSSWARM_NO_AUTOSTART: '1',

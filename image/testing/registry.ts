@@ -143,6 +143,8 @@ export async function startProxy(upstream: string, opts: ProxyOptions = {}): Pro
 }
 
 const PROXY_MAIN = fileURLToPath(new URL('./proxy-main.ts', import.meta.url));
+/** The project's root: `--import tsx` is resolved from the child's working directory. */
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 async function startProxyChild(upstream: string, opts: ProxyOptions): Promise<TestProxy> {
   if (opts.hook) throw new Error(`startProxy: a hook function cannot run in another network namespace (${opts.netns}); give basicAuth instead`);
@@ -155,8 +157,8 @@ async function startProxyChild(upstream: string, opts: ProxyOptions): Promise<Te
     ...(opts.cutTimes !== undefined ? { cutTimes: opts.cutTimes } : {}),
   };
   // The child loads TypeScript the way this process does; stdin is a pipe whose end tells it we died.
-  const [cmd, args] = inNetns(opts.netns, process.execPath, ['--import', import.meta.resolve('tsx'), PROXY_MAIN, JSON.stringify(cfg)]);
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const [cmd, args] = inNetns(opts.netns, process.execPath, ['--import', 'tsx', PROXY_MAIN, JSON.stringify(cfg)]);
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: PROJECT_ROOT });
   const log: string[] = [];
   let stderr = '';
   child.stderr.setEncoding('utf8');
