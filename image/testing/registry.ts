@@ -29,9 +29,13 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-/** `cmd args` as they run in `netns` (nsenter execs, so the child's pid is the command's own). */
+/**
+ * `cmd args` as they run in `netns` (nsenter and setpriv exec, so the child's pid is the command's
+ * own). It gets SIGTERM when this process dies: a registry left running in a bed's namespace would
+ * keep the bed's sweep from removing it.
+ */
 function inNetns(netns: string | undefined, cmd: string, args: string[]): [string, string[]] {
-  return netns ? ['nsenter', [`--net=${netns}`, '--', cmd, ...args]] : [cmd, args];
+  return netns ? ['nsenter', [`--net=${netns}`, '--', 'setpriv', '--pdeathsig', 'TERM', '--', cmd, ...args]] : [cmd, args];
 }
 
 /** Ends `child` (SIGTERM, then SIGKILL if it lingers) and waits for its exit. */
