@@ -18,6 +18,7 @@ interface TaskRow {
   NodeID?: string;
   DesiredState: string;
   Status: { State: string; Err?: string };
+  Spec: { ContainerSpec: { Env?: string[] } };
 }
 
 const USER = 'alice';
@@ -124,6 +125,31 @@ describe('e2e/cluster: service create --with-registry-auth on a 3-node bed', fun
       assert.ok(!text.includes(header), `${what} shows the X-Registry-Auth header`);
       assert.ok(!text.includes('RegistryAuth'), `${what} shows RegistryAuth`);
     }
+  });
+
+  it('an update without --with-registry-auth keeps the credentials the service has, as Docker does', async function () {
+    // Scale to none and take the image off both workers, so the update's tasks must pull again.
+    assert.equal((await cli1(['service', 'scale', '-d', 'priv=0'])).code, 0);
+    for (const k of [2, 3]) {
+      await until(`no priv task running on node ${k}`, async () => {
+        const r = await bed.cli(k, ['ps', '-q', '--filter', 'label=com.docker.swarm.task.id']);
+        return r.code === 0 && r.stdout.trim() === '' ? true : undefined;
+      });
+      await bed.must(k, ['rmi', '-f', image]);
+      assert.equal(await hasImage(k), false, `node ${k} no longer has ${image}`);
+    }
+    const u = await cli1(['service', 'update', '-d', '--env-add', 'TSB_STEP=2', '--replicas', '2', 'priv']);
+    assert.equal(u.code, 0, u.stderr);
+    let seen: TaskRow[] = [];
+    const running = await until('2 updated priv tasks running', async () => {
+      seen = await tasks('priv');
+      const r = seen.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running' && (t.Spec.ContainerSpec.Env ?? []).includes('TSB_STEP=2'));
+      return r.length === 2 ? r : undefined;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; the tasks' errors: ${[...new Set(seen.map((t) => t.Status.Err).filter(Boolean))].join(' | ')}`);
+    });
+    assert.deepEqual(running.map((t) => t.NodeID).sort(), [ids[2], ids[3]].sort());
+    for (const k of [2, 3]) assert.equal(await hasImage(k), true, `node ${k} pulled ${image} again`);
   });
 
   it('without --with-registry-auth, a worker without the image cannot pull it and the task says why', async function () {
