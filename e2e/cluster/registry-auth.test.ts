@@ -2,7 +2,8 @@
 // docker-registry and its HTTP Basic auth proxy in node 1's network namespace at node 1's bed address.
 // Only node 1's CLI logs in; the workers never do and start without the image, so a task runs there
 // only if the credentials travelled with the task. Without the flag the pull is refused and the task
-// says so. The API never shows the credentials (Docker's swarm ContainerSpec has no place for them).
+// says so. The API never shows the credentials (Docker's swarm ContainerSpec has no place for them),
+// and an update that does not bring them keeps them, as Docker does.
 // Waits are bounded by a count of polls, never timed assertions.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
