@@ -74,7 +74,6 @@ export class Bed {
   readonly underlay: string;
   readonly subnet: string;
   readonly nodes: BedNode[] = [];
-  private extraEnv: NodeJS.ProcessEnv = {};
 
   constructor(dir?: string) {
     this.dir = dir ?? `/tmp/tsswarm-bed-${this.id}`;
@@ -86,18 +85,17 @@ export class Bed {
 
   /** Boots `n` nodes and their daemons; `env` is added to every node's (daemon and CLI) environment. */
   async boot(n: number, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<BedNode[]> {
-    this.extraEnv = opts.env ?? {};
     mkdirSync(this.dir, { recursive: true });
     // Who owns the bed: a sweep by another run leaves it alone while this process lives.
     writeFileSync(join(this.dir, 'owner'), `${process.pid}\n`);
     must('ip', ['netns', 'add', this.underlay]);
     must('ip', ['-n', this.underlay, '-batch', '-'], 'link set lo up\nlink add br0 type bridge\nlink set br0 up\n');
-    for (let k = 1; k <= n; k++) this.nodes.push(this.makeNode(k));
+    for (let k = 1; k <= n; k++) this.nodes.push(this.makeNode(k, opts.env ?? {}));
     await Promise.all(this.nodes.map((nd) => this.start(nd.index)));
     return this.nodes;
   }
 
-  private makeNode(k: number): BedNode {
+  private makeNode(k: number, extraEnv: NodeJS.ProcessEnv): BedNode {
     const netns = `${this.prefix}-n${k}`;
     must('ip', ['netns', 'add', netns]);
     const veth = `${this.prefix}v${k}`;
@@ -112,7 +110,7 @@ export class Bed {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...nodeDaemonEnv(k),
-      ...this.extraEnv,
+      ...extraEnv,
       TSSWARM_HOST: host,
       DOCKER_HOST: host,
       TSSWARM_NO_AUTOSTART: '1',

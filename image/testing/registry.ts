@@ -1,21 +1,59 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProxyChildConfig } from './proxy-main.js';
+import { createProxyServer, type ProxyBehaviour, type ProxyHook } from './proxy-server.js';
+
+export type { ProxyHook } from './proxy-server.js';
 
 export const DOCKER_REGISTRY = '/usr/bin/docker-registry';
 
+/** Where a test registry or proxy listens. */
+export interface ListenOptions {
+  /** A network namespace (a path such as /run/netns/NAME) to run in; the host's by default. */
+  netns?: string;
+  /** The IPv4 address to listen on; 127.0.0.1 by default. */
+  addr?: string;
+  /** The port; an ephemeral one by default. */
+  port?: number;
+}
+
 export interface TestRegistry {
-  /** "127.0.0.1:PORT" */
+  /** "ADDR:PORT", e.g. "127.0.0.1:PORT" */
   host: string;
   dataDir: string;
   stop(): Promise<void>;
 }
 
-/** Debian's docker-registry on a loopback ephemeral port, as our child, storage in a temp dir. */
-export async function startRegistry(): Promise<TestRegistry> {
+/**
+ * `cmd args` as they run in `netns` (nsenter and setpriv exec, so the child's pid is the command's
+ * own). It gets SIGTERM when this process dies: a registry left running in a bed's namespace would
+ * keep the bed's sweep from removing it.
+ */
+function inNetns(netns: string | undefined, cmd: string, args: string[]): [string, string[]] {
+  return netns ? ['nsenter', [`--net=${netns}`, '--', 'setpriv', '--pdeathsig', 'TERM', '--', cmd, ...args]] : [cmd, args];
+}
+
+/** Ends `child` (SIGTERM, then SIGKILL if it lingers) and waits for its exit. */
+async function end(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(hard);
+}
+
+/**
+ * Debian's docker-registry as our child, storage in a temp dir: on a loopback ephemeral port by
+ * default, or where `at` says (another network namespace, another address).
+ */
+export async function startRegistry(at: ListenOptions = {}): Promise<TestRegistry> {
+  const addr = at.addr ?? '127.0.0.1';
   const dir = await mkdtemp(join(tmpdir(), 'tsswarm-registry-'));
   const dataDir = join(dir, 'data');
   await mkdir(dataDir);
@@ -34,32 +72,30 @@ export async function startRegistry(): Promise<TestRegistry> {
       '  delete:',
       '    enabled: true',
       'http:',
-      '  addr: 127.0.0.1:0',
+      `  addr: ${addr}:${at.port ?? 0}`,
       '  secret: tsswarm-test',
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(DOCKER_REGISTRY, ['serve', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [cmd, args] = inNetns(at.netns, DOCKER_REGISTRY, ['serve', cfg]);
+  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await end(child);
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    const listening = new RegExp(`listening on (${addr.replace(/\./g, '\\.')}:\\d+)`);
     const host = await new Promise<string>((resolve, reject) => {
       let log = '';
       child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (s: string) => {
         log += s;
-        const m = /listening on (127\.0\.0\.1:\d+)/.exec(log);
+        const m = listening.exec(log);
         if (m) resolve(m[1]!);
         if (log.length > 1 << 16) log = log.slice(-4096);
       });
       child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`docker-registry exited (${code}) before listening: ${log.slice(-2000)}`)));
+      child.once('exit', (code) => reject(new Error(`docker-registry${at.netns ? ` in ${at.netns}` : ''} exited (${code}) before listening on ${addr}: ${log.slice(-2000)}`)));
     });
     child.stderr!.resume();
     return { host, dataDir, stop };
@@ -69,61 +105,38 @@ export async function startRegistry(): Promise<TestRegistry> {
   }
 }
 
-export type ProxyHook = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
-
 export interface TestProxy {
   host: string;
-  /** Requests seen: "METHOD path [range]" */
+  /** Requests seen: "METHOD path [range]" (from a child proxy, as its reports arrive; all of them after stop()) */
   log: string[];
   stop(): Promise<void>;
+}
+
+export interface ProxyOptions extends ProxyBehaviour, ListenOptions {
+  /** HTTP Basic auth with one user: the same as hook: basicAuthHook(user, password), and it can cross into another netns. */
+  basicAuth?: { user: string; password: string };
 }
 
 /**
  * An HTTP proxy in front of a test registry. `hook` may answer a request itself (return true),
  * e.g. to demand auth; `cutBlob` breaks the first download of matching blobs after N bytes.
+ * In another network namespace (`netns`) it is a child process (proxy-main.ts); a hook function
+ * cannot go there, `basicAuth` can.
  */
-export async function startProxy(
-  upstream: string,
-  opts: { hook?: ProxyHook; cutBlobAfter?: number; cutTimes?: number; /** Listen on this unix socket instead of a loopback port (`host` is then the path). */ socketPath?: string } = {},
-): Promise<TestProxy> {
+export async function startProxy(upstream: string, opts: ProxyOptions = {}): Promise<TestProxy> {
+  if (opts.hook && opts.basicAuth) throw new Error('startProxy: give either hook or basicAuth, not both');
+  if (opts.netns) return startProxyChild(upstream, opts);
   const log: string[] = [];
-  let cuts = 0;
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      log.push(`${req.method} ${req.url}${req.headers.range ? ` ${req.headers.range}` : ''}`);
-      if (opts.hook && (await opts.hook(req, res))) return;
-      const up = httpRequest(
-        { host: upstream.split(':')[0], port: Number(upstream.split(':')[1]), method: req.method, path: req.url, headers: req.headers },
-        (upRes) => {
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-          const isBlob = req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '') && upRes.statusCode === 200;
-          if (isBlob && opts.cutBlobAfter !== undefined && cuts < (opts.cutTimes ?? 1)) {
-            cuts++;
-            let sent = 0;
-            upRes.on('data', (c: Buffer) => {
-              if (sent >= opts.cutBlobAfter!) return;
-              const part = c.subarray(0, opts.cutBlobAfter! - sent);
-              sent += part.length;
-              res.write(part);
-              if (sent >= opts.cutBlobAfter!) {
-                upRes.destroy();
-                res.socket?.destroy();
-              }
-            });
-            upRes.on('end', () => res.end());
-            return;
-          }
-          upRes.pipe(res);
-        },
-      );
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    })();
+  const hook = opts.basicAuth ? basicAuthHook(opts.basicAuth.user, opts.basicAuth.password) : opts.hook;
+  const server = createProxyServer(upstream, { ...opts, ...(hook ? { hook } : {}) }, (line) => log.push(line));
+  const addr = opts.addr ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, addr, resolve);
   });
-  if (opts.socketPath) await new Promise<void>((r) => server.listen(opts.socketPath, r));
-  else await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
   return {
-    host: opts.socketPath ?? `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    host: `${addr}:${port}`,
     log,
     stop: () =>
       new Promise<void>((r) => {
@@ -131,6 +144,58 @@ export async function startProxy(
         server.close(() => r());
       }),
   };
+}
+
+const PROXY_MAIN = fileURLToPath(new URL('./proxy-main.ts', import.meta.url));
+/** The project's root: `--import tsx` is resolved from the child's working directory. */
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+async function startProxyChild(upstream: string, opts: ProxyOptions): Promise<TestProxy> {
+  if (opts.hook) throw new Error(`startProxy: a hook function cannot run in another network namespace (${opts.netns}); give basicAuth instead`);
+  const cfg: ProxyChildConfig = {
+    upstream,
+    addr: opts.addr ?? '127.0.0.1',
+    port: opts.port ?? 0,
+    ...(opts.basicAuth ? { basicAuth: opts.basicAuth } : {}),
+    ...(opts.cutBlobAfter !== undefined ? { cutBlobAfter: opts.cutBlobAfter } : {}),
+    ...(opts.cutTimes !== undefined ? { cutTimes: opts.cutTimes } : {}),
+  };
+  // The child loads TypeScript the way this process does; stdin is a pipe whose end tells it we died.
+  const [cmd, args] = inNetns(opts.netns, process.execPath, ['--import', 'tsx', PROXY_MAIN, JSON.stringify(cfg)]);
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: PROJECT_ROOT });
+  const log: string[] = [];
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
+  try {
+    const host = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (s: string) => {
+        buf += s;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (line.startsWith('request ')) log.push(line.slice(8));
+          else if (line.startsWith('listening ')) resolve(line.slice(10));
+        }
+      });
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the registry proxy in ${opts.netns} exited (${code}) before listening: ${stderr}`)));
+    });
+    return {
+      host,
+      log,
+      stop: async () => {
+        child.stdin.end();
+        await end(child);
+      },
+    };
+  } catch (err) {
+    await end(child);
+    throw err;
+  }
 }
 
 /** Hook: HTTP Basic auth with one user. */

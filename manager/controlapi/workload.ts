@@ -136,6 +136,17 @@ function hideTaskAuth(spec: TaskSpec): TaskSpec {
   return { ...spec, ContainerSpec: cs as TaskSpec['ContainerSpec'] };
 }
 
+/**
+ * An update that brings no credentials keeps the ones the service has (Docker's default,
+ * registryAuthFrom=spec): clients send back the spec they read, which never shows them.
+ */
+function keepAuth(spec: ServiceSpec, cur: ServiceSpec): ServiceSpec {
+  const had = (cur.TaskTemplate.ContainerSpec as { PullOptions?: unknown }).PullOptions;
+  if (had === undefined || 'PullOptions' in spec.TaskTemplate.ContainerSpec) return spec;
+  const cs = { ...spec.TaskTemplate.ContainerSpec, PullOptions: had } as TaskSpec['ContainerSpec'];
+  return { ...spec, TaskTemplate: { ...spec.TaskTemplate, ContainerSpec: cs } };
+}
+
 function publicTask(t: TaskObject): Task {
   const v = taskView(t);
   return { ...v, Spec: hideTaskAuth(v.Spec) };
@@ -215,7 +226,9 @@ export class WorkloadControl implements WorkloadApi {
       const { ports } = this.validateService(cur.PreviousSpec, cur);
       next = { ...cur, Spec: cur.PreviousSpec, PreviousSpec: cur.Spec, Endpoint: { ...cur.Endpoint, Spec: cur.PreviousSpec.EndpointSpec ?? { Mode: 'vip' }, Ports: ports }, UpdateStatus: { State: 'rollback_started', StartedAt: at, Message: 'manually requested rollback' } };
     } else {
-      const { spec, ports } = this.validateService(raw, cur);
+      const checked = this.validateService(raw, cur);
+      const spec = keepAuth(checked.spec, cur.Spec);
+      const ports = checked.ports;
       const changed = specDigest(spec.TaskTemplate) !== specDigest(cur.Spec.TaskTemplate);
       next = { ...cur, Spec: spec, PreviousSpec: cur.Spec, Endpoint: { ...cur.Endpoint, Spec: spec.EndpointSpec ?? { Mode: 'vip' }, Ports: ports } };
       if (changed) next.UpdateStatus = { State: 'updating', StartedAt: at, Message: 'update in progress' };
