@@ -126,6 +126,12 @@ describe('e2e/cluster: service create --with-registry-auth on a 3-node bed', fun
       assert.ok(!text.includes(header), `${what} shows the X-Registry-Auth header`);
       assert.ok(!text.includes('RegistryAuth'), `${what} shows RegistryAuth`);
     }
+    // Nor does any manager's disk: the raft log and snapshots hold them only sealed under the data key.
+    const raft = join(bed.node(1).dataRoot, 'swarm', 'raft');
+    for (const needle of [header, PASSWORD]) {
+      const found = spawnSync('grep', ['-rl', '--', needle, raft], { encoding: 'utf8' });
+      assert.equal(found.stdout.trim(), '', `the manager's raft data holds ${needle === header ? 'the X-Registry-Auth header' : 'the password'} in the clear`);
+    }
   });
 
   it('an update without --with-registry-auth keeps the credentials the service has, as Docker does', async function () {

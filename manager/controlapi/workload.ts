@@ -147,6 +147,26 @@ function keepAuth(spec: ServiceSpec, cur: ServiceSpec): ServiceSpec {
   return { ...spec, TaskTemplate: { ...spec.TaskTemplate, ContainerSpec: cs } };
 }
 
+/** Prefix of a registry credential sealed under the data key (the raft log never holds it in the clear). */
+export const SEALED_AUTH = 'sealed:';
+export const registryAuthAad = (serviceId: string): string => `registry-auth:${serviceId}`;
+
+/**
+ * Seals the credentials a spec brings (--with-registry-auth) under the cluster's data key, bound to the
+ * service. The same credentials as the current spec keep its sealed form, so re-sending them changes
+ * nothing (a fresh seal would differ, and start a rolling update for nothing).
+ */
+function sealAuth(spec: ServiceSpec, cur: ServiceSpec | undefined, serviceId: string, box: DataBox): ServiceSpec {
+  const auth = (spec.TaskTemplate.ContainerSpec as { PullOptions?: { RegistryAuth?: string } }).PullOptions?.RegistryAuth;
+  if (!auth || auth.startsWith(SEALED_AUTH)) return spec;
+  const before = (cur?.TaskTemplate.ContainerSpec as { PullOptions?: { RegistryAuth?: string } } | undefined)?.PullOptions?.RegistryAuth;
+  const aad = registryAuthAad(serviceId);
+  const same = before?.startsWith(SEALED_AUTH) && box.open(aad, before.slice(SEALED_AUTH.length)).toString('utf8') === auth;
+  const sealed = same ? before! : SEALED_AUTH + box.seal(aad, Buffer.from(auth, 'utf8'));
+  const cs = { ...spec.TaskTemplate.ContainerSpec, PullOptions: { RegistryAuth: sealed } } as TaskSpec['ContainerSpec'];
+  return { ...spec, TaskTemplate: { ...spec.TaskTemplate, ContainerSpec: cs } };
+}
+
 function publicTask(t: TaskObject): Task {
   const v = taskView(t);
   return { ...v, Spec: hideTaskAuth(v.Spec) };
@@ -209,8 +229,10 @@ export class WorkloadControl implements WorkloadApi {
   }
 
   async createService(raw: unknown): Promise<{ ID: string; Warnings: string[] | null }> {
-    const { spec, ports } = this.validateService(raw);
+    const checked = this.validateService(raw);
     const id = newId();
+    const spec = sealAuth(checked.spec, undefined, id, this.box);
+    const ports = checked.ports;
     const obj = { ID: id, Spec: spec, Endpoint: { Spec: spec.EndpointSpec ?? { Mode: 'vip' }, ...(ports.length ? { Ports: ports } : {}) }, ...(spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob ? { JobIteration: { Index: 0 } } : {}) };
     await this.store.update((tx) => tx.create('services', obj));
     return { ID: id, Warnings: null };
@@ -227,7 +249,7 @@ export class WorkloadControl implements WorkloadApi {
       next = { ...cur, Spec: cur.PreviousSpec, PreviousSpec: cur.Spec, Endpoint: { ...cur.Endpoint, Spec: cur.PreviousSpec.EndpointSpec ?? { Mode: 'vip' }, Ports: ports }, UpdateStatus: { State: 'rollback_started', StartedAt: at, Message: 'manually requested rollback' } };
     } else {
       const checked = this.validateService(raw, cur);
-      const spec = keepAuth(checked.spec, cur.Spec);
+      const spec = sealAuth(keepAuth(checked.spec, cur.Spec), cur.Spec, cur.ID, this.box);
       const ports = checked.ports;
       const changed = specDigest(spec.TaskTemplate) !== specDigest(cur.Spec.TaskTemplate);
       next = { ...cur, Spec: spec, PreviousSpec: cur.Spec, Endpoint: { ...cur.Endpoint, Spec: spec.EndpointSpec ?? { Mode: 'vip' }, Ports: ports } };

@@ -6,7 +6,7 @@ import type { Assignment, OverlayState } from '../protocol.js';
 import type { MemoryStore } from '../store/memory.js';
 import { stateOrder, taskView, type TaskObject } from '../orchestrator/model.js';
 import { OverlayPictures } from './overlays.js';
-import type { ConfigObject, DataBox, SecretObject } from '../controlapi/workload.js';
+import { registryAuthAad, SEALED_AUTH, type ConfigObject, type DataBox, type SecretObject } from '../controlapi/workload.js';
 
 /** key (`task:ID`, `secret:ID`, `config:ID`, `network:ID`) → the version (or content digest) sent. */
 export type Sent = Map<string, number | string>;
@@ -66,7 +66,7 @@ export function diff(set: NodeSet, sent: Sent, box: DataBox): Assignment[] {
     if (changed(`network:${id}`, digest)) out.push({ kind: 'network', action: 'update', id, network: st as unknown as Record<string, unknown> });
   }
   for (const t of set.tasks) {
-    if (changed(`task:${t.ID}`, t.Version.Index)) out.push({ kind: 'task', action: 'update', id: t.ID, task: { ...taskView(t), ServiceAnnotations: { Name: t.ServiceName }, Endpoint: { Ports: set.hostPorts.get(t.ServiceID) ?? [] } } as unknown as Record<string, unknown> });
+    if (changed(`task:${t.ID}`, t.Version.Index)) out.push({ kind: 'task', action: 'update', id: t.ID, task: { ...withOpenAuth(taskView(t), box), ServiceAnnotations: { Name: t.ServiceName }, Endpoint: { Ports: set.hostPorts.get(t.ServiceID) ?? [] } } as unknown as Record<string, unknown> });
   }
   for (const key of [...sent.keys()]) {
     if (seen.has(key)) continue;
@@ -75,4 +75,12 @@ export function diff(set: NodeSet, sent: Sent, box: DataBox): Assignment[] {
     out.push({ kind, action: 'remove', id });
   }
   return out;
+}
+
+/** The task as its node gets it: registry credentials (sealed in the store) opened, for this node only. */
+function withOpenAuth<T extends { ServiceID: string; Spec: { ContainerSpec: object } }>(t: T, box: DataBox): T {
+  const auth = (t.Spec.ContainerSpec as { PullOptions?: { RegistryAuth?: string } }).PullOptions?.RegistryAuth;
+  if (!auth?.startsWith(SEALED_AUTH)) return t;
+  const plain = box.open(registryAuthAad(t.ServiceID), auth.slice(SEALED_AUTH.length)).toString('utf8');
+  return { ...t, Spec: { ...t.Spec, ContainerSpec: { ...t.Spec.ContainerSpec, PullOptions: { RegistryAuth: plain } } } };
 }
