@@ -283,7 +283,7 @@ export async function inspect(argv: string[]): Promise<number> {
   const usage = 'tsswarm inspect [OPTIONS] NAME|ID [NAME|ID...]';
   const p = parse(argv, usage, [
     { name: 'format', short: 'f', type: 'string', description: 'Format output using a custom template' },
-    { name: 'type', type: 'string', description: 'Only inspect objects of the given type (container, image, network, volume)' },
+    { name: 'type', type: 'string', description: 'Only inspect objects of the given type (container, image, network, volume, node, service, task, secret, config)' },
   ]);
   if (!p) return 0;
   needArgs(p, 1, 'inspect', usage);
@@ -294,9 +294,16 @@ export async function inspect(argv: string[]): Promise<number> {
     image: (n) => `/images/${n}/json`,
     network: (n) => `/networks/${n}`,
     volume: (n) => `/volumes/${n}`,
+    // Swarm objects (managers only): looked for after the local ones, as Docker does.
+    service: (n) => `/services/${n}`,
+    task: (n) => `/tasks/${n}`,
+    node: (n) => `/nodes/${n}`,
+    secret: (n) => `/secrets/${n}`,
+    config: (n) => `/configs/${n}`,
   };
+  const swarmKinds = new Set(['service', 'task', 'node', 'secret', 'config']);
   const kinds = type ? [type] : Object.keys(paths);
-  if (type && !paths[type]) throw new FlagError(`invalid argument "${type}" for "--type" flag: expected container, image, network or volume`);
+  if (type && !paths[type]) throw new FlagError(`invalid argument "${type}" for "--type" flag: expected one of ${Object.keys(paths).join(', ')}`);
   const items: unknown[] = [];
   let code = 0;
   for (const a of p.args) {
@@ -306,7 +313,9 @@ export async function inspect(argv: string[]): Promise<number> {
         found = await c.call(paths[k]!(enc(a)));
         break;
       } catch (e) {
-        if (!(e instanceof DaemonError) || e.status !== 404) throw e;
+        // Not found; or, searching every type, a swarm type on a node that is no manager (503).
+        const skip = e instanceof DaemonError && (e.status === 404 || (!type && swarmKinds.has(k) && e.status === 503));
+        if (!skip) throw e;
       }
     }
     if (found === undefined) {

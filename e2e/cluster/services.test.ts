@@ -204,6 +204,11 @@ configs:
       return t.filter((x) => x.DesiredState === 'running').length === 3 && (await running('app_web')).length === 3 ? t : undefined;
     });
     assert.deepEqual(r.filter((x) => x.DesiredState === 'running').map((x) => x.Slot).sort(), [1, 2, 3]);
+    // `inspect` finds swarm objects too, with or without --type (as Docker's does on a manager).
+    assert.equal((await bed.must(1, ['inspect', '-f', '{{.Spec.Name}}', 'app_web'])).trim(), 'app_web');
+    const task = r.find((x) => x.DesiredState === 'running')!;
+    assert.equal((await bed.must(1, ['inspect', '--type', 'task', '-f', '{{.ServiceID}}', task.ID])).trim(), task.ServiceID);
+    assert.equal((await bed.must(1, ['inspect', '--type', 'node', '-f', '{{.Description.Hostname}}', bed.node(2).name])).trim(), bed.node(2).name);
   });
 
   it('rolls an update start-first: each new task runs before its old one stops', async function () {
