@@ -46,9 +46,7 @@ async function main(): Promise<void> {
     const must = (k: number, args: string[]): Promise<string> => bed.must(k, args);
     const archive = await busyboxArchive(work);
     for (const k of [1, 2, 3, 4]) await must(k, ['load', '-i', archive]);
-    await must(1, ['swarm', 'init', '--advertise-addr', bed.node(1).address]);
-    const token = (await must(1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    for (const k of [2, 3, 4]) await must(k, ['swarm', 'join', '--token', token, '--advertise-addr', bed.node(k).address, `${bed.node(1).address}:2377`]);
+    await bed.formSwarm([2, 3, 4]);
     const poll = async (what: string, check: () => Promise<boolean>, tries = 3000): Promise<void> => {
       for (let i = 0; i < tries; i++) {
         if (await check().catch(() => false)) return;

@@ -167,7 +167,6 @@ export class Bed {
     return runCli(args, this.node(k).env);
   }
 
-  /** Runs a command inside node k's network namespace. */
   /** The CLI on node k, for its output; a failure throws naming the node, the command and its stderr. */
   async must(k: number, args: string[]): Promise<string> {
     const r = await this.cli(k, args);
@@ -175,6 +174,14 @@ export class Bed {
     return r.stdout;
   }
 
+  /** A swarm: `swarm init` on node 1 (the manager), the `workers` joining it with the worker token. */
+  async formSwarm(workers: readonly number[]): Promise<void> {
+    await this.must(1, ['swarm', 'init', '--advertise-addr', this.node(1).address]);
+    const token = (await this.must(1, ['swarm', 'join-token', '-q', 'worker'])).trim();
+    for (const k of workers) await this.must(k, ['swarm', 'join', '--token', token, '--advertise-addr', this.node(k).address, `${this.node(1).address}:2377`]);
+  }
+
+  /** Runs a command inside node k's network namespace. */
   exec(k: number, cmd: string, args: string[]): { code: number; stdout: string; stderr: string } {
     return sh('nsenter', [`--net=/run/netns/${this.node(k).netns}`, '--', cmd, ...args]);
   }

@@ -55,9 +55,7 @@ describe('e2e/cluster: overlay networks, service VIPs and DNS on a 4-node bed', 
     work = mkdtempSync('/tmp/tsswarm-ovl-');
     const archive = await busyboxArchive(work);
     for (const k of [1, 2, 3, 4]) await must(k, ['load', '-i', archive]);
-    await must(1, ['swarm', 'init', '--advertise-addr', bed.node(1).address]);
-    const token = (await must(1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    for (const k of [2, 3, 4]) await must(k, ['swarm', 'join', '--token', token, '--advertise-addr', bed.node(k).address, `${bed.node(1).address}:2377`]);
+    await bed.formSwarm([2, 3, 4]);
     await until('4 ready nodes', async () => ((await must(1, ['node', 'ls', '--format', '{{.Status}}'])).split('\n').filter((l) => l === 'Ready').length === 4 ? true : undefined));
     await must(1, ['node', 'update', '--label-add', 'role=client', bed.node(4).name]);
   });

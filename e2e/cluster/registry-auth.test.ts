@@ -71,9 +71,7 @@ describe('e2e/cluster: service create --with-registry-auth on a 3-node bed', fun
     const env = { ...bed.node(1).env, TSSWARM_CONFIG: join(work, 'config') };
     cli1 = (args, input) => runCli(args, env, input === undefined ? {} : { input });
 
-    await bed.must(1, ['swarm', 'init', '--advertise-addr', node1Addr]);
-    const token = (await bed.must(1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    for (const k of [2, 3]) await bed.must(k, ['swarm', 'join', '--token', token, '--advertise-addr', bed.node(k).address, `${node1Addr}:2377`]);
+    await bed.formSwarm([2, 3]);
     const nodes = await until('3 ready nodes', async () => {
       const n = JSON.parse(apiText('/nodes')) as { ID: string; Description: { Hostname: string }; Status: { State: string } }[];
       return n.length === 3 && n.every((x) => x.Status.State === 'ready') ? n : undefined;
