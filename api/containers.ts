@@ -59,15 +59,8 @@ export type RestartPolicy = z.infer<typeof RestartPolicySchema>;
 export const UlimitSchema = z.object({ Name: str, Soft: int, Hard: int });
 export type Ulimit = z.infer<typeof UlimitSchema>;
 
-export const HostConfigSchema = z.object({
-  Binds: opt(z.array(str)),
-  Mounts: opt(z.array(MountSchema)),
-  Tmpfs: opt(strMap),
-  PortBindings: opt(z.record(z.string(), z.preprocess((v) => (v === null ? [] : v), z.array(PortBindingSchema)))),
-  PublishAllPorts: opt(z.boolean()),
-  NetworkMode: opt(str),
-  RestartPolicy: opt(RestartPolicySchema),
-  AutoRemove: opt(z.boolean()),
+/** The resources a container's cgroup takes: set at create, changed by `docker update`. */
+export const ResourceFields = {
   Memory: opt(int),
   MemorySwap: opt(int),
   MemoryReservation: opt(int),
@@ -77,6 +70,18 @@ export const HostConfigSchema = z.object({
   CpuPeriod: opt(int),
   CpusetCpus: opt(str),
   PidsLimit: opt(int),
+};
+
+export const HostConfigSchema = z.object({
+  Binds: opt(z.array(str)),
+  Mounts: opt(z.array(MountSchema)),
+  Tmpfs: opt(strMap),
+  PortBindings: opt(z.record(z.string(), z.preprocess((v) => (v === null ? [] : v), z.array(PortBindingSchema)))),
+  PublishAllPorts: opt(z.boolean()),
+  NetworkMode: opt(str),
+  RestartPolicy: opt(RestartPolicySchema),
+  AutoRemove: opt(z.boolean()),
+  ...ResourceFields,
   Init: opt(z.boolean()),
   ReadonlyRootfs: opt(z.boolean()),
   CapAdd: opt(strSlice),

@@ -2,25 +2,11 @@
 // Pure: the service applies the result to the cgroup (when running) and persists it.
 import { z } from 'zod';
 import type { CgroupResources } from '../../runtime/cgroups/types.js';
-import { RestartPolicySchema, checkCreateBody, describeIssues, type HostConfig } from './create-config.js';
+import { HostConfigSchema, ResourceFields, checkCreateBody, describeIssues, type HostConfig } from './create-config.js';
 import { specResources } from './spec.js';
 
-const opt = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === null ? undefined : v), s.optional());
-const int = z.number().int();
-
 /** Docker's UpdateConfig: Resources plus RestartPolicy; unknown fields (Devices, Ulimits …) are ignored. */
-export const UpdateSchema = z.object({
-  Memory: opt(int),
-  MemorySwap: opt(int),
-  MemoryReservation: opt(int),
-  NanoCpus: opt(int),
-  CpuShares: opt(int),
-  CpuQuota: opt(int),
-  CpuPeriod: opt(int),
-  CpusetCpus: opt(z.string()),
-  PidsLimit: opt(int),
-  RestartPolicy: opt(RestartPolicySchema),
-});
+export const UpdateSchema = z.object({ ...ResourceFields, RestartPolicy: HostConfigSchema.shape.RestartPolicy });
 export type UpdateBody = z.infer<typeof UpdateSchema>;
 
 export class UpdateError extends Error {

@@ -3,16 +3,9 @@
 import { formatList } from '../../lib/format/index.js';
 import { humanSizeWithPrecision, timeAgo } from '../../lib/units.js';
 import { DaemonError } from '../client.js';
+import type { HistoryItem } from '../../api/images.js';
 import { bool, client, enc, needArgs, parse, str } from './common.js';
 
-interface HistoryItem {
-  Id: string;
-  Created: number;
-  CreatedBy: string;
-  Tags: string[] | null;
-  Size: number;
-  Comment: string;
-}
 
 /** go-units Ellipsis as docker history uses it: at most `max` characters, the last one "…". */
 function ellipsis(s: string, max: number): string {
