@@ -10,6 +10,11 @@ export const DYNAMIC_PORTS = { first: 30000, last: 32767 } as const;
 
 const portKey = (p: { Protocol?: string; PublishedPort?: number }): string => `${p.Protocol ?? 'tcp'}/${p.PublishedPort}`;
 
+/** Whether a service publishes a port on the routing mesh (ingress mode, Docker's default), as allocated. */
+export function publishesOnMesh(s: { Endpoint?: { Ports?: readonly { PublishMode?: string }[] | null } | null }): boolean {
+  return (s.Endpoint?.Ports ?? []).some((p) => p.PublishMode !== 'host');
+}
+
 /**
  * The service's published ports with ingress ports numbered. `others`: the services already holding
  * ports (the service itself excluded by the caller). Throws naming the port and the service holding it.

@@ -2,6 +2,7 @@
 // service's virtual IP on each of its networks (endpoint mode vip), and a task's address on each of
 // its networks — the service's networks, plus `ingress` when it publishes ports in ingress mode.
 import type { Service, Task } from '../../api/swarm.js';
+import { publishesOnMesh } from './allocator.js';
 import { AddressPool, hostOf, VXLAN_OPTION } from './networks.js';
 
 /** A stored swarm network's fields this module reads (see controlapi NetworkObject). */
@@ -46,7 +47,7 @@ export class PassNetworks {
   /** The networks a service's tasks join: its own, then ingress if it publishes ports in ingress mode. */
   networksOf(s: ServiceLike): NetworkLike[] {
     const out: NetworkLike[] = [];
-    if (this.ingress && (s.Endpoint?.Ports ?? []).some((p) => p.PublishMode !== 'host')) out.push(this.ingress);
+    if (this.ingress && publishesOnMesh(s)) out.push(this.ingress);
     for (const n of s.Spec.TaskTemplate.Networks ?? []) {
       const net = this.byId.get(n.Target);
       if (net && !out.includes(net)) out.push(net);

@@ -18,7 +18,7 @@ import {
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
 import { randomName } from '../../agent/containers/names.js';
 import { newId } from '../ca/certs.js';
-import { allocatePorts } from '../allocator/allocator.js';
+import { allocatePorts, publishesOnMesh } from '../allocator/allocator.js';
 import { allocateNetwork, VXLAN_OPTION, type AllocatedNetwork } from '../allocator/networks.js';
 import { isLive, modeOf, specDigest, taskView, type ServiceObject, type TaskObject } from '../orchestrator/model.js';
 import { validatePlacement } from '../scheduler/index.js';
@@ -482,7 +482,7 @@ export class WorkloadControl implements WorkloadApi {
 
   async removeNetwork(ref: string): Promise<void> {
     const n = this.resolve<NetworkObject>('networks', ref, 'network');
-    if (n.Spec.Ingress && (this.view.list('services') as ServiceObject[]).some((s) => (s.Endpoint?.Ports ?? []).some((p) => p.PublishMode !== 'host'))) {
+    if (n.Spec.Ingress && (this.view.list('services') as ServiceObject[]).some(publishesOnMesh)) {
       throw new ConflictError('rpc error: code = FailedPrecondition desc = ingress network cannot be removed because service(s) publish ports through it');
     }
     const attached = (this.view.list('tasks') as unknown as TaskObject[]).filter((t) => t.Attachment && (t as { NetworksAttachments?: { Network: { ID: string } }[] }).NetworksAttachments?.some((a) => a.Network.ID === n.ID));

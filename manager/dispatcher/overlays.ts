@@ -8,6 +8,7 @@
 import { macForIp } from '../../network/ipam.js';
 import type { OverlayState } from '../protocol.js';
 import type { NodeObject } from '../objects.js';
+import { publishesOnMesh } from '../allocator/allocator.js';
 import type { NetworkLike } from '../allocator/attachments.js';
 import type { MemoryStore } from '../store/memory.js';
 import { isLive, isTerminal, type ServiceObject, type TaskObject } from '../orchestrator/model.js';
@@ -45,7 +46,7 @@ export class OverlayPictures {
     this.nodes = new Map(view.list('nodes').map((n) => [n.ID, n as unknown as NodeObject]));
     this.services = view.list('services') as unknown as ServiceObject[];
     this.ingressNet = view.list('networks', (n) => (n as { Spec?: { Ingress?: boolean } }).Spec?.Ingress === true)[0] as (NetworkLike & { ID: string }) | undefined;
-    this.published = this.services.filter((s) => (s.Endpoint?.Ports ?? []).some((p) => p.PublishMode !== 'host'));
+    this.published = this.services.filter(publishesOnMesh);
   }
 
   /** Per overlay network of the node's live tasks (and the ingress network on a mesh node): its state. */

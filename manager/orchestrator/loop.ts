@@ -7,7 +7,7 @@ import { newId } from '../ca/certs.js';
 import type { ClusterObject, NodeObject } from '../objects.js';
 import type { ReplicatedStore, Tx } from '../store/replicated.js';
 import type { Watch } from '../store/watch.js';
-import { allocateTasks } from '../allocator/allocator.js';
+import { allocateTasks, publishesOnMesh } from '../allocator/allocator.js';
 import { PassNetworks } from '../allocator/attachments.js';
 import { allocateNetwork, INGRESS_SUBNET, VXLAN_OPTION } from '../allocator/networks.js';
 import type { NetworkObject } from '../controlapi/workload.js';
@@ -170,7 +170,7 @@ export class OrchestratorLoop {
     const nets = new PassNetworks(networks, [...servicesNext.values()], [...next.values()], nodes);
     // The routing mesh: once a service publishes an ingress port, every node gets an ingress address.
     const nodeChanges: NodeObject[] = [];
-    if (nets.ingress && [...servicesNext.values()].some((s) => (s.Endpoint?.Ports ?? []).some((p) => p.PublishMode !== 'host'))) {
+    if (nets.ingress && [...servicesNext.values()].some(publishesOnMesh)) {
       for (const n of nodes) {
         if (n.IngressAddr) continue;
         const addr = nets.ingressAddr();
