@@ -107,7 +107,7 @@ export class BridgeDriver implements NetworkDriver {
     }
   }
 
-  leave(ep: EndpointRecord): Promise<void> {
+  leave(_net: NetworkRecord, ep: EndpointRecord): Promise<void> {
     return disconnectEndpoint(ep.hostIf);
   }
 

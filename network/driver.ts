@@ -53,8 +53,8 @@ export interface NetworkDriver {
   /** Plugs an endpoint (addresses already allocated) into the container's netns `ep.netnsPath`. */
   join(net: NetworkRecord, ep: EndpointRecord): Promise<void>;
 
-  /** Unplugs an endpoint. Succeeds when it is already gone (its netns died with the container). */
-  leave(ep: EndpointRecord): Promise<void>;
+  /** Unplugs an endpoint of `net`. Succeeds when it is already gone (its netns died with the container). */
+  leave(net: NetworkRecord, ep: EndpointRecord): Promise<void>;
 
   /**
    * After a daemon restart: rebuilds missing kernel objects of `nets` and reports the endpoints

@@ -416,8 +416,8 @@ export class NetworkManager {
       await this.dns?.close();
       const errors: string[] = [];
       for (const ep of Object.values(this.state.endpoints)) {
-        const d = this.drivers.find(this.state.networks[ep.networkId]?.driver ?? '');
-        await d?.leave(ep).catch((e: Error) => errors.push(e.message));
+        const net = this.state.networks[ep.networkId];
+        if (net) await this.drivers.find(net.driver)?.leave(net, ep).catch((e: Error) => errors.push(e.message));
       }
       for (const n of Object.values(this.state.networks)) await this.drivers.find(n.driver)?.delete(n, { shared: 'going' }).catch((e: Error) => errors.push(e.message));
       await this.nft.deleteTable().catch((e: Error) => errors.push(e.message));
@@ -593,7 +593,8 @@ export class NetworkManager {
   private async dropEndpoint(ep: EndpointRecord, save: boolean): Promise<void> {
     const pub = this.state.published[ep.containerId];
     if (pub && pub.containerIp === ep.ip) await this.publisher.unpublish(ep.containerId);
-    await this.drivers.find(this.state.networks[ep.networkId]?.driver ?? '')?.leave(ep);
+    const net = this.state.networks[ep.networkId];
+    if (net) await this.drivers.find(net.driver)?.leave(net, ep);
     this.forgetEndpoint(ep);
     if (save) this.save();
   }

@@ -34,8 +34,6 @@ export class OverlayDriver implements NetworkDriver {
   readonly name = 'overlay';
   /** Peers programmed per network (by bridge name). */
   private readonly peers = new Map<string, Peer[]>();
-  /** Namespace path per network id, for leave() (which gets only the endpoint). */
-  private readonly sandboxes = new Map<string, string>();
 
   constructor(private readonly o: OverlayDriverOptions) {}
 
@@ -82,14 +80,12 @@ export class OverlayDriver implements NetworkDriver {
       throw new NetworkError('internal', `${what}: ${(e as Error).message}`);
     }
     this.peers.set(bridge, []);
-    this.sandboxes.set(net.id, ns);
   }
 
   async delete(net: NetworkRecord): Promise<void> {
     const { bridge } = this.names(Number(net.options[OPT_VNI]));
     await removeSandbox(this.namespaceOf(net));
     this.peers.delete(bridge);
-    this.sandboxes.delete(net.id);
   }
 
   join(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
@@ -97,10 +93,10 @@ export class OverlayDriver implements NetworkDriver {
     return connectEndpoint({ bridge: net.bridge!, hostIf: ep.hostIf, netnsPath: ep.netnsPath, ifname: ep.ifname, ip: ep.ip, prefix: ep.prefix, mac: ep.mac, mtu: mtuOf(net.options) }, this.namespaceOf(net));
   }
 
-  async leave(ep: EndpointRecord): Promise<void> {
-    const ns = this.sandboxes.get(ep.networkId);
+  async leave(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    const ns = this.namespaceOf(net);
     // Without its namespace the endpoint's node-side end is gone already.
-    if (ns && isMounted(ns)) await disconnectEndpoint(ep.hostIf, ns);
+    if (isMounted(ns)) await disconnectEndpoint(ep.hostIf, ns);
   }
 
   async restore(nets: readonly NetworkRecord[], endpoints: readonly EndpointRecord[]): Promise<{ stale: EndpointRecord[] }> {
@@ -112,7 +108,6 @@ export class OverlayDriver implements NetworkDriver {
         await removeSandbox(ns).catch(() => undefined);
         await this.create(n, { subnet: n.subnet!, gateway: n.gateway!, prefix: Number(n.subnet!.split('/')[1]) });
       } else {
-        this.sandboxes.set(n.id, ns);
         const { vxlan } = this.names(Number(n.options[OPT_VNI]));
         const fdb = await run('bridge', ['-j', 'fdb', 'show', 'dev', vxlan], { netns: ns }).catch(() => '[]');
         const neigh = await run('ip', ['-j', 'neigh', 'show', 'dev', vxlan], { netns: ns }).catch(() => '[]');
@@ -142,7 +137,9 @@ export class OverlayDriver implements NetworkDriver {
   }
 
   async programmeServiceAddresses(net: NetworkRecord, _services: readonly ServiceAddress[]): Promise<void> {
-    throw new NetworkError('invalid', `overlay network ${net.name}: service VIPs are programmed in each endpoint's namespace (not yet)`);
+    // Not the driver's: the network service programmes an overlay's VIPs in each endpoint's namespace
+    // (NetworkManager.programmeOverlay), where a container on several overlays has them all in one table.
+    throw new NetworkError('invalid', `overlay network ${net.name}: service VIPs are programmed by the network service in each endpoint's namespace, not by the driver`);
   }
 }
 

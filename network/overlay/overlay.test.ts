@@ -119,8 +119,8 @@ describe('network/overlay peers (pure)', () => {
     assert.match(inSandbox('sysctl', '-n', 'net.bridge.bridge-nf-call-iptables'), /^0/, 'no br_netfilter on the overlay bridge');
     await drivers.n1.programmePeers(net('n1'), []);
     assert.equal(ping(ns.c1, '10.0.1.4'), false, 'a removed peer is unreachable');
-    await drivers.n1.leave(ep(1, ns.c1));
-    await drivers.n2.leave(ep(2, ns.c2));
+    await drivers.n1.leave(net('n1'), ep(1, ns.c1));
+    await drivers.n2.leave(net('n2'), ep(2, ns.c2));
     for (const node of ['n1', 'n2'] as const) await drivers[node].delete(net(node));
     assert.doesNotMatch(sh('ip', '-n', ns.n1, 'link'), new RegExp(`${tag}(ov|vx)`));
     assert.equal(isMounted(sandbox), false);
