@@ -136,34 +136,34 @@ function hideTaskAuth(spec: TaskSpec): TaskSpec {
   return { ...spec, ContainerSpec: cs as TaskSpec['ContainerSpec'] };
 }
 
-/**
- * An update that brings no credentials keeps the ones the service has (Docker's default,
- * registryAuthFrom=spec): clients send back the spec they read, which never shows them.
- */
-function keepAuth(spec: ServiceSpec, cur: ServiceSpec): ServiceSpec {
-  const had = (cur.TaskTemplate.ContainerSpec as { PullOptions?: unknown }).PullOptions;
-  if (had === undefined || 'PullOptions' in spec.TaskTemplate.ContainerSpec) return spec;
-  const cs = { ...spec.TaskTemplate.ContainerSpec, PullOptions: had } as TaskSpec['ContainerSpec'];
-  return { ...spec, TaskTemplate: { ...spec.TaskTemplate, ContainerSpec: cs } };
-}
-
 /** Prefix of a registry credential sealed under the data key (the raft log never holds it in the clear). */
 export const SEALED_AUTH = 'sealed:';
 export const registryAuthAad = (serviceId: string): string => `registry-auth:${serviceId}`;
 
+/** The X-Registry-Auth value a container spec carries (--with-registry-auth), sealed or not. */
+export function registryAuthOf(cs: object | undefined): string | undefined {
+  return (cs as { PullOptions?: { RegistryAuth?: string } } | undefined)?.PullOptions?.RegistryAuth;
+}
+
 /**
- * Seals the credentials a spec brings (--with-registry-auth) under the cluster's data key, bound to the
- * service. The same credentials as the current spec keep its sealed form, so re-sending them changes
- * nothing (a fresh seal would differ, and start a rolling update for nothing).
+ * The registry credentials a spec is stored with. Brought ones are sealed under the cluster's data key,
+ * bound to the service; the same ones as the current spec keep its sealed form (a fresh seal would
+ * differ and start a rolling update for nothing). An update that brings none keeps the service's
+ * (Docker's default, registryAuthFrom=spec): clients send back the spec they read, which never shows them.
  */
-function sealAuth(spec: ServiceSpec, cur: ServiceSpec | undefined, serviceId: string, box: DataBox): ServiceSpec {
-  const auth = (spec.TaskTemplate.ContainerSpec as { PullOptions?: { RegistryAuth?: string } }).PullOptions?.RegistryAuth;
-  if (!auth || auth.startsWith(SEALED_AUTH)) return spec;
-  const before = (cur?.TaskTemplate.ContainerSpec as { PullOptions?: { RegistryAuth?: string } } | undefined)?.PullOptions?.RegistryAuth;
-  const aad = registryAuthAad(serviceId);
-  const same = before?.startsWith(SEALED_AUTH) && box.open(aad, before.slice(SEALED_AUTH.length)).toString('utf8') === auth;
-  const sealed = same ? before! : SEALED_AUTH + box.seal(aad, Buffer.from(auth, 'utf8'));
-  const cs = { ...spec.TaskTemplate.ContainerSpec, PullOptions: { RegistryAuth: sealed } } as TaskSpec['ContainerSpec'];
+function storedAuth(spec: ServiceSpec, cur: ServiceSpec | undefined, serviceId: string, box: DataBox): ServiceSpec {
+  const brought = registryAuthOf(spec.TaskTemplate.ContainerSpec);
+  const before = registryAuthOf(cur?.TaskTemplate.ContainerSpec);
+  let auth: string | undefined;
+  if (brought === undefined) auth = 'PullOptions' in spec.TaskTemplate.ContainerSpec ? undefined : before;
+  else if (brought.startsWith(SEALED_AUTH)) auth = brought;
+  else {
+    const aad = registryAuthAad(serviceId);
+    const same = before?.startsWith(SEALED_AUTH) && box.open(aad, before.slice(SEALED_AUTH.length)).toString('utf8') === brought;
+    auth = same ? before : SEALED_AUTH + box.seal(aad, Buffer.from(brought, 'utf8'));
+  }
+  if (auth === brought) return spec;
+  const cs = { ...spec.TaskTemplate.ContainerSpec, PullOptions: { RegistryAuth: auth } } as TaskSpec['ContainerSpec'];
   return { ...spec, TaskTemplate: { ...spec.TaskTemplate, ContainerSpec: cs } };
 }
 
@@ -231,7 +231,7 @@ export class WorkloadControl implements WorkloadApi {
   async createService(raw: unknown): Promise<{ ID: string; Warnings: string[] | null }> {
     const checked = this.validateService(raw);
     const id = newId();
-    const spec = sealAuth(checked.spec, undefined, id, this.box);
+    const spec = storedAuth(checked.spec, undefined, id, this.box);
     const ports = checked.ports;
     const obj = { ID: id, Spec: spec, Endpoint: { Spec: spec.EndpointSpec ?? { Mode: 'vip' }, ...(ports.length ? { Ports: ports } : {}) }, ...(spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob ? { JobIteration: { Index: 0 } } : {}) };
     await this.store.update((tx) => tx.create('services', obj));
@@ -249,7 +249,7 @@ export class WorkloadControl implements WorkloadApi {
       next = { ...cur, Spec: cur.PreviousSpec, PreviousSpec: cur.Spec, Endpoint: { ...cur.Endpoint, Spec: cur.PreviousSpec.EndpointSpec ?? { Mode: 'vip' }, Ports: ports }, UpdateStatus: { State: 'rollback_started', StartedAt: at, Message: 'manually requested rollback' } };
     } else {
       const checked = this.validateService(raw, cur);
-      const spec = sealAuth(keepAuth(checked.spec, cur.Spec), cur.Spec, cur.ID, this.box);
+      const spec = storedAuth(checked.spec, cur.Spec, cur.ID, this.box);
       const ports = checked.ports;
       const changed = specDigest(spec.TaskTemplate) !== specDigest(cur.Spec.TaskTemplate);
       next = { ...cur, Spec: spec, PreviousSpec: cur.Spec, Endpoint: { ...cur.Endpoint, Spec: spec.EndpointSpec ?? { Mode: 'vip' }, Ports: ports } };

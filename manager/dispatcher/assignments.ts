@@ -6,7 +6,7 @@ import type { Assignment, OverlayState } from '../protocol.js';
 import type { MemoryStore } from '../store/memory.js';
 import { stateOrder, taskView, type TaskObject } from '../orchestrator/model.js';
 import { OverlayPictures } from './overlays.js';
-import { registryAuthAad, SEALED_AUTH, type ConfigObject, type DataBox, type SecretObject } from '../controlapi/workload.js';
+import { registryAuthAad, registryAuthOf, SEALED_AUTH, type ConfigObject, type DataBox, type SecretObject } from '../controlapi/workload.js';
 
 /** key (`task:ID`, `secret:ID`, `config:ID`, `network:ID`) → the version (or content digest) sent. */
 export type Sent = Map<string, number | string>;
@@ -79,7 +79,7 @@ export function diff(set: NodeSet, sent: Sent, box: DataBox): Assignment[] {
 
 /** The task as its node gets it: registry credentials (sealed in the store) opened, for this node only. */
 function withOpenAuth<T extends { ServiceID: string; Spec: { ContainerSpec: object } }>(t: T, box: DataBox): T {
-  const auth = (t.Spec.ContainerSpec as { PullOptions?: { RegistryAuth?: string } }).PullOptions?.RegistryAuth;
+  const auth = registryAuthOf(t.Spec.ContainerSpec);
   if (!auth?.startsWith(SEALED_AUTH)) return t;
   const plain = box.open(registryAuthAad(t.ServiceID), auth.slice(SEALED_AUTH.length)).toString('utf8');
   return { ...t, Spec: { ...t.Spec, ContainerSpec: { ...t.Spec.ContainerSpec, PullOptions: { RegistryAuth: plain } } } };
