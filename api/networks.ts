@@ -1,6 +1,7 @@
 // The Docker Engine API view of a network (GET /networks/{id}, GET /networks).
 
 import type { NetworkInfo } from '../network/types.js';
+import { LABELS } from './swarm-labels.js';
 
 export function toDockerNetwork(n: NetworkInfo): Record<string, unknown> {
   return {
@@ -8,7 +9,7 @@ export function toDockerNetwork(n: NetworkInfo): Record<string, unknown> {
     Id: n.id,
     Created: n.created,
     // A swarm network's side on this node (made for its tasks) is swarm-scoped, as Docker shows it.
-    Scope: n.labels['com.docker.swarm.network.id'] ? 'swarm' : 'local',
+    Scope: n.labels[LABELS.networkId] ? 'swarm' : 'local',
     Driver: n.driver,
     EnableIPv6: false,
     IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [] },

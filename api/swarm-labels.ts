@@ -8,4 +8,6 @@ export const LABELS = {
   taskId: 'com.docker.swarm.task.id',
   taskName: 'com.docker.swarm.task.name',
   nodeId: 'com.docker.swarm.node.id',
+  /** On a node's side of a swarm network: the swarm network's ID. */
+  networkId: 'com.docker.swarm.network.id',
 } as const;

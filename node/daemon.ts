@@ -139,7 +139,7 @@ export class Daemon {
     // Swarm mode: a node that was in a swarm rejoins it as the same node (no token needed).
     const { Worker } = await import('../agent/exec/worker.js');
     const { registryAuth } = await import('../agent/api/routes-auth.js');
-    const { overlayHost } = await import('../agent/exec/overlay-host.js');
+    const { overlayHost, swarmNetworkIdOf } = await import('../agent/exec/overlay-host.js');
     const overlays = overlayHost(engine, () => this.swarm?.nodeAddr() ?? '');
     const worker = new Worker({
       overlays,
@@ -172,13 +172,7 @@ export class Daemon {
         return { gateway, network: local, ip: att.Addresses[0]!.split('/')[0]! };
       },
       detach: (id) => swarm.detach(id),
-      isSwarmNetwork: (n) => {
-        try {
-          return engine.network.inspectNetwork(n).labels['com.docker.swarm.network.id'] !== undefined;
-        } catch {
-          return false;
-        }
-      },
+      isSwarmNetwork: (n) => swarmNetworkIdOf(engine.network, n) !== undefined,
     });
     swarmRoutes(this.router, this.swarm);
     containerRoutes(this.router, engine);

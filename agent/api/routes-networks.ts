@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { HANDLED, badRequest, sendJson, type Router } from './router.js';
 import type { Engine } from '../engine.js';
 import { toDockerNetwork } from '../../api/networks.js';
+import { LABELS } from '../../api/swarm-labels.js';
+import { swarmNetworkIdOf } from '../exec/overlay-host.js';
 import { describeIssues } from '../../api/containers.js';
 import { parseFilters, matchLabels, matchName } from '../../lib/filters.js';
 import { errorKind } from '../../lib/errors.js';
@@ -43,7 +45,7 @@ export function networkRoutes(router: Router, e: Engine, swarm?: SwarmNode): voi
       const clusterAll = await swarmNetworks(swarm);
       // On a manager the cluster's own record stands for a swarm network; the node's side of it is not listed twice.
       const swarmIds = new Set(clusterAll.map((n) => String(n.Id)));
-      const localOnly = local.filter((n) => !swarmIds.has(String((n.Labels as Record<string, string>)['com.docker.swarm.network.id'] ?? '')));
+      const localOnly = local.filter((n) => !swarmIds.has(String((n.Labels as Record<string, string>)[LABELS.networkId] ?? '')));
       const cluster = clusterAll.filter((n) => {
         const name = String(n.Name);
         return (!f.name || matchName(name, f.name)) && (!f.label || matchLabels(n.Labels as Record<string, string>, f.label)) && (!f.driver || f.driver.includes(String(n.Driver))) && (!f.id || f.id.some((p) => String(n.Id).startsWith(p))) && (!f.scope || f.scope.includes('swarm'));
@@ -53,7 +55,7 @@ export function networkRoutes(router: Router, e: Engine, swarm?: SwarmNode): voi
     .get('/networks/{id}', async ({ params }) => {
       try {
         const local = nm.inspectNetwork(params.id!);
-        const swarmId = local.labels['com.docker.swarm.network.id'];
+        const swarmId = local.labels[LABELS.networkId];
         if (swarmId && swarm?.isManager()) return swarm.control().getNetwork(swarmId);
         return toDockerNetwork(local);
       } catch (err) {
@@ -87,13 +89,7 @@ export function networkRoutes(router: Router, e: Engine, swarm?: SwarmNode): voi
     })
     .delete('/networks/{id}', async ({ params }) => {
       try {
-        const swarmId = (() => {
-          try {
-            return nm.inspectNetwork(params.id!).labels['com.docker.swarm.network.id'];
-          } catch {
-            return undefined;
-          }
-        })();
+        const swarmId = swarmNetworkIdOf(nm, params.id!);
         // The node's side of a swarm network goes with its last task; `network rm` removes the swarm's.
         if (swarmId && swarm?.isManager()) await swarm.control().removeNetwork(swarmId);
         else await nm.removeNetwork(params.id!);

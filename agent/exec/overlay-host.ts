@@ -2,7 +2,9 @@
 // egress and names (Docker's docker_gwbridge), the node's side of each overlay (made on first use with
 // the manager's subnet, gateway and VXLAN ID, and this node's underlay address), task containers
 // connected at their allocated addresses, and overlays no task uses any more removed.
+import { LABELS } from '../../api/swarm-labels.js';
 import { errorKind } from '../../lib/errors.js';
+import type { NetworkManager } from '../../network/manager.js';
 import { OPT_ICC } from '../../network/bridge-driver.js';
 import { OPT_LOCAL } from '../../network/overlay/driver.js';
 import type { Engine } from '../engine.js';
@@ -15,7 +17,16 @@ export const GATEWAY_NETWORK = 'docker_gwbridge';
  * nothing else. Docker gives such tasks no gateway bridge at all and answers names on 127.0.0.11.
  */
 export const INTERNAL_GATEWAY_NETWORK = 'docker_gwbridge_internal';
-export const SWARM_NETWORK_LABEL = 'com.docker.swarm.network.id';
+
+/** The swarm network a local network is this node's side of (by its label), or undefined. */
+export function swarmNetworkIdOf(nm: NetworkManager, ref: string): string | undefined {
+  try {
+    return nm.inspectNetwork(ref).labels[LABELS.networkId];
+  } catch (e) {
+    if (errorKind(e) === 'not-found') return undefined;
+    throw e;
+  }
+}
 
 export function overlayHost(engine: Engine, nodeAddr: () => string): OverlayHost {
   const nm = engine.network;
@@ -57,7 +68,7 @@ export function overlayHost(engine: Engine, nodeAddr: () => string): OverlayHost
           internal: att.Network.Spec.Internal === true,
           subnet: cfg.Subnet,
           gateway: cfg.Gateway,
-          labels: { [SWARM_NETWORK_LABEL]: att.Network.ID },
+          labels: { [LABELS.networkId]: att.Network.ID },
           options: { ...(att.Network.DriverState?.Options ?? {}), [OPT_LOCAL]: addr },
         }),
       );
@@ -70,7 +81,7 @@ export function overlayHost(engine: Engine, nodeAddr: () => string): OverlayHost
     ingress: (network, mesh) => nm.programmeIngress(network, mesh),
     prune: async (keep) => {
       for (const n of nm.listNetworks()) {
-        if (n.driver !== 'overlay' || n.labels[SWARM_NETWORK_LABEL] === undefined || Object.keys(n.containers).length > 0 || keep.has(n.name)) continue;
+        if (n.driver !== 'overlay' || n.labels[LABELS.networkId] === undefined || Object.keys(n.containers).length > 0 || keep.has(n.name)) continue;
         await nm.removeNetwork(n.id).catch(() => undefined); // a task joining it meanwhile keeps it
       }
     },
