@@ -9,8 +9,6 @@ import { frame } from '../containers/logs.js';
 import { logQuery, streamHead } from './routes-containers.js';
 import { sendJson, HANDLED, type Router, truthy, versionParam } from './router.js';
 
-
-
 function filtersOf(q: URLSearchParams, allowed: readonly string[]): Record<string, string[]> {
   const f = parseFilters(q.get('filters'));
   checkFilterKeys(f, allowed);

@@ -47,8 +47,6 @@ function parseBody<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data;
 }
 
-
-
 export function swarmRoutes(router: Router, swarm: SwarmNode): void {
   router
     .post('/swarm/init', async ({ json, res }) => {

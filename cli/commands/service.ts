@@ -17,7 +17,7 @@ import {
   UPDATE_FLAGS,
   type References,
 } from '../service/flags.js';
-import { formatLogLine, hasTaskContext, prettyService, serviceRows, SERVICE_TABLE, taskRows, TASK_TABLE, type LogContext } from '../service/format.js';
+import { formatLogLine, hasTaskContext, isTableFormat, prettyService, serviceRows, SERVICE_TABLE, taskRows, TASK_TABLE, type LogContext } from '../service/format.js';
 import { ConvergeTracker } from '../service/progress.js';
 import { DaemonError, type Client } from '../client.js';
 import { ExitError, bool, body, client, demux, enc, filtersParam, group, list, needArgs, parse, parseFilters, str, writeIfOpen } from './common.js';
@@ -316,7 +316,7 @@ export async function ps(argv: string[]): Promise<number> {
   filters.service = [...services.keys()];
   const tasks = await c.call<Task[]>('/tasks', { query: { filters: JSON.stringify(filters) } });
   const format = bool(p, 'quiet') ? '{{.ID}}' : str(p, 'format');
-  const table = format === undefined || format.trim() === '' || format.trim().startsWith('table');
+  const table = isTableFormat(format);
   const rows = taskRows(tasks, { services: bool(p, 'no-resolve') ? new Map() : services, nodes, now: Date.now(), trunc: !bool(p, 'no-trunc'), table });
   process.stdout.write(formatList(format, rows, TASK_TABLE));
   return 0;

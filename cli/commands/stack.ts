@@ -6,7 +6,7 @@ import { LABELS } from '../../api/swarm-labels.js';
 import { StackDaemon } from '../stack/daemon.js';
 import type { ResolveImage } from '../stack/plan.js';
 import { HEADERS, STACK_LS_TABLE, stackRows } from '../stack/tables.js';
-import { SERVICE_TABLE, serviceRows, TASK_TABLE, taskRows } from '../service/format.js';
+import { isTableFormat, SERVICE_TABLE, serviceRows, TASK_TABLE, taskRows } from '../service/format.js';
 import { bool, client, group, list, needArgs, parse, parseFilters, str } from './common.js';
 
 const daemon = (): StackDaemon => new StackDaemon(client());
@@ -167,7 +167,7 @@ async function ps(argv: string[]): Promise<number> {
   const services = new Map(noResolve ? [] : svcs.map((s) => [s.ID, s.Spec.Name ?? s.ID] as const));
   const nodes = new Map(noResolve ? [] : (await d.nodes().catch(() => [])).map((n) => [n.ID, n.Description?.Hostname ?? n.ID] as const));
   const format = str(p, 'format');
-  const table = format === undefined || format.trim() === '' || format.trim().startsWith('table');
+  const table = isTableFormat(format);
   process.stdout.write(formatList(format, taskRows(tasks, { services, nodes, now: Date.now(), trunc: !bool(p, 'no-trunc'), table }), TASK_TABLE));
   return 0;
 }

@@ -110,6 +110,11 @@ export interface TaskRow {
   Ports: string;
 }
 
+/** Whether `--format` asks for a table (none given, or a `table …` template), where task rows nest. */
+export function isTableFormat(format: string | undefined): boolean {
+  return format === undefined || format.trim() === '' || format.trim().startsWith('table');
+}
+
 export const TASK_TABLE = {
   defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}\t{{.Ports}}',
   headers: {
