@@ -61,9 +61,19 @@ export class TaskRunner {
     return this.task.ServiceAnnotations?.Name ?? this.task.ServiceID;
   }
 
+  /** The service's host-mode ports, as the dispatcher sends them with the task. */
+  private get hostModePorts(): PortConfig[] {
+    return (this.task as { Endpoint?: { Ports?: PortConfig[] } }).Endpoint?.Ports ?? [];
+  }
+
+  /** The task's addresses on swarm networks. */
+  private get attachments(): TaskAttachment[] {
+    return (this.task as { NetworksAttachments?: TaskAttachment[] }).NetworksAttachments ?? [];
+  }
+
   /** Docker's PortStatus: the host-mode ports as bound on this node (`service ps` shows them). */
   private portStatus(containerId: string): { PortStatus?: { Ports: PortConfig[] } } {
-    const wanted = ((this.task as { Endpoint?: { Ports?: PortConfig[] } }).Endpoint?.Ports ?? []).filter((p) => p.PublishMode === 'host');
+    const wanted = this.hostModePorts.filter((p) => p.PublishMode === 'host');
     if (!wanted.length) return {};
     const bound = this.d.hostPorts?.(containerId) ?? [];
     const Ports = wanted.map((p) => {
@@ -150,7 +160,7 @@ export class TaskRunner {
       return;
     }
     this.watch();
-    const nets = ((this.task as { NetworksAttachments?: TaskAttachment[] }).NetworksAttachments ?? []).map((a) => a.Network.ID);
+    const nets = this.attachments.map((a) => a.Network.ID);
     if (nets.length) await this.d.reprogramme(nets);
     const health = this.d.containers.tryGet(this.ctl().inspect()!.containerId)?.State.Health;
     if (!health || health.Status === 'healthy') this.report('running', 'started');
@@ -212,9 +222,8 @@ export class TaskRunner {
       items.push({ kind: 'config', name: c.ConfigID, target: c.File.Name.startsWith('/') ? c.File.Name : `/${c.File.Name}`, data, uid: Number(c.File.UID), gid: Number(c.File.GID), mode: c.File.Mode });
     }
     const files = await this.d.files.materialise(this.id, items);
-    const ports = ((t as { Endpoint?: { Ports?: [] } }).Endpoint?.Ports ?? []) as [];
-    const body = containerBody({ task: t, serviceName: this.serviceName, node, files, hostPorts: ports });
-    const attachments = ((t as { NetworksAttachments?: TaskAttachment[] }).NetworksAttachments ?? []);
+    const body = containerBody({ task: t, serviceName: this.serviceName, node, files, hostPorts: this.hostModePorts });
+    const attachments = this.attachments;
     const overlays = this.d.overlays;
     if (overlays && attachments.length) {
       // Egress and name resolution through the node's gateway bridge; the overlays are extra interfaces.
