@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Bed } from '../../e2e/cluster/bed.js';
+import { Bed, until } from '../../e2e/cluster/bed.js';
 import { busyboxArchive } from '../../e2e/helpers/busybox.js';
 
 const SECONDS = Number(process.argv[2] ?? 3);
@@ -47,13 +47,7 @@ async function main(): Promise<void> {
     const archive = await busyboxArchive(work);
     for (const k of [1, 2, 3, 4]) await must(k, ['load', '-i', archive]);
     await bed.formSwarm([2, 3, 4]);
-    const poll = async (what: string, check: () => Promise<boolean>, tries = 3000): Promise<void> => {
-      for (let i = 0; i < tries; i++) {
-        if (await check().catch(() => false)) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`gave up waiting for ${what}`);
-    };
+    const poll = (what: string, check: () => Promise<boolean>, tries = 3000): Promise<true> => until(what, async () => ((await check()) ? true : undefined), tries, 50);
     const runningCount = async (svc: string) => (await must(1, ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}', svc])).split('\n').filter((l) => l.startsWith('Running')).length;
     const on = (k: number) => `node.hostname==${bed.node(k).name}`;
     await must(1, ['network', 'create', '-d', 'overlay', 'bench']);

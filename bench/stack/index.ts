@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Bed } from '../../e2e/cluster/bed.js';
+import { Bed, until } from '../../e2e/cluster/bed.js';
 import { busyboxArchive } from '../../e2e/helpers/busybox.js';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -57,13 +57,7 @@ async function main(): Promise<void> {
 
     const api = <T>(path: string): Promise<T> => fetchUnix<T>(bed.node(1).socket, path);
     const running = async (): Promise<TaskRow[]> => (await api<TaskRow[]>('/tasks')).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
-    const poll = async (what: string, check: () => Promise<boolean>): Promise<void> => {
-      for (let i = 0; i < 4000; i++) {
-        if (await check().catch(() => false)) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`gave up waiting for ${what}`);
-    };
+    const poll = (what: string, check: () => Promise<boolean>): Promise<true> => until(what, async () => ((await check()) ? true : undefined), 4000, 20);
     const nodes = await api<{ ID: string; Description: { Hostname: string }; Status: { State: string } }[]>('/nodes');
     const id3 = nodes.find((n) => n.Description.Hostname === bed.node(3).name)!.ID;
     const taskContainers = async (k: number): Promise<number> =>
