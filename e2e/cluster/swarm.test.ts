@@ -331,13 +331,16 @@ describe('e2e/cluster: swarm init, join, failures and refusals on a 5-node bed',
     const k1 = /(SWMKEY-1-\S+)/.exec(on.stdout)?.[1];
     assert.ok(k1, `update --autolock=true prints the key (got ${on.stdout})`);
     await until('keys sealed', async () => (sealed() ? true : undefined));
-    const before = readFileSync(join(dir, 'data.key.sealed'));
+    // Both sealed files change (the data key first, then the TLS key): the restart below must not
+    // come between the two writes.
+    const files = [join(dir, 'data.key.sealed'), join(dir, 'certificates', 'key.sealed')];
+    const before = files.map((f) => readFileSync(f));
     const rot = await bed.cli(5, ['swarm', 'unlock-key', '--rotate']);
     assert.equal(rot.code, 0, rot.stderr);
     assert.match(rot.stdout, /^Successfully rotated manager unlock key\.\n\nTo unlock a swarm manager/);
     const k2 = /(SWMKEY-1-\S+)/.exec(rot.stdout)?.[1];
     assert.ok(k2 && k2 !== k1, 'a new key');
-    await until('keys sealed anew', async () => (sealed() && !readFileSync(join(dir, 'data.key.sealed')).equals(before) ? true : undefined));
+    await until('keys sealed anew', async () => (sealed() && files.every((f, i) => !readFileSync(f).equals(before[i]!)) ? true : undefined));
     await restart();
     assert.equal(await state(), 'locked');
     const old = await runWithInput(5, ['swarm', 'unlock'], `${k1}\n`);
